@@ -1,0 +1,150 @@
+# kevy: one entry point for building, testing, fuzzing and benchmarking.
+# Build variants live in their own folders: `make O=build/asan SAN=asan`.
+# Sources are found by wildcard, so adding a .c file needs no edit here.
+
+.DEFAULT_GOAL := all
+.SUFFIXES:
+
+PY      := /usr/bin/python3
+O       ?= build
+SAN     ?=
+OPT     ?= -O2 -g
+PORT    ?= 6379
+SHARDS  ?= 0
+FUZZ_SECONDS ?= 20
+UNAME_S := $(shell uname -s)
+
+ifeq ($(UNAME_S),Linux)
+REACTOR ?= epoll
+else
+REACTOR ?= kqueue
+endif
+
+SAN_asan := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_tsan := -fsanitize=thread -fno-omit-frame-pointer
+SAN_fuzz := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+WARN    := -Wall -Wextra -Werror -pedantic -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wvla
+CFLAGS  := -std=c99 -D_POSIX_C_SOURCE=200809L $(WARN) $(OPT) $(SAN_$(SAN)) \
+           -Iinclude -Isrc -MMD -MP $(EXTRA_CFLAGS)
+LDFLAGS := $(SAN_$(SAN)) -pthread $(EXTRA_LDFLAGS)
+LDLIBS  := -lm $(EXTRA_LDLIBS)
+
+RESP_SRC   := $(sort $(wildcard src/resp/*.c))
+RT_SRC     := $(sort $(filter-out src/rt/reactor_%.c,$(wildcard src/rt/*.c))) src/rt/reactor_$(REACTOR).c
+STORE_SRC  := $(sort $(wildcard src/store/*.c))
+CMD_SRC    := $(sort $(wildcard src/cmd/*.c))
+SERVER_SRC := $(sort $(filter-out src/server/main.c,$(wildcard src/server/*.c)))
+UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRC   := $(sort $(wildcard fuzz/fuzz_*.c))
+
+obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
+
+LIB_RESP := $(O)/libkevy-resp.a
+LIB_RT   := $(O)/libkevy-rt.a
+LIB_KEVY := $(O)/libkevy.a
+SERVER   := $(O)/kevy-server
+MINIMAL  := $(O)/kevy-minimal
+UNIT_BIN := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
+FUZZ_BIN := $(patsubst fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRC))
+
+.PHONY: all run test unit conformance conformance-redis fuzz fuzz-build sanitize \
+        bench ci deps clean valgrind
+
+all: $(SERVER) $(MINIMAL) $(UNIT_BIN)
+
+Q := $(if $(V),,@)
+
+$(O)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB_RESP): $(call obj,$(RESP_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+# The runtime library carries the RESP objects too: embedders link one archive.
+$(LIB_RT): $(call obj,$(RT_SRC) $(RESP_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+# Everything kevy-server is made of except main(): commands, store, server.
+$(LIB_KEVY): $(call obj,$(SERVER_SRC) $(CMD_SRC) $(STORE_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(SERVER): $(call obj,src/server/main.c) $(LIB_KEVY) $(LIB_RT)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(MINIMAL): $(call obj,examples/minimal.c) $(LIB_RT)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/tests/%: $(call obj,tests/unit/%.c) $(LIB_KEVY) $(LIB_RT)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# ---------------------------------------------------------------- running
+
+run: deps-run $(SERVER)
+	$(SERVER) --port $(PORT) --shards $(SHARDS)
+
+# ---------------------------------------------------------------- testing
+
+test: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) conformance
+	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+# TARGET=host:port runs the suite against a server that is already up;
+# otherwise the fixtures start $(SERVER) with SHARDS shards per test session.
+CONF_SHARDS ?= 2
+PYTEST_ARGS ?=
+conformance: $(SERVER)
+	KEVY_SERVER_BIN=$(abspath $(SERVER)) KEVY_SHARDS=$(CONF_SHARDS) KEVY_TARGET=$(TARGET) \
+	  $(PY) -m pytest -q conformance $(PYTEST_ARGS)
+
+conformance-redis:
+	KEVY_IMPL=redis KEVY_SERVER_BIN=$$(command -v redis-server) \
+	  $(PY) -m pytest -q conformance -m "not kevy_only" $(PYTEST_ARGS)
+
+fuzz-build:
+	$(MAKE) O=$(O)/fuzzbuild SAN=fuzz CC=clang fuzz-bins
+
+fuzz-bins: $(FUZZ_BIN)
+$(O)/fuzz/%: $(call obj,fuzz/%.c) $(LIB_KEVY) $(LIB_RT)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz: fuzz-build
+	@set -e; for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	  echo "== $$n for $(FUZZ_SECONDS)s"; \
+	  bash ci/fuzz.sh $(O)/fuzzbuild/fuzz/$$n fuzz/corpus/$$n $(FUZZ_SECONDS); done
+
+sanitize:
+	bash ci/sanitize.sh
+
+valgrind:
+	bash ci/valgrind.sh
+
+bench:
+	$(PY) bench/bench.py $(BENCH_ARGS)
+
+ci:
+	bash ci/ci.sh
+
+deps:
+	@bash ci/deps.sh test
+
+deps-run:
+	@bash ci/deps.sh run
+
+clean:
+	rm -rf build
+
+-include $(shell find $(O)/obj -name '*.d' 2>/dev/null)

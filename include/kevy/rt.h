@@ -1,0 +1,221 @@
+/* kevy runtime: a shared-nothing, thread-per-core RESP server that knows
+ * commands only through a command set (kv_cmdset + a table of kv_cmd).
+ * Each shard is one thread with its own reactor, listener, connections and
+ * keyspace partition; shards talk only through SPSC message rings.
+ * Everything here is the C form of kevy_rt's `Commands` trait and `Runtime`. */
+#ifndef KEVY_RT_H
+#define KEVY_RT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kevy/resp.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct kv_rt kv_rt;       /* the whole server */
+typedef struct kv_shard kv_shard; /* one thread, one reactor, one keyspace part */
+typedef struct kv_conn kv_conn;   /* one client connection (lives on its home shard) */
+typedef struct kv_ctx kv_ctx;     /* one command's execution context */
+typedef struct kv_cmd kv_cmd;     /* one command table entry */
+
+/* ------------------------------------------------------------- routing */
+
+#define KV_SLOTS 16384
+
+/* Redis Cluster's key slot: CRC16 of the key, or of its first non-empty
+ * {hashtag}, modulo 16384. Equal to CLUSTER KEYSLOT. */
+unsigned kv_key_slot(const char *key, size_t n);
+/* Contiguous slot ranges per shard: (slot * nshards) >> 14. */
+static inline int kv_slot_shard(unsigned slot, int nshards)
+{
+    return (int)(((unsigned long)slot * (unsigned long)nshards) >> 14);
+}
+
+/* How a command maps onto shards. */
+typedef enum kv_route {
+    KV_ROUTE_LOCAL = 0, /* runs on the client's home shard, with the connection */
+    KV_ROUTE_KEY,       /* one key, argv[first_key]: runs on the shard owning it */
+    KV_ROUTE_KEYS,      /* keys first..last by step: each owning shard runs the
+                           command on its keys; `reduce` combines the replies */
+    KV_ROUTE_ALL        /* every shard runs it; `reduce` combines the replies */
+} kv_route;
+
+/* Runtime-visible command flags (the command set may keep more in `meta`). */
+#define KV_CMD_WRITE 0x0001u    /* modifies the keyspace */
+#define KV_CMD_READONLY 0x0002u /* only reads the keyspace */
+#define KV_CMD_NOSCRIPT 0x0004u
+#define KV_CMD_FAST 0x0008u
+/* The entry stands for a name the command set does not know: it replies the
+ * error but does not count as a processed command (Redis's rejectCommand). */
+#define KV_CMD_UNKNOWN 0x0010u
+
+/* One shard's reply to a fanned-out command, handed to `reduce`. */
+typedef struct kv_part {
+    const char *reply; /* exactly one complete RESP reply */
+    size_t len;
+    int shard;
+    const int *keys; /* KV_ROUTE_KEYS: ordinals (0 = first key) this shard ran, ascending */
+    int nkeys;
+} kv_part;
+
+typedef void (*kv_exec_fn)(kv_ctx *ctx, int argc, const kv_str *argv);
+/* Combine the parts (in ascending shard order) into the client's reply. */
+typedef void (*kv_reduce_fn)(kv_ctx *ctx, const kv_part *parts, int nparts);
+/* Optional check on the home shard before a command is split or routed:
+ * return 0 to go on, or write an error reply and return -1. */
+typedef int (*kv_check_fn)(kv_ctx *ctx, int argc, const kv_str *argv);
+
+struct kv_cmd {
+    const char *name;  /* full lower-case name: "get", "config|get" */
+    int arity;         /* Redis's: n exact, -n at least n (name included) */
+    unsigned flags;    /* KV_CMD_* */
+    int first_key;     /* Redis's legacy key spec; 0 = no keys */
+    int last_key;      /* negative counts from the end: -1 = last argument */
+    int key_step;
+    kv_route route;
+    kv_exec_fn exec;
+    kv_reduce_fn reduce; /* KV_ROUTE_KEYS and KV_ROUTE_ALL */
+    kv_check_fn check;   /* optional */
+    const void *meta;    /* the command set's own data, opaque to the runtime */
+};
+
+/* ------------------------------------------------------ execution context */
+
+struct kv_ctx {
+    kv_reply out;       /* the reply goes here (protocol already set) */
+    void *state;        /* the command set's per-shard state */
+    kv_shard *shard;    /* the shard running the command */
+    kv_conn *conn;      /* the client: set only on its home shard */
+    const kv_cmd *cmd;
+    int db;             /* the client's selected database */
+};
+
+/* The command set: kevy_rt's `Commands` trait. Immutable once the runtime
+ * starts; every shard calls it concurrently with its own state. */
+typedef struct kv_cmdset {
+    /* Resolve argv[0] (and a subcommand, for containers) to a table entry.
+     * Never NULL: unknown names resolve to an entry whose exec replies the
+     * error. Called on the home shard. */
+    const kv_cmd *(*lookup)(void *udata, int argc, const kv_str *argv);
+    /* Per-shard state (the keyspace), created on the shard's own thread. */
+    void *(*shard_init)(kv_shard *sh, void *udata);
+    void (*shard_fini)(kv_shard *sh, void *state);
+    /* Periodic work (active expiry): `hz` times a second on each shard. */
+    void (*shard_tick)(kv_shard *sh, void *state);
+    /* Optional: on the home shard, after arity and before routing. Return 0
+     * to run the command, or write a reply and return -1 to stop it there
+     * (authentication, transactions queueing, ...). */
+    int (*before_exec)(kv_ctx *ctx, int argc, const kv_str *argv);
+    /* Optional: a connection closed; free what the set hung on it. */
+    void (*conn_closed)(kv_shard *sh, void *state, kv_conn *c);
+    void *udata;
+} kv_cmdset;
+
+/* ------------------------------------------------------------- runtime */
+
+typedef struct kv_rt_config {
+    const char *bind;   /* address to listen on, e.g. "127.0.0.1" */
+    int port;           /* 0: pick a free port (see kv_rt_port) */
+    int nshards;        /* 0: one per online CPU */
+    int hz;             /* shard_tick frequency (Redis's hz), default 10 */
+    int tcp_backlog;    /* default 511 */
+    long long proto_max_bulk_len;        /* default 512mb */
+    long long client_query_buffer_limit; /* default 1gb */
+    int pin_threads;    /* 1: pin shard i to CPU i (Linux only) */
+    int loglevel;       /* 0 debug, 1 verbose, 2 notice (default), 3 warning */
+    kv_cmdset cmds;
+} kv_rt_config;
+
+/* Fill cfg with Redis's defaults (bind 127.0.0.1, port 6379, ...). */
+void kv_rt_config_defaults(kv_rt_config *cfg);
+
+/* Create the runtime and bind every shard's listener (so a busy port fails
+ * here, synchronously). Returns NULL and fills err on failure. */
+kv_rt *kv_rt_new(const kv_rt_config *cfg, char *err, size_t errlen);
+/* Run every shard until SIGINT/SIGTERM or kv_rt_stop. Blocks SIGINT, SIGTERM
+ * and ignores SIGPIPE in the calling thread. Returns 0 on a clean stop. */
+int kv_rt_run(kv_rt *rt);
+/* Ask the runtime to stop; safe from any thread. */
+void kv_rt_stop(kv_rt *rt);
+void kv_rt_free(kv_rt *rt);
+int kv_rt_port(const kv_rt *rt);
+int kv_rt_nshards(const kv_rt *rt);
+/* The reactor backend compiled in: "epoll" or "kqueue". */
+const char *kv_rt_backend(void);
+
+/* ------------------------------------------------------------- shards */
+
+int kv_shard_id(const kv_shard *sh);
+int kv_shard_count(const kv_shard *sh);
+kv_rt *kv_shard_rt(kv_shard *sh);
+/* Wall clock cached by the shard loop (refreshed every loop turn). */
+long long kv_shard_now_ms(const kv_shard *sh);
+long long kv_shard_now_us(const kv_shard *sh);
+/* The shard's unix-time start and the runtime's listening port. */
+long long kv_shard_start_ms(const kv_shard *sh);
+
+/* Counters a shard keeps on its own connections (summed for INFO). */
+typedef struct kv_shard_stats {
+    long long connected_clients;
+    long long total_connections_received;
+    long long total_commands_processed;
+    long long total_net_input_bytes;
+    long long total_net_output_bytes;
+    long long total_error_replies;
+    long long rejected_connections;
+    long long total_reads_processed;
+    long long total_writes_processed;
+    long long forwarded_commands; /* commands this shard sent to another shard */
+    long long max_input_buffer;   /* largest query buffer seen since the last tick */
+    long long max_output_buffer;
+} kv_shard_stats;
+
+const kv_shard_stats *kv_shard_stats_get(const kv_shard *sh);
+
+/* ---------------------------------------------------------- connections */
+
+/* Valid only on the connection's home shard (kv_ctx.conn != NULL). */
+unsigned long long kv_conn_id(const kv_conn *c);
+int kv_conn_proto(const kv_conn *c);
+void kv_conn_set_proto(kv_conn *c, int proto);
+void kv_conn_set_db(kv_conn *c, int db);
+/* Send what is already queued, then close (QUIT, protocol errors). */
+void kv_conn_close_after_reply(kv_conn *c);
+/* Stop the whole server after this command's reply is sent (SHUTDOWN). */
+void kv_conn_shutdown_server(kv_conn *c);
+/* The command set's per-connection data, freed through conn_closed. */
+void *kv_conn_data(const kv_conn *c);
+void kv_conn_set_data(kv_conn *c, void *data);
+/* "ip:port" of the peer and of the local end. */
+const char *kv_conn_peer(const kv_conn *c);
+const char *kv_conn_local(const kv_conn *c);
+
+/* --------------------------------------------------------- reduce helpers */
+
+/* First error part if any, else the first part unchanged (FLUSHALL, MSET). */
+void kv_reduce_first(kv_ctx *ctx, const kv_part *parts, int nparts);
+/* Sum of integer replies (DEL, EXISTS, DBSIZE). */
+void kv_reduce_sum(kv_ctx *ctx, const kv_part *parts, int nparts);
+/* Array replies whose elements follow each part's keys: reassemble them in
+ * the order of the command's keys (MGET). */
+void kv_reduce_keyorder(kv_ctx *ctx, const kv_part *parts, int nparts);
+/* Concatenate array replies (KEYS). */
+void kv_reduce_concat(kv_ctx *ctx, const kv_part *parts, int nparts);
+
+/* ------------------------------------------------ in-process execution */
+
+/* A single shard with no thread and no sockets, for tests and fuzzing: runs
+ * commands through the same lookup/route/exec path as a live shard. */
+typedef struct kv_local kv_local;
+kv_local *kv_local_new(const kv_cmdset *cmds);
+/* Run one command as a client of protocol `proto`; append its reply to out. */
+void kv_local_exec(kv_local *l, int argc, const kv_str *argv, kv_buf *out);
+void kv_local_free(kv_local *l);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,256 @@
+/* Connection and server commands: PING, ECHO, HELLO, QUIT, SELECT, SHUTDOWN,
+ * DBSIZE, FLUSHDB, FLUSHALL, and the replies for unknown commands. The
+ * connection-level ones run on the client's home shard (KV_ROUTE_LOCAL);
+ * the keyspace-wide ones run on every shard and are combined by the runtime. */
+#include "cmd/cmd.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KV_COMPAT_VERSION "7.0.15"
+
+void kv_cmd_ping(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    if (argc > 2)
+        kv_reply_errorf(&ctx->out, "ERR wrong number of arguments for '%s' command",
+                        ctx->cmd->name);
+    else if (argc == 1)
+        kv_reply_status(&ctx->out, "PONG");
+    else
+        kv_reply_bulk(&ctx->out, argv[1].p, argv[1].n);
+}
+
+void kv_cmd_echo(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    (void)argc;
+    kv_reply_bulk(&ctx->out, argv[1].p, argv[1].n);
+}
+
+void kv_cmd_quit(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    (void)argc;
+    (void)argv;
+    kv_reply_status(&ctx->out, "OK");
+    kv_conn_close_after_reply(ctx->conn);
+}
+
+/* Redis's getIntFromObjectOrReply: an integer that must also fit an int. */
+static int kv_arg_int_or_reply(kv_ctx *ctx, const kv_str *a, int *v)
+{
+    long long ll;
+    if (kv_arg_ll_or_reply(ctx, a, &ll) != 0)
+        return -1;
+    if (ll < INT_MIN || ll > INT_MAX) {
+        kv_reply_errorf(&ctx->out, "ERR value is out of range, value must between %d and %d",
+                        INT_MIN, INT_MAX);
+        return -1;
+    }
+    *v = (int)ll;
+    return 0;
+}
+
+void kv_cmd_select(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    int id;
+    (void)argc;
+    if (kv_arg_int_or_reply(ctx, &argv[1], &id) != 0)
+        return;
+    if (id < 0 || id >= kv_state(ctx)->srv->databases) {
+        kv_reply_error(&ctx->out, "ERR DB index is out of range");
+        return;
+    }
+    kv_conn_set_db(ctx->conn, id);
+    kv_reply_status(&ctx->out, "OK");
+}
+
+/* Client names follow Redis: printable ASCII without spaces. */
+static int kv_valid_client_name(const kv_str *name)
+{
+    size_t i;
+    for (i = 0; i < name->n; i++)
+        if (name->p[i] < '!' || name->p[i] > '~')
+            return 0;
+    return 1;
+}
+
+void kv_cmd_hello(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    long long ver = 0;
+    int j = 1;
+    const kv_str *setname = NULL;
+    kv_reply *r = &ctx->out;
+
+    if (argc >= 2) {
+        if (!kv_arg_ll(&argv[1], &ver)) {
+            kv_reply_error(r, "ERR Protocol version is not an integer or out of range");
+            return;
+        }
+        j = 2;
+        if (ver < 2 || ver > 3) {
+            kv_reply_error(r, "NOPROTO unsupported protocol version");
+            return;
+        }
+    }
+    for (; j < argc; j++) {
+        int more = argc - 1 - j;
+        if (kv_arg_eq(&argv[j], "auth") && more >= 2) {
+            /* No ACL users yet: only the default user, which has no password. */
+            if (!(argv[j + 1].n == 7 && memcmp(argv[j + 1].p, "default", 7) == 0)) {
+                kv_reply_error(r, "WRONGPASS invalid username-password pair or user is disabled.");
+                return;
+            }
+            j += 2;
+        } else if (kv_arg_eq(&argv[j], "setname") && more >= 1) {
+            setname = &argv[++j];
+            if (!kv_valid_client_name(setname)) {
+                kv_reply_error(r, "ERR Client names cannot contain spaces, newlines or special characters.");
+                return;
+            }
+        } else {
+            const char *nul = memchr(argv[j].p, '\0', argv[j].n);
+            int len = (int)(nul ? (size_t)(nul - argv[j].p) : argv[j].n);
+            kv_reply_errorf(r, "ERR Syntax error in HELLO option '%.*s'", len, argv[j].p);
+            return;
+        }
+    }
+    (void)setname; /* client names are kept once CLIENT lands (keyspace issue) */
+    if (ver) {
+        kv_conn_set_proto(ctx->conn, (int)ver);
+        r->proto = (int)ver; /* HELLO answers in the protocol it switched to */
+    }
+    kv_reply_map(r, 7);
+    kv_reply_bulk_cstr(r, "server");
+    kv_reply_bulk_cstr(r, "redis");
+    kv_reply_bulk_cstr(r, "version");
+    kv_reply_bulk_cstr(r, KV_COMPAT_VERSION);
+    kv_reply_bulk_cstr(r, "proto");
+    kv_reply_int(r, kv_conn_proto(ctx->conn));
+    kv_reply_bulk_cstr(r, "id");
+    kv_reply_int(r, (long long)kv_conn_id(ctx->conn));
+    kv_reply_bulk_cstr(r, "mode");
+    kv_reply_bulk_cstr(r, "standalone");
+    kv_reply_bulk_cstr(r, "role");
+    kv_reply_bulk_cstr(r, "master");
+    kv_reply_bulk_cstr(r, "modules");
+    kv_reply_array(r, 0);
+}
+
+void kv_cmd_auth(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    if (argc > 3) {
+        kv_reply_syntax(ctx);
+        return;
+    }
+    /* The default user has no password until requirepass exists. */
+    if (argc == 2) {
+        kv_reply_error(&ctx->out, "ERR AUTH <password> called without any password configured "
+                                  "for the default user. Are you sure your configuration is correct?");
+        return;
+    }
+    if (argv[1].n == 7 && memcmp(argv[1].p, "default", 7) == 0)
+        kv_reply_status(&ctx->out, "OK");
+    else
+        kv_reply_error(&ctx->out, "WRONGPASS invalid username-password pair or user is disabled.");
+}
+
+void kv_cmd_shutdown(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    int j, nosave = 0, save = 0, abort_ = 0, other = 0;
+    for (j = 1; j < argc; j++) {
+        if (kv_arg_eq(&argv[j], "nosave"))
+            nosave = 1;
+        else if (kv_arg_eq(&argv[j], "save"))
+            save = 1;
+        else if (kv_arg_eq(&argv[j], "now") || kv_arg_eq(&argv[j], "force"))
+            other = 1;
+        else if (kv_arg_eq(&argv[j], "abort"))
+            abort_ = 1;
+        else {
+            kv_reply_syntax(ctx);
+            return;
+        }
+    }
+    if ((abort_ && (nosave || save || other)) || (nosave && save)) {
+        kv_reply_syntax(ctx);
+        return;
+    }
+    if (abort_) {
+        kv_reply_error(&ctx->out, "ERR No shutdown in progress.");
+        return;
+    }
+    /* Nothing to save (no persistence yet): stop. Like Redis, no reply. */
+    kv_conn_shutdown_server(ctx->conn);
+}
+
+void kv_cmd_dbsize(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    (void)argc;
+    (void)argv;
+    kv_reply_int(&ctx->out, (long long)kv_db_size(kv_ctx_db(ctx)));
+}
+
+/* FLUSHDB/FLUSHALL [ASYNC|SYNC]; checked on the home shard before fan-out. */
+int kv_check_flush(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    if (argc == 1 || (argc == 2 && (kv_arg_eq(&argv[1], "sync") || kv_arg_eq(&argv[1], "async"))))
+        return 0;
+    kv_reply_syntax(ctx);
+    return -1;
+}
+
+void kv_cmd_flushdb(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    if (kv_check_flush(ctx, argc, argv) != 0)
+        return;
+    kv_db_clear(kv_ctx_db(ctx));
+    kv_reply_status(&ctx->out, "OK");
+}
+
+void kv_cmd_flushall(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    kv_cmdstate *st = kv_state(ctx);
+    int i;
+    if (kv_check_flush(ctx, argc, argv) != 0)
+        return;
+    for (i = 0; i < st->ks->ndb; i++)
+        kv_db_clear(st->ks->db[i]);
+    kv_reply_status(&ctx->out, "OK");
+}
+
+/* Redis prints arguments with %s: a NUL byte ends them. */
+static int kv_cstr_len(const kv_str *a, int max)
+{
+    const char *nul = memchr(a->p, '\0', a->n);
+    size_t n = nul ? (size_t)(nul - a->p) : a->n;
+    return n > (size_t)max ? max : (int)n;
+}
+
+void kv_cmd_unknown(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    char args[512];
+    size_t used = 0;
+    int j;
+    args[0] = '\0';
+    /* "with args beginning with:" lists arguments while under 128 bytes. */
+    for (j = 1; j < argc && used < 128; j++) {
+        int n = kv_cstr_len(&argv[j], 128 - (int)used);
+        used += (size_t)snprintf(args + used, sizeof args - used, "'%.*s' ", n, argv[j].p);
+    }
+    kv_reply_errorf(&ctx->out, "ERR unknown command '%.*s', with args beginning with: %s",
+                    kv_cstr_len(&argv[0], 128), argv[0].p, args);
+}
+
+void kv_cmd_unknown_sub(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    char upper[64];
+    int i, n = kv_cstr_len(&argv[0], (int)sizeof upper - 1);
+    (void)argc;
+    for (i = 0; i < n; i++)
+        upper[i] = (char)(argv[0].p[i] >= 'a' && argv[0].p[i] <= 'z' ? argv[0].p[i] - 32
+                                                                       : argv[0].p[i]);
+    upper[n] = '\0';
+    kv_reply_errorf(&ctx->out, "ERR unknown subcommand '%.*s'. Try %s HELP.",
+                    kv_cstr_len(&argv[1], 128), argv[1].p, upper);
+}

@@ -1,0 +1,233 @@
+/* String commands: GET, SET (every option), MGET, MSET, INCR/DECR family.
+ * Semantics follow Redis 7.0's t_string.c: option conflicts are syntax
+ * errors, expire times are validated before the key is touched, INCR keeps
+ * a key's TTL while SET drops it unless KEEPTTL. */
+#include "cmd/cmd.h"
+
+#include <limits.h>
+
+#define SET_NX 0x01
+#define SET_XX 0x02
+#define SET_GET 0x04
+#define SET_KEEPTTL 0x08
+#define SET_EX 0x10
+#define SET_PX 0x20
+#define SET_EXAT 0x40
+#define SET_PXAT 0x80
+#define SET_ANY_EXPIRE (SET_EX | SET_PX | SET_EXAT | SET_PXAT)
+
+void kv_cmd_get(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    kv_entry *e = kv_lookup_read(ctx, &argv[1]);
+    kv_obj *o;
+    (void)argc;
+    if (!e) {
+        kv_reply_null(&ctx->out);
+        return;
+    }
+    o = kv_entry_val(e);
+    if (kv_obj_type(o) != KV_TYPE_STRING) {
+        kv_reply_wrongtype(ctx);
+        return;
+    }
+    kv_reply_obj(ctx, o);
+}
+
+/* Parse SET's options; 0 on success, or -1 after replying a syntax error. */
+static int kv_set_options(kv_ctx *ctx, int argc, const kv_str *argv, int *flags,
+                          const kv_str **expire)
+{
+    int j;
+    for (j = 3; j < argc; j++) {
+        const kv_str *opt = &argv[j];
+        int has_next = j < argc - 1, f = *flags;
+        if (kv_arg_eq(opt, "nx") && !(f & SET_XX)) {
+            *flags |= SET_NX;
+        } else if (kv_arg_eq(opt, "xx") && !(f & SET_NX)) {
+            *flags |= SET_XX;
+        } else if (kv_arg_eq(opt, "get")) {
+            *flags |= SET_GET;
+        } else if (kv_arg_eq(opt, "keepttl") && !(f & SET_ANY_EXPIRE)) {
+            *flags |= SET_KEEPTTL;
+        } else if (has_next && !(f & SET_KEEPTTL) &&
+                   ((kv_arg_eq(opt, "ex") && !(f & (SET_ANY_EXPIRE & ~SET_EX))) ||
+                    (kv_arg_eq(opt, "px") && !(f & (SET_ANY_EXPIRE & ~SET_PX))) ||
+                    (kv_arg_eq(opt, "exat") && !(f & (SET_ANY_EXPIRE & ~SET_EXAT))) ||
+                    (kv_arg_eq(opt, "pxat") && !(f & (SET_ANY_EXPIRE & ~SET_PXAT))))) {
+            *flags |= kv_arg_eq(opt, "ex") ? SET_EX : kv_arg_eq(opt, "px") ? SET_PX
+                    : kv_arg_eq(opt, "exat") ? SET_EXAT : SET_PXAT;
+            *expire = &argv[++j];
+        } else {
+            kv_reply_syntax(ctx);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The absolute expire time in ms for SET's EX/PX/EXAT/PXAT argument, or -1
+ * after replying Redis's error. */
+static long long kv_set_expire_at(kv_ctx *ctx, const kv_str *arg, int flags)
+{
+    long long v, now = kv_now_ms(ctx);
+    int seconds = (flags & (SET_EX | SET_EXAT)) != 0;
+    if (kv_arg_ll_or_reply(ctx, arg, &v) != 0)
+        return -1;
+    if (v <= 0 || (seconds && v > LLONG_MAX / 1000))
+        goto invalid;
+    if (seconds)
+        v *= 1000;
+    if (flags & (SET_EX | SET_PX)) {
+        if (v > LLONG_MAX - now)
+            goto invalid; /* Redis wraps to a negative time and refuses it */
+        v += now;
+    }
+    return v;
+invalid:
+    kv_reply_errorf(&ctx->out, "ERR invalid expire time in '%s' command", ctx->cmd->name);
+    return -1;
+}
+
+void kv_cmd_set(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    int flags = 0, created;
+    const kv_str *expire = NULL;
+    long long when = -1;
+    kv_entry *e;
+    kv_db *db;
+
+    if (kv_set_options(ctx, argc, argv, &flags, &expire) != 0)
+        return;
+    if (expire && (when = kv_set_expire_at(ctx, expire, flags)) < 0)
+        return;
+    /* SET ... GET reads like GET does (a keyspace hit or miss). */
+    e = (flags & SET_GET) ? kv_lookup_read(ctx, &argv[1]) : kv_lookup_write(ctx, &argv[1]);
+    if (flags & SET_GET) {
+        if (!e)
+            kv_reply_null(&ctx->out);
+        else if (kv_obj_type(kv_entry_val(e)) != KV_TYPE_STRING) {
+            kv_reply_wrongtype(ctx);
+            return;
+        } else
+            kv_reply_obj(ctx, kv_entry_val(e));
+    }
+    if (((flags & SET_NX) && e) || ((flags & SET_XX) && !e)) {
+        if (!(flags & SET_GET))
+            kv_reply_null(&ctx->out);
+        return;
+    }
+    db = kv_ctx_db(ctx);
+    if (!e) {
+        e = kv_db_upsert(db, argv[1].p, argv[1].n, &created);
+    } else if (!(flags & SET_KEEPTTL)) {
+        kv_db_persist(db, e);
+    }
+    kv_entry_set_val(e, kv_str_new(argv[2].p, argv[2].n));
+    if (when >= 0)
+        kv_db_set_expire(db, e, when);
+    if (!(flags & SET_GET))
+        kv_reply_status(&ctx->out, "OK");
+}
+
+void kv_cmd_mget(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    int j;
+    kv_reply_array(&ctx->out, argc - 1);
+    for (j = 1; j < argc; j++) {
+        kv_entry *e = kv_lookup_read(ctx, &argv[j]);
+        if (e && kv_obj_type(kv_entry_val(e)) == KV_TYPE_STRING)
+            kv_reply_obj(ctx, kv_entry_val(e));
+        else
+            kv_reply_null(&ctx->out);
+    }
+}
+
+int kv_check_mset(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    (void)argv;
+    if (argc % 2 == 1)
+        return 0;
+    kv_reply_errorf(&ctx->out, "ERR wrong number of arguments for '%s' command", ctx->cmd->name);
+    return -1;
+}
+
+void kv_cmd_mset(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    kv_db *db = kv_ctx_db(ctx);
+    int j, created;
+    if (kv_check_mset(ctx, argc, argv) != 0)
+        return;
+    for (j = 1; j < argc; j += 2) {
+        kv_entry *e = kv_lookup_write(ctx, &argv[j]);
+        if (!e)
+            e = kv_db_upsert(db, argv[j].p, argv[j].n, &created);
+        else
+            kv_db_persist(db, e);
+        kv_entry_set_val(e, kv_str_new(argv[j + 1].p, argv[j + 1].n));
+    }
+    kv_reply_status(&ctx->out, "OK");
+}
+
+static void kv_incr_by(kv_ctx *ctx, const kv_str *key, long long incr)
+{
+    kv_entry *e = kv_lookup_write(ctx, key);
+    long long value = 0;
+    int created;
+    if (e) {
+        kv_obj *o = kv_entry_val(e);
+        if (kv_obj_type(o) != KV_TYPE_STRING) {
+            kv_reply_wrongtype(ctx);
+            return;
+        }
+        if (!kv_str_to_ll(o, &value)) {
+            kv_reply_error(&ctx->out, "ERR value is not an integer or out of range");
+            return;
+        }
+    }
+    if ((incr < 0 && value < 0 && incr < LLONG_MIN - value) ||
+        (incr > 0 && value > 0 && incr > LLONG_MAX - value)) {
+        kv_reply_error(&ctx->out, "ERR increment or decrement would overflow");
+        return;
+    }
+    value += incr;
+    if (e) {
+        kv_str_set_ll(kv_entry_val(e), value); /* in place: the TTL stays */
+    } else {
+        e = kv_db_upsert(kv_ctx_db(ctx), key->p, key->n, &created);
+        kv_entry_set_val(e, kv_str_from_ll(value));
+    }
+    kv_reply_int(&ctx->out, value);
+}
+
+void kv_cmd_incr(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    (void)argc;
+    kv_incr_by(ctx, &argv[1], 1);
+}
+
+void kv_cmd_decr(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    (void)argc;
+    kv_incr_by(ctx, &argv[1], -1);
+}
+
+void kv_cmd_incrby(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    long long incr;
+    (void)argc;
+    if (kv_arg_ll_or_reply(ctx, &argv[2], &incr) == 0)
+        kv_incr_by(ctx, &argv[1], incr);
+}
+
+void kv_cmd_decrby(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    long long incr;
+    (void)argc;
+    if (kv_arg_ll_or_reply(ctx, &argv[2], &incr) != 0)
+        return;
+    if (incr == LLONG_MIN) {
+        kv_reply_error(&ctx->out, "ERR decrement would overflow");
+        return;
+    }
+    kv_incr_by(ctx, &argv[1], -incr);
+}

@@ -1,0 +1,110 @@
+/* Helpers every command family uses (argument parsing with Redis's error
+ * texts, keyspace lookups with lazy expiry) and the command set's hooks into
+ * the runtime: per-shard state creation and the periodic tick. */
+#include "cmd/cmd.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Redis compares option words with strcasecmp on the argument, so an
+ * argument matches up to its first NUL byte ("nx\0junk" is NX); so do we. */
+int kv_arg_eq(const kv_str *a, const char *lit)
+{
+    size_t n = strlen(lit);
+    const char *nul = memchr(a->p, '\0', a->n);
+    size_t len = nul ? (size_t)(nul - a->p) : a->n;
+    return len == n && strncasecmp(a->p, lit, n) == 0;
+}
+
+int kv_arg_ll(const kv_str *a, long long *v)
+{
+    return kv_str2ll(a->p, a->n, v);
+}
+
+int kv_arg_ll_or_reply(kv_ctx *ctx, const kv_str *a, long long *v)
+{
+    if (kv_str2ll(a->p, a->n, v))
+        return 0;
+    kv_reply_error(&ctx->out, "ERR value is not an integer or out of range");
+    return -1;
+}
+
+void kv_reply_obj(kv_ctx *ctx, const kv_obj *o)
+{
+    char buf[KV_LLSTR_SIZE];
+    size_t n;
+    const char *p = kv_str_ptr(o, buf, &n);
+    kv_reply_bulk(&ctx->out, p, n);
+}
+
+void kv_reply_wrongtype(kv_ctx *ctx)
+{
+    kv_reply_error(&ctx->out,
+                   "WRONGTYPE Operation against a key holding the wrong kind of value");
+}
+
+void kv_reply_syntax(kv_ctx *ctx)
+{
+    kv_reply_error(&ctx->out, "ERR syntax error");
+}
+
+kv_db *kv_ctx_db(kv_ctx *ctx)
+{
+    return kv_state(ctx)->ks->db[ctx->db];
+}
+
+kv_entry *kv_lookup_read(kv_ctx *ctx, const kv_str *key)
+{
+    return kv_ks_lookup_read(kv_state(ctx)->ks, ctx->db, key->p, key->n, kv_now_ms(ctx));
+}
+
+kv_entry *kv_lookup_write(kv_ctx *ctx, const kv_str *key)
+{
+    return kv_ks_lookup_write(kv_state(ctx)->ks, ctx->db, key->p, key->n, kv_now_ms(ctx));
+}
+
+/* ------------------------------------------------------------- hooks */
+
+static void *kv_cmd_shard_init(kv_shard *sh, void *udata)
+{
+    const kv_server *srv = udata;
+    kv_cmdstate *st = calloc(1, sizeof *st);
+    (void)sh;
+    if (!st)
+        abort();
+    st->srv = srv;
+    st->ks = kv_ks_new(srv->databases, srv->seed);
+    if (!st->ks)
+        abort();
+    return st;
+}
+
+static void kv_cmd_shard_fini(kv_shard *sh, void *state)
+{
+    kv_cmdstate *st = state;
+    (void)sh;
+    if (!st)
+        return;
+    kv_ks_free(st->ks);
+    free(st);
+}
+
+/* Redis's slow active-expire cycle: at most 25% of each tick's time. */
+static void kv_cmd_shard_tick(kv_shard *sh, void *state)
+{
+    kv_cmdstate *st = state;
+    long long budget_us = 1000000LL / (st->srv->hz > 0 ? st->srv->hz : 10) / 4;
+    kv_ks_active_expire(st->ks, kv_shard_now_ms(sh), budget_us);
+}
+
+void kv_commands_init(kv_cmdset *cs, const kv_server *srv)
+{
+    memset(cs, 0, sizeof *cs);
+    cs->lookup = kv_cmd_lookup;
+    cs->shard_init = kv_cmd_shard_init;
+    cs->shard_fini = kv_cmd_shard_fini;
+    cs->shard_tick = kv_cmd_shard_tick;
+    /* The runtime hands udata to lookup and shard_init; both accept it. */
+    cs->udata = (void *)(uintptr_t)srv;
+}

@@ -1,0 +1,382 @@
+/* A client connection on its home shard: reading and parsing pipelined
+ * input, keeping replies in request order (per-connection sequence numbers:
+ * a reply that completes early waits in a small ring until every earlier one
+ * is out), writing, and closing. Input processing pauses, without a syscall,
+ * while the connection waits on another shard or has too much unsent output. */
+#define _DEFAULT_SOURCE
+#include "rt/internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#ifdef MSG_NOSIGNAL
+#define KV_SEND_FLAGS MSG_NOSIGNAL
+#else
+#define KV_SEND_FLAGS 0
+#endif
+
+static void kv_list_unlink(kv_conn **head, kv_conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        *head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+}
+
+static void kv_list_push(kv_conn **head, kv_conn *c)
+{
+    c->prev = NULL;
+    c->next = *head;
+    if (*head)
+        (*head)->prev = c;
+    *head = c;
+}
+
+kv_conn *kv_conn_new(kv_shard *sh, int fd)
+{
+    kv_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->sh = sh;
+    c->fd = fd;
+    c->id = kv_atomic_fetch_add_relaxed(&sh->rt->next_client_id, 1ULL);
+    c->proto = 2;
+    c->busy = KV_BUSY_NONE;
+    c->created_ms = c->last_ms = sh->now_us / 1000;
+    kv_buf_init(&c->in);
+    kv_buf_init(&c->out);
+    kv_parser_init(&c->parser);
+    kv_list_push(&sh->conns, c);
+    sh->stats.connected_clients++;
+    sh->stats.total_connections_received++;
+    return c;
+}
+
+static void kv_conn_release_buffers(kv_conn *c)
+{
+    size_t i;
+    kv_buf_free(&c->in);
+    kv_buf_free(&c->out);
+    kv_parser_free(&c->parser);
+    for (i = 0; i < c->pend_cap; i++)
+        kv_buf_free(&c->pend[i].buf);
+    free(c->pend);
+    c->pend = NULL;
+    c->pend_cap = 0;
+    c->in_pos = c->out_sent = 0;
+}
+
+void kv_conn_close(kv_conn *c)
+{
+    kv_shard *sh = c->sh;
+    const kv_cmdset *cs = &sh->rt->cfg.cmds;
+    if (c->flags & KV_CONN_CLOSED)
+        return;
+    c->flags |= KV_CONN_CLOSED;
+    if (c->fd >= 0) {
+        if (sh->reactor)
+            kv_reactor_del(sh->reactor, c->fd);
+        close(c->fd);
+        c->fd = -1;
+    }
+    if (cs->conn_closed)
+        cs->conn_closed(sh, sh->state, c);
+    c->data = NULL;
+    kv_conn_release_buffers(c);
+    kv_list_unlink(&sh->conns, c);
+    kv_list_push(&sh->closed, c);
+    sh->stats.connected_clients--;
+}
+
+void kv_conn_free(kv_conn *c)
+{
+    if (!(c->flags & KV_CONN_CLOSED))
+        kv_conn_close(c);
+    kv_list_unlink(&c->sh->closed, c);
+    free(c);
+}
+
+/* ---------------------------------------------------------- reply order */
+
+static kv_pending *kv_conn_slot(kv_conn *c, unsigned long long seq)
+{
+    size_t need = (size_t)(seq - c->seq_done) + 1;
+    if (need > c->pend_cap) {
+        size_t cap = c->pend_cap ? c->pend_cap : 8, i;
+        kv_pending *p;
+        while (cap < need)
+            cap *= 2;
+        p = calloc(cap, sizeof *p);
+        if (!p)
+            abort();
+        /* Unwrap the old ring so slot 0 is seq_done again. */
+        for (i = 0; i < c->pend_cap; i++)
+            p[i] = c->pend[(c->pend_head + i) % c->pend_cap];
+        for (i = c->pend_cap; i < cap; i++)
+            kv_buf_init(&p[i].buf);
+        free(c->pend);
+        c->pend = p;
+        c->pend_cap = cap;
+        c->pend_head = 0;
+    }
+    return &c->pend[(c->pend_head + (size_t)(seq - c->seq_done)) % c->pend_cap];
+}
+
+kv_buf *kv_conn_reply_buf(kv_conn *c, unsigned long long seq)
+{
+    if (seq == c->seq_done)
+        return &c->out;
+    return &kv_conn_slot(c, seq)->buf;
+}
+
+static void kv_conn_take(kv_conn *c, kv_buf *src)
+{
+    if (c->out.len == 0 && src->cap > c->out.cap) {
+        kv_buf t = c->out; /* a big reply: adopt its buffer, no copy */
+        c->out = *src;
+        *src = t;
+    } else {
+        kv_buf_append(&c->out, src->p, src->len);
+    }
+    src->len = 0;
+}
+
+void kv_conn_reply_done(kv_conn *c, unsigned long long seq, kv_buf *src)
+{
+    if (c->flags & KV_CONN_CLOSED)
+        return;
+    if (seq != c->seq_done) {
+        kv_pending *slot = kv_conn_slot(c, seq);
+        if (src) {
+            kv_buf t = slot->buf;
+            slot->buf = *src;
+            *src = t;
+            src->len = 0;
+        }
+        slot->ready = 1;
+        return;
+    }
+    if (src)
+        kv_conn_take(c, src);
+    for (;;) {
+        kv_pending *slot;
+        c->seq_done++;
+        if (c->pend_cap)
+            c->pend_head = (c->pend_head + 1) % c->pend_cap;
+        if (c->seq_done == c->seq_next || !c->pend_cap)
+            break;
+        slot = &c->pend[c->pend_head];
+        if (!slot->ready)
+            break;
+        kv_conn_take(c, &slot->buf);
+        slot->ready = 0;
+    }
+    kv_shard_write_later(c->sh, c);
+}
+
+/* ---------------------------------------------------------------- input */
+
+static size_t kv_conn_unsent(const kv_conn *c)
+{
+    return c->out.len - c->out_sent;
+}
+
+static void kv_conn_protocol_error(kv_conn *c, const char *err)
+{
+    unsigned long long seq = c->seq_next++;
+    kv_reply r;
+    r.buf = kv_conn_reply_buf(c, seq);
+    r.proto = c->proto;
+    r.errors = 0;
+    kv_reply_error(&r, err);
+    c->sh->stats.total_error_replies++;
+    kv_rt_log(c->sh->rt, KV_LOG_VERBOSE, "Protocol error (%s) from client: id=%llu addr=%s",
+              err, c->id, c->peer);
+    c->flags |= KV_CONN_CLOSE_AFTER_REPLY;
+    kv_conn_reply_done(c, seq, NULL);
+}
+
+/* Execute every complete command buffered. Returns 1 if more input may be
+ * taken now, 0 if the connection paused (waiting, closing, output full). */
+static int kv_conn_process(kv_conn *c)
+{
+    kv_shard *sh = c->sh;
+    while (!(c->flags & (KV_CONN_CLOSED | KV_CONN_CLOSE_AFTER_REPLY | KV_CONN_WAITING))) {
+        size_t consumed = 0;
+        int argc = 0;
+        kv_str *argv = NULL;
+        kv_parse_status st;
+        if (kv_conn_unsent(c) > KV_OUTPUT_PAUSE)
+            return 0;
+        if (c->in_pos == c->in.len)
+            break;
+        st = kv_parse(&c->parser, c->in.p + c->in_pos, c->in.len - c->in_pos,
+                      &sh->limits, &consumed, &argc, &argv);
+        if (st == KV_PARSE_AGAIN)
+            break;
+        if (st == KV_PARSE_ERROR) {
+            kv_conn_protocol_error(c, c->parser.err);
+            return 0;
+        }
+        if (argc > 0 && kv_dispatch(c, argc, argv) != 0) {
+            /* Must wait for in-flight work: the command stays buffered and
+             * is parsed again on resume. */
+            kv_parser_reset(&c->parser);
+            c->flags |= KV_CONN_WAITING;
+            break;
+        }
+        c->in_pos += consumed;
+    }
+    /* Compact: drop executed bytes, keeping a partial command at the front
+     * (the parser keeps offsets relative to it, so moving it is safe). */
+    if (c->in_pos == c->in.len) {
+        c->in.len = c->in_pos = 0;
+        kv_buf_shrink(&c->in, 64 * 1024);
+    } else if (c->in_pos > 0 && (c->in_pos >= 64 * 1024 || c->in_pos * 2 >= c->in.len)) {
+        kv_buf_consume(&c->in, c->in_pos);
+        c->in_pos = 0;
+    }
+    return !(c->flags & (KV_CONN_CLOSED | KV_CONN_CLOSE_AFTER_REPLY | KV_CONN_WAITING)) &&
+           kv_conn_unsent(c) <= KV_OUTPUT_PAUSE;
+}
+
+void kv_conn_input(kv_conn *c)
+{
+    kv_shard *sh = c->sh;
+    size_t budget = KV_READ_TURN_MAX;
+    if (c->flags & KV_CONN_FAKE)
+        return;
+    while (kv_conn_process(c) && (c->flags & KV_CONN_READABLE)) {
+        size_t want = KV_READ_CHUNK;
+        size_t pending = c->in.len - c->in_pos;
+        ssize_t n;
+        char *dst;
+        if (budget == 0) {
+            kv_shard_resume_later(sh, c); /* fairness: others get this turn */
+            return;
+        }
+        /* A big bulk announces its size: read it in large steps, but grow
+         * the buffer only as bytes arrive, never on the client's word alone. */
+        if (c->parser.need > pending) {
+            size_t rest = c->parser.need - pending;
+            size_t step = c->in.cap > want ? c->in.cap : want;
+            want = rest < step ? rest : step;
+            if (want < KV_READ_CHUNK)
+                want = KV_READ_CHUNK;
+        }
+        dst = kv_buf_reserve(&c->in, want);
+        n = read(c->fd, dst, want);
+        if (n > 0) {
+            c->in.len += (size_t)n;
+            budget = (size_t)n >= budget ? 0 : budget - (size_t)n;
+            sh->stats.total_net_input_bytes += n;
+            sh->stats.total_reads_processed++;
+            c->last_ms = sh->now_us / 1000;
+            if ((long long)(c->in.len - c->in_pos) > sh->stats.max_input_buffer)
+                sh->stats.max_input_buffer = (long long)(c->in.len - c->in_pos);
+            if ((long long)(c->in.len - c->in_pos) > sh->qbuf_limit) {
+                kv_rt_log(sh->rt, KV_LOG_WARNING,
+                          "Closing client that reached max query buffer length: id=%llu addr=%s (qbuf=%zu)",
+                          c->id, c->peer, c->in.len - c->in_pos);
+                kv_conn_close(c);
+                return;
+            }
+            continue;
+        }
+        if (n == 0) {
+            kv_conn_close(c);
+            return;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            c->flags &= ~KV_CONN_READABLE;
+            break;
+        }
+        kv_conn_close(c);
+        return;
+    }
+}
+
+/* In-flight work came back: pick up input where it stopped. */
+void kv_conn_resume(kv_conn *c)
+{
+    if (c->flags & KV_CONN_WAITING) {
+        c->flags &= ~KV_CONN_WAITING;
+        kv_shard_resume_later(c->sh, c);
+    }
+}
+
+void kv_conn_on_event(kv_conn *c, unsigned events)
+{
+    if (c->flags & KV_CONN_CLOSED)
+        return;
+    if ((events & KV_EV_WRITE) && kv_conn_unsent(c) > 0 && kv_conn_flush(c) < 0)
+        return;
+    if (events & KV_EV_READ) {
+        c->flags |= KV_CONN_READABLE;
+        kv_conn_input(c);
+    }
+}
+
+/* --------------------------------------------------------------- output */
+
+int kv_conn_flush(kv_conn *c)
+{
+    kv_shard *sh = c->sh;
+    int was_paused = kv_conn_unsent(c) > KV_OUTPUT_PAUSE;
+    while (kv_conn_unsent(c) > 0) {
+        ssize_t n = send(c->fd, c->out.p + c->out_sent, kv_conn_unsent(c), KV_SEND_FLAGS);
+        if (n > 0) {
+            c->out_sent += (size_t)n;
+            sh->stats.total_net_output_bytes += n;
+            sh->stats.total_writes_processed++;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break; /* the edge-triggered write event brings us back */
+        kv_conn_close(c);
+        return -1;
+    }
+    if ((long long)c->out.len > sh->stats.max_output_buffer)
+        sh->stats.max_output_buffer = (long long)c->out.len;
+    if (c->out_sent == c->out.len) {
+        c->out.len = c->out_sent = 0;
+        kv_buf_shrink(&c->out, 64 * 1024);
+        if ((c->flags & KV_CONN_CLOSE_AFTER_REPLY) && c->inflight == 0 &&
+            c->seq_done == c->seq_next) {
+            kv_conn_close(c);
+            return -1;
+        }
+    }
+    if (was_paused && kv_conn_unsent(c) <= KV_OUTPUT_PAUSE)
+        kv_shard_resume_later(sh, c);
+    return 0;
+}
+
+/* ------------------------------------------------------------ accessors */
+
+unsigned long long kv_conn_id(const kv_conn *c) { return c->id; }
+int kv_conn_proto(const kv_conn *c) { return c->proto; }
+void kv_conn_set_proto(kv_conn *c, int proto) { c->proto = proto; }
+void kv_conn_set_db(kv_conn *c, int db) { c->db = db; }
+void kv_conn_close_after_reply(kv_conn *c) { c->flags |= KV_CONN_CLOSE_AFTER_REPLY; }
+void *kv_conn_data(const kv_conn *c) { return c->data; }
+void kv_conn_set_data(kv_conn *c, void *data) { c->data = data; }
+const char *kv_conn_peer(const kv_conn *c) { return c->peer; }
+const char *kv_conn_local(const kv_conn *c) { return c->local; }
+
+void kv_conn_shutdown_server(kv_conn *c)
+{
+    c->flags |= KV_CONN_CLOSE_AFTER_REPLY;
+    if (!(c->flags & KV_CONN_FAKE))
+        kv_rt_stop(c->sh->rt);
+}

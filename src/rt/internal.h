@@ -1,0 +1,211 @@
+/* Private structures of the runtime, shared by its files and by nothing else.
+ * Ownership rules: a shard's fields are touched only by its own thread, except
+ * the ones marked "shared" (rings, parked flag), which go through atomic.h.
+ * A connection lives and dies on its home shard; other shards only carry its
+ * pointer inside messages and hand it back untouched. */
+#ifndef KV_RT_INTERNAL_H
+#define KV_RT_INTERNAL_H
+
+#include <pthread.h>
+#include <stdarg.h>
+
+#include "kevy/rt.h"
+#include "rt/atomic.h"
+#include "rt/reactor.h"
+#include "rt/ring.h"
+
+#define KV_RING_CAPACITY 1024
+/* Most commands one connection may have in flight to one other shard. */
+#define KV_MAX_INFLIGHT 1024
+/* Stop parsing a connection's input while this much output is unsent. */
+#define KV_OUTPUT_PAUSE (4u * 1024 * 1024)
+/* Read size per read(2), and the most one connection may read per loop turn. */
+#define KV_READ_CHUNK (16u * 1024)
+#define KV_READ_TURN_MAX (1024u * 1024)
+/* "busy shard" values besides a shard index. */
+#define KV_BUSY_NONE (-1)
+#define KV_BUSY_MANY (-2)
+
+#define KV_LOG_DEBUG 0
+#define KV_LOG_VERBOSE 1
+#define KV_LOG_NOTICE 2
+#define KV_LOG_WARNING 3
+
+typedef struct kv_msg kv_msg;
+typedef struct kv_fan kv_fan;
+
+enum { KV_MSG_REQ = 1, KV_MSG_REP = 2 };
+
+/* A command sent to another shard, and later its reply coming back: the same
+ * allocation travels both ways. Owned by whichever shard holds it. */
+struct kv_msg {
+    kv_msg *next; /* outbox chaining, owner-private */
+    int kind;
+    int from;  /* home shard: where the reply goes */
+    int proto;
+    int db;
+    kv_conn *conn; /* only dereferenced on the home shard */
+    kv_fan *fan;   /* NULL: a single forwarded command */
+    int part;
+    unsigned long long seq;
+    const kv_cmd *cmd; /* immutable table entry */
+    int argc;
+    kv_str *argv; /* points into this allocation */
+    kv_buf reply;
+};
+
+/* One part of a fanned-out command. */
+typedef struct kv_fan_part {
+    int shard;
+    int nkeys;
+    int *keys;   /* key ordinals, into kv_fan.keymem */
+    kv_buf reply;
+} kv_fan_part;
+
+/* A command split over several shards, gathered on the home shard. */
+struct kv_fan {
+    kv_fan *prev, *next; /* the home shard's list */
+    kv_conn *conn;
+    unsigned long long seq;
+    const kv_cmd *cmd;
+    int db;
+    int nparts;
+    int remaining;
+    kv_fan_part *parts;
+    int *keymem;
+};
+
+/* A reply that completed out of order, waiting for earlier ones. */
+typedef struct kv_pending {
+    int ready;
+    kv_buf buf;
+} kv_pending;
+
+#define KV_CONN_CLOSE_AFTER_REPLY 0x01u
+#define KV_CONN_CLOSED 0x02u
+#define KV_CONN_READABLE 0x04u  /* the socket may have unread bytes */
+#define KV_CONN_IN_WLIST 0x08u  /* queued for a write this turn */
+#define KV_CONN_IN_RLIST 0x10u  /* queued to resume input this turn */
+#define KV_CONN_WAITING 0x20u   /* input paused until in-flight work is back */
+#define KV_CONN_FAKE 0x40u      /* kv_local's client: no socket */
+
+struct kv_conn {
+    kv_shard *sh;
+    int fd;
+    unsigned flags;
+    unsigned long long id;
+    int proto;
+    int db;
+    void *data;
+    kv_conn *prev, *next; /* the shard's list of every connection */
+    kv_conn *wnext;       /* write list */
+    kv_conn *rnext;       /* resume list */
+    kv_buf in;
+    size_t in_pos;        /* bytes of `in` already executed */
+    kv_parser parser;
+    kv_buf out;
+    size_t out_sent;
+    /* Reply ordering: seq_next is the next number to hand out, seq_done the
+     * oldest not yet in `out`; replies in between wait in pend (a ring). */
+    unsigned long long seq_next, seq_done;
+    kv_pending *pend;
+    size_t pend_cap;
+    size_t pend_head;     /* slot of seq_done */
+    int inflight;         /* forwarded commands and fan-outs not yet answered */
+    int busy;             /* shard the in-flight work runs on, or KV_BUSY_* */
+    long long created_ms;
+    long long last_ms;
+    char peer[64];
+    char local[64];
+};
+
+/* Per destination: messages produced this turn, not yet in the ring. */
+typedef struct kv_outbox {
+    kv_msg *head, *tail;
+} kv_outbox;
+
+struct kv_shard {
+    kv_rt *rt;
+    int id;
+    int n;
+    pthread_t thread;
+    kv_reactor *reactor;
+    int lfd;
+    void *state; /* the command set's */
+    kv_ring *in_rings;  /* shared: in_rings[src] carries src -> this shard */
+    kv_outbox *outbox;  /* outbox[dst] */
+    int parked;         /* shared: 1 while sleeping with empty rings */
+    kv_conn *conns;     /* open connections */
+    kv_conn *closed;    /* closed, freed once nothing refers to them */
+    kv_fan *fans;       /* fan-outs in progress (freed at exit if unfinished) */
+    kv_conn *wlist;
+    kv_conn *rlist, *rlist_tail;
+    int inflight_total; /* remote work this shard waits for */
+    long long now_us;
+    long long start_ms;
+    long long next_tick_us;
+    long long tick_us;
+    int spin_us; /* adaptive spin budget before parking */
+    int spin_max_us;
+    kv_shard_stats stats;
+    kv_parse_limits limits;
+    long long qbuf_limit;
+    kv_msg **batch; /* scratch for ring draining */
+};
+
+struct kv_rt {
+    kv_rt_config cfg;
+    int n;
+    int port;
+    kv_shard *shards;
+    pthread_t main_thread;
+    int stop;                           /* shared */
+    unsigned long long next_client_id;  /* shared */
+    int loglevel;
+};
+
+/* log.c */
+void kv_rt_log(const kv_rt *rt, int level, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* net.c */
+int kv_net_listen(const char *bind, int port, int reuseport, int backlog,
+                  char *err, size_t errlen);
+int kv_net_bound_port(int fd);
+int kv_net_accept(int lfd, char *peer, size_t peerlen, char *local, size_t locallen);
+
+/* shard.c */
+int kv_shard_setup(kv_shard *sh, kv_rt *rt, int id);
+void kv_shard_teardown(kv_shard *sh);
+void *kv_shard_main(void *arg);
+long long kv_clock_us(void);
+void kv_shard_send(kv_shard *sh, int dst, kv_msg *m);
+void kv_shard_resume_later(kv_shard *sh, kv_conn *c);
+void kv_shard_write_later(kv_shard *sh, kv_conn *c);
+
+/* conn.c */
+kv_conn *kv_conn_new(kv_shard *sh, int fd);
+void kv_conn_on_event(kv_conn *c, unsigned events);
+void kv_conn_close(kv_conn *c);
+void kv_conn_free(kv_conn *c);
+int kv_conn_flush(kv_conn *c);
+void kv_conn_resume(kv_conn *c);
+void kv_conn_input(kv_conn *c);
+/* Where the reply for `seq` must be written right now. */
+kv_buf *kv_conn_reply_buf(kv_conn *c, unsigned long long seq);
+/* The reply for `seq` is complete (written through kv_conn_reply_buf, or in
+ * `src`, whose bytes are taken). Moves every completed prefix to `out`. */
+void kv_conn_reply_done(kv_conn *c, unsigned long long seq, kv_buf *src);
+
+/* dispatch.c */
+/* Execute one parsed command from c; returns 0 if it was taken, or 1 if it
+ * must wait for in-flight work first (nothing consumed). */
+int kv_dispatch(kv_conn *c, int argc, const kv_str *argv);
+void kv_dispatch_message(kv_shard *sh, kv_msg *m);
+void kv_msg_free(kv_msg *m);
+void kv_fan_free_all(kv_shard *sh);
+
+#endif

@@ -1,0 +1,63 @@
+/* A shard's keyspace: its databases (SELECT 0..ndb-1), lazy and active
+ * expiry, and the keyspace counters INFO reports. Used by the shard thread
+ * only. Lookups here apply Redis's lazy expiry; kv_db_* calls do not. */
+#ifndef KEVY_STORE_KEYSPACE_H
+#define KEVY_STORE_KEYSPACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/db.h"
+
+typedef struct kv_ks_stats {
+    long long expired_keys;
+    long long keyspace_hits;
+    long long keyspace_misses;
+    long long expired_time_cap_reached_count;
+    /* INFO's expired_stale_perc (already a percentage, print with %.2f): a
+     * moving average of the share of sampled TTL keys found expired. */
+    double expired_stale_perc;
+} kv_ks_stats;
+
+typedef struct kv_keyspace {
+    kv_db **db;
+    int ndb;
+    kv_ks_stats stats;
+    uint64_t rng;
+    int expire_next_db;    /* where the next active-expiry tick starts */
+    /* Stamped into a value's lru field when a lookup finds it (set it from
+     * the server clock, like Redis's LRU_CLOCK; 24 bits used). */
+    unsigned lru_clock;
+    /* Called before an expired key is deleted, lazily or actively (for
+     * keyspace notifications and AOF/replica DELs). Must not touch the
+     * keyspace. May be NULL. */
+    void (*on_expire)(void *arg, int db, const char *key, size_t klen);
+    void *on_expire_arg;
+} kv_keyspace;
+
+kv_keyspace *kv_ks_new(int ndb, const uint8_t seed[16]);
+void kv_ks_free(kv_keyspace *ks);
+
+/* Lookups with lazy expiry: an expired key is deleted (expired_keys++) and
+ * reported absent. _read counts keyspace_hits/misses, _write does not
+ * (Redis's lookupKeyRead/lookupKeyWrite). */
+kv_entry *kv_ks_lookup_read(kv_keyspace *ks, int db, const char *key, size_t klen, long long now_ms);
+kv_entry *kv_ks_lookup_write(kv_keyspace *ks, int db, const char *key, size_t klen, long long now_ms);
+/* Find or create with lazy expiry and one hash: an expired key is deleted
+ * first (expired_keys++) and a fresh entry created (*created = 1, value NULL).
+ * The SET path. An existing key keeps its TTL: SET clears it with kv_db_persist. */
+kv_entry *kv_ks_upsert(kv_keyspace *ks, int db, const char *key, size_t klen, long long now_ms,
+                       int *created);
+
+/* One active-expiry tick (call hz times a second) over up to 16 dbs, starting
+ * where the last tick stopped, like Redis's ACTIVE_EXPIRE_CYCLE_SLOW; pass
+ * 25% of the tick as budget_us. Updates expired_keys, expired_stale_perc and
+ * expired_time_cap_reached_count; calls on_expire for each key. */
+void kv_ks_active_expire(kv_keyspace *ks, long long now_ms, long long budget_us);
+/* Incremental rehashing in the background (Redis's activerehashing): up to
+ * budget_us of rehash steps on the first db that needs them. */
+void kv_ks_active_rehash(kv_keyspace *ks, long long budget_us);
+void kv_ks_swapdb(kv_keyspace *ks, int a, int b);
+size_t kv_ks_memory(const kv_keyspace *ks);   /* sum of kv_db_memory */
+
+#endif

@@ -1,0 +1,99 @@
+/* The command table against Redis 7.0.15's own metadata (cmdmeta_gen.c):
+ * every command kevy implements must have Redis's arity, key positions and
+ * write/readonly flags, and a route the runtime can execute. This is what
+ * caught `command|getkeys` having arity -4, not -3. */
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "cmd/cmdmeta.h"
+#include "test.h"
+
+static int has_flag(const kv_cmdmeta *m, const char *flag)
+{
+    const char *const *f;
+    for (f = m->flags; f && *f; f++)
+        if (strcmp(*f, flag) == 0)
+            return 1;
+    return 0;
+}
+
+static void check_entry(const kv_cmd *c)
+{
+    const kv_cmdmeta *m = kv_cmdmeta_find(c->name, strlen(c->name));
+    CHECK(m != NULL);
+    if (!m) {
+        fprintf(stderr, "  no Redis metadata for '%s'\n", c->name);
+        return;
+    }
+    if (m->arity != c->arity || m->first_key != c->first_key ||
+        m->last_key != c->last_key || m->key_step != c->key_step)
+        fprintf(stderr, "  '%s': table %d %d %d %d, Redis %d %d %d %d\n", c->name, c->arity,
+                c->first_key, c->last_key, c->key_step, m->arity, m->first_key, m->last_key,
+                m->key_step);
+    CHECK_EQ_LL(c->arity, m->arity);
+    CHECK_EQ_LL(c->first_key, m->first_key);
+    CHECK_EQ_LL(c->last_key, m->last_key);
+    CHECK_EQ_LL(c->key_step, m->key_step);
+    CHECK(!!(c->flags & KV_CMD_WRITE) == has_flag(m, "write"));
+    CHECK(!!(c->flags & KV_CMD_READONLY) == has_flag(m, "readonly"));
+    CHECK(!!(c->flags & KV_CMD_FAST) == has_flag(m, "fast"));
+    if (!!(c->flags & KV_CMD_FAST) != has_flag(m, "fast"))
+        fprintf(stderr, "  '%s': fast flag differs\n", c->name);
+    CHECK(c->exec != NULL);
+    if (c->route == KV_ROUTE_KEYS || c->route == KV_ROUTE_ALL)
+        CHECK(c->reduce != NULL);
+    if (c->route == KV_ROUTE_KEY || c->route == KV_ROUTE_KEYS)
+        CHECK(c->first_key > 0);
+}
+
+static void test_table_matches_redis(void)
+{
+    size_t i, k, n = kv_cmd_count();
+    CHECK(n > 20);
+    for (i = 0; i < n; i++) {
+        const kv_cmd *c = kv_cmd_at(i), *subs;
+        size_t nsubs;
+        check_entry(c);
+        if (i > 0)
+            CHECK(strcmp(kv_cmd_at(i - 1)->name, c->name) < 0); /* sorted */
+        subs = kv_cmd_subs(c, &nsubs);
+        for (k = 0; k < nsubs; k++) {
+            check_entry(&subs[k]);
+            if (k > 0)
+                CHECK(strcmp(subs[k - 1].name, subs[k].name) < 0);
+        }
+    }
+}
+
+static void test_lookup(void)
+{
+    kv_str a[2];
+    const kv_cmd *c;
+    a[0].p = "GeT";
+    a[0].n = 3;
+    c = kv_cmd_lookup(NULL, 1, a);
+    CHECK(strcmp(c->name, "get") == 0);
+    a[0].p = "command";
+    a[0].n = 7;
+    a[1].p = "INFO";
+    a[1].n = 4;
+    c = kv_cmd_lookup(NULL, 2, a);
+    CHECK(strcmp(c->name, "command|info") == 0);
+    c = kv_cmd_lookup(NULL, 1, a);
+    CHECK(strcmp(c->name, "command") == 0);
+    a[1].p = "nosuch";
+    a[1].n = 6;
+    c = kv_cmd_lookup(NULL, 2, a);
+    CHECK(c->flags & KV_CMD_UNKNOWN);
+    a[0].p = "nosuchcommand";
+    a[0].n = 13;
+    c = kv_cmd_lookup(NULL, 1, a);
+    CHECK(c->flags & KV_CMD_UNKNOWN);
+    a[0].p = "get\0";
+    a[0].n = 4; /* a NUL inside the name is not "get" */
+    CHECK(kv_cmd_lookup(NULL, 1, a)->flags & KV_CMD_UNKNOWN);
+    CHECK(kv_cmd_find("COMMAND|Docs", 12) != NULL);
+    CHECK(kv_cmd_find("command|", 8) == NULL);
+}
+
+TEST_MAIN("cmdtable", TEST(test_table_matches_redis), TEST(test_lookup))
