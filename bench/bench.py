@@ -338,6 +338,7 @@ def parse_args():
         if not (os.path.isfile(path) and os.access(path, os.X_OK)):
             hint = " (run `make` first)" if b == "kevy_bin" else ""
             ap.error("--%s %s: not an executable file%s" % (b.replace("_", "-"), path, hint))
+        setattr(args, b, os.path.abspath(path))  # servers run from other directories
     return args
 
 

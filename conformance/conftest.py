@@ -186,7 +186,7 @@ def pytest_collection_modifyitems(config, items):
 def server():
     if TARGET:
         host, _, port = TARGET.rpartition(":")
-        yield Server(host or "127.0.0.1", int(port))
+        yield Server(host.strip("[]") or "127.0.0.1", int(port))
         return
     srv = start_server()
     yield srv

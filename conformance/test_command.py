@@ -6,7 +6,7 @@ from fnmatch import fnmatchcase
 
 import pytest
 
-from helpers import NIL, SYNTAX, arity_err, array, bulk, err, integer
+from helpers import NIL, SYNTAX, arity_err, array, bulk, err
 
 # The commands kevy must list (every one is tested elsewhere in the suite).
 IN_SCOPE = [

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The whole CI matrix: compilers, unit tests, conformance against kevy (1, 2
+# and 4 shards) and real Redis, the sanitizer builds, fuzzing and valgrind.
+# Every step must pass; a step's output is shown in full only if it fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=/usr/bin/python3
+start=$(date +%s)
+
+step() {
+  local name=$1 t0 log rc
+  shift
+  t0=$(date +%s)
+  log=$(mktemp)
+  printf '=== %-44s' "$name"
+  if "$@" >"$log" 2>&1; then rc=0; else rc=$?; fi
+  if [ $rc -ne 0 ]; then
+    echo "FAILED after $(( $(date +%s) - t0 ))s"
+    tail -150 "$log"
+    rm -f "$log"
+    exit $rc
+  fi
+  echo "ok ($(( $(date +%s) - t0 ))s)  $(grep -E ' passed| checks, |executed_units' "$log" | tail -1 | cut -c1-90)"
+  rm -f "$log"
+}
+
+kqueue_check() {
+  clang -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -pedantic -Iinclude -Isrc \
+    -Ici/kqueue-shim -fsyntax-only src/rt/reactor_kqueue.c
+}
+
+step "gcc: build (-Werror) + unit tests"      make -j2 O=build/gcc CC=gcc all unit
+step "clang: build (-Werror) + unit tests"    make -j2 O=build/clang CC=clang all unit
+step "kqueue backend compiles (shim)"         kqueue_check
+step "libkevy-rt example (kevy-minimal)"      $PY ci/test_minimal.py build/gcc/kevy-minimal
+step "conformance: kevy, 1 shard"             make O=build/gcc conformance CONF_SHARDS=1
+step "conformance: kevy, 2 shards"            make O=build/gcc conformance CONF_SHARDS=2
+step "conformance: kevy, 4 shards"            make O=build/clang conformance CONF_SHARDS=4
+step "conformance: real Redis 7.0"            make conformance-redis
+step "ASan+UBSan: unit + conformance"         bash ci/sanitize.sh asan
+step "TSan: unit + conformance"               bash ci/sanitize.sh tsan
+step "fuzz: each harness 60 s"                make O=build/gcc fuzz FUZZ_SECONDS="${CI_FUZZ_SECONDS:-60}"
+step "valgrind memcheck: subset"              bash ci/valgrind.sh
+echo "=== all green in $(( $(date +%s) - start ))s"

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Sanitizer builds running the unit tests and the conformance suite.
+#   ci/sanitize.sh asan   AddressSanitizer + UndefinedBehaviorSanitizer (+ leaks)
+#   ci/sanitize.sh tsan   ThreadSanitizer, 4 shards so cross-shard paths run
+# Any report aborts the process; the fixtures also fail on a report in the log.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+which=${1:-all}
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:halt_on_error=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
+if [ "$which" = asan ] || [ "$which" = all ]; then
+  make -j2 O=build/asan SAN=asan CC=clang all unit
+  make O=build/asan conformance CONF_SHARDS=2
+fi
+if [ "$which" = tsan ] || [ "$which" = all ]; then
+  make -j2 O=build/tsan SAN=tsan CC=clang all unit
+  make O=build/tsan conformance CONF_SHARDS=4
+fi
