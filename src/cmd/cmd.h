@@ -11,6 +11,14 @@
 #include "store/object.h"
 
 #define KV_RUN_ID_LEN 40
+#define KV_CMD_INDEX_SLOTS 1024
+
+/* Open-addressed index of the command table by a hash of the lower-cased
+ * name: one probe per lookup instead of a binary search. Built once before
+ * the runtime starts; read-only afterwards. */
+typedef struct kv_cmd_index {
+    unsigned short slot[KV_CMD_INDEX_SLOTS]; /* table position + 1; 0 = empty */
+} kv_cmd_index;
 
 /* What the command set knows about the server it runs in. Written by main
  * before the runtime starts, read-only afterwards (shared by every shard). */
@@ -27,6 +35,7 @@ typedef struct kv_server {
     char config_file[1024];
     uint8_t seed[16];
     long long start_ms;
+    kv_cmd_index index;
 } kv_server;
 
 /* One shard's state for the command set. */
@@ -36,9 +45,12 @@ typedef struct kv_cmdstate {
 } kv_cmdstate;
 
 /* The command set handed to the runtime (udata must point to a kv_server). */
-void kv_commands_init(kv_cmdset *cs, const kv_server *srv);
+/* Builds srv->index; fill the rest of srv before the runtime starts. */
+void kv_commands_init(kv_cmdset *cs, kv_server *srv);
 
-/* Table access (table.c). */
+/* Table access (table.c). kv_cmd_lookup's udata is a kv_server whose index
+ * was built by kv_cmd_index_build, or NULL (slower binary search). */
+void kv_cmd_index_build(kv_cmd_index *ix);
 const kv_cmd *kv_cmd_lookup(void *udata, int argc, const kv_str *argv);
 size_t kv_cmd_count(void);
 const kv_cmd *kv_cmd_at(size_t i);                   /* top-level commands, sorted */

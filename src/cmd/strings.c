@@ -100,6 +100,15 @@ void kv_cmd_set(kv_ctx *ctx, int argc, const kv_str *argv)
         return;
     if (expire && (when = kv_set_expire_at(ctx, expire, flags)) < 0)
         return;
+    db = kv_ctx_db(ctx);
+    if (!(flags & (SET_NX | SET_XX | SET_GET))) {
+        /* The common case: one hash, find or create. */
+        e = kv_ks_upsert(kv_state(ctx)->ks, ctx->db, argv[1].p, argv[1].n, kv_now_ms(ctx),
+                         &created);
+        if (!created && !(flags & SET_KEEPTTL))
+            kv_db_persist(db, e);
+        goto store;
+    }
     /* SET ... GET reads like GET does (a keyspace hit or miss). */
     e = (flags & SET_GET) ? kv_lookup_read(ctx, &argv[1]) : kv_lookup_write(ctx, &argv[1]);
     if (flags & SET_GET) {
@@ -116,12 +125,11 @@ void kv_cmd_set(kv_ctx *ctx, int argc, const kv_str *argv)
             kv_reply_null(&ctx->out);
         return;
     }
-    db = kv_ctx_db(ctx);
-    if (!e) {
+    if (!e)
         e = kv_db_upsert(db, argv[1].p, argv[1].n, &created);
-    } else if (!(flags & SET_KEEPTTL)) {
+    else if (!(flags & SET_KEEPTTL))
         kv_db_persist(db, e);
-    }
+store:
     kv_entry_set_val(e, kv_str_new(argv[2].p, argv[2].n));
     if (when >= 0)
         kv_db_set_expire(db, e, when);

@@ -70,9 +70,20 @@ static const kv_cmd unknown_sub = {"unknown|sub", -1, KV_CMD_UNKNOWN, 0, 0, 0, K
 
 #define KV_NAME_MAX 40
 
-/* Lower-case a name into buf; 0 if it cannot be a command name. */
-static size_t kv_lower(char *buf, const char *p, size_t n)
+/* FNV-1a of the lower-cased name, computed while lower-casing. */
+static unsigned kv_name_hash(const char *name, size_t n)
 {
+    unsigned h = 2166136261u;
+    size_t i;
+    for (i = 0; i < n; i++)
+        h = (h ^ (unsigned char)name[i]) * 16777619u;
+    return h;
+}
+
+/* Lower-case a name into buf and hash it; 0 if it cannot be a command name. */
+static size_t kv_lower(char *buf, const char *p, size_t n, unsigned *hash)
+{
+    unsigned h = 2166136261u;
     size_t i;
     if (n == 0 || n >= KV_NAME_MAX)
         return 0;
@@ -80,10 +91,28 @@ static size_t kv_lower(char *buf, const char *p, size_t n)
         unsigned char ch = (unsigned char)p[i];
         if (ch == 0)
             return 0; /* names are binary-safe in Redis: "get\0" is not GET */
-        buf[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+        if (ch >= 'A' && ch <= 'Z')
+            ch = (unsigned char)(ch + 32);
+        buf[i] = (char)ch;
+        h = (h ^ ch) * 16777619u;
     }
     buf[n] = '\0';
+    if (hash)
+        *hash = h;
     return n;
+}
+
+void kv_cmd_index_build(kv_cmd_index *ix)
+{
+    size_t i;
+    memset(ix, 0, sizeof *ix);
+    for (i = 0; i < NTABLE; i++) {
+        const char *name = table[i].cmd.name;
+        unsigned h = kv_name_hash(name, strlen(name)) & (KV_CMD_INDEX_SLOTS - 1);
+        while (ix->slot[h])
+            h = (h + 1) & (KV_CMD_INDEX_SLOTS - 1);
+        ix->slot[h] = (unsigned short)(i + 1);
+    }
 }
 
 /* Binary search a sorted array of commands by name (lower-case, NUL-ended). */
@@ -104,6 +133,20 @@ static const void *kv_bsearch(const char *name, const void *base, size_t count, 
     return NULL;
 }
 
+static const kv_cmd_entry *kv_find_top(const kv_cmd_index *ix, const char *name, size_t n,
+                                       unsigned hash)
+{
+    unsigned h;
+    if (!ix)
+        return kv_bsearch(name, table, NTABLE, sizeof table[0]);
+    for (h = hash & (KV_CMD_INDEX_SLOTS - 1); ix->slot[h]; h = (h + 1) & (KV_CMD_INDEX_SLOTS - 1)) {
+        const kv_cmd_entry *e = &table[ix->slot[h] - 1];
+        if (memcmp(e->cmd.name, name, n + 1) == 0)
+            return e;
+    }
+    return NULL;
+}
+
 static const kv_cmd *kv_find_sub(const kv_cmd_entry *e, const char *sub, size_t n)
 {
     char full[2 * KV_NAME_MAX + 2];
@@ -112,19 +155,20 @@ static const kv_cmd *kv_find_sub(const kv_cmd_entry *e, const char *sub, size_t 
         return NULL;
     memcpy(full, e->cmd.name, plen);
     full[plen] = '|';
-    if (!kv_lower(full + plen + 1, sub, n))
+    if (!kv_lower(full + plen + 1, sub, n, NULL))
         return NULL;
     return kv_bsearch(full, e->subs, e->nsubs, sizeof e->subs[0]);
 }
 
 const kv_cmd *kv_cmd_lookup(void *udata, int argc, const kv_str *argv)
 {
+    const kv_server *srv = udata;
     char name[KV_NAME_MAX];
     const kv_cmd_entry *e;
     const kv_cmd *sub;
-    (void)udata;
-    if (!kv_lower(name, argv[0].p, argv[0].n) ||
-        !(e = kv_bsearch(name, table, NTABLE, sizeof table[0])))
+    unsigned hash;
+    size_t n = kv_lower(name, argv[0].p, argv[0].n, &hash);
+    if (!n || !(e = kv_find_top(srv ? &srv->index : NULL, name, n, hash)))
         return &unknown_cmd;
     if (e->nsubs == 0 || argc < 2)
         return &e->cmd;
@@ -138,12 +182,12 @@ const kv_cmd *kv_cmd_find(const char *name, size_t n)
     const char *bar = memchr(name, '|', n);
     const kv_cmd_entry *e;
     if (!bar) {
-        if (!kv_lower(buf, name, n))
+        if (!kv_lower(buf, name, n, NULL))
             return NULL;
         e = kv_bsearch(buf, table, NTABLE, sizeof table[0]);
         return e ? &e->cmd : NULL;
     }
-    if (!kv_lower(buf, name, (size_t)(bar - name)))
+    if (!kv_lower(buf, name, (size_t)(bar - name), NULL))
         return NULL;
     e = kv_bsearch(buf, table, NTABLE, sizeof table[0]);
     return e ? kv_find_sub(e, bar + 1, n - (size_t)(bar - name) - 1) : NULL;

@@ -98,8 +98,9 @@ static void kv_cmd_shard_tick(kv_shard *sh, void *state)
     kv_ks_active_expire(st->ks, kv_shard_now_ms(sh), budget_us);
 }
 
-void kv_commands_init(kv_cmdset *cs, const kv_server *srv)
+void kv_commands_init(kv_cmdset *cs, kv_server *srv)
 {
+    kv_cmd_index_build(&srv->index);
     memset(cs, 0, sizeof *cs);
     cs->lookup = kv_cmd_lookup;
     cs->shard_init = kv_cmd_shard_init;

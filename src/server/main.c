@@ -38,14 +38,13 @@ static void kv_random_bytes(unsigned char *out, size_t n)
     }
 }
 
-static void kv_describe(kv_server *srv, const kv_config *cfg, int nshards, const char *argv0)
+static void kv_describe(kv_server *srv, const kv_config *cfg, const char *argv0)
 {
     unsigned char rnd[KV_RUN_ID_LEN / 2];
     size_t i;
     memset(srv, 0, sizeof *srv);
     srv->databases = cfg->databases;
     srv->hz = cfg->hz;
-    srv->nshards = nshards;
     srv->maxclients = cfg->maxclients;
     srv->proto_max_bulk_len = cfg->proto_max_bulk_len;
     srv->client_query_buffer_limit = cfg->client_query_buffer_limit;
@@ -91,15 +90,15 @@ int main(int argc, char **argv)
     rcfg.pin_threads = cfg.pin_threads;
     rcfg.proto_max_bulk_len = cfg.proto_max_bulk_len;
     rcfg.client_query_buffer_limit = cfg.client_query_buffer_limit;
-    /* The shard count is known only once the runtime exists; the command
-     * set reads srv lazily, so it can be filled in after kv_rt_new. */
+    kv_describe(&srv, &cfg, argv[0]);
     kv_commands_init(&rcfg.cmds, &srv);
     rt = kv_rt_new(&rcfg, err, sizeof err);
     if (!rt) {
         fprintf(stderr, "kevy-server: %s\n", err);
         return 1;
     }
-    kv_describe(&srv, &cfg, kv_rt_nshards(rt), argv[0]);
+    /* Known once the runtime has bound its port; no shard runs yet. */
+    srv.nshards = kv_rt_nshards(rt);
     srv.port = kv_rt_port(rt);
     rc = kv_rt_run(rt);
     kv_rt_free(rt);

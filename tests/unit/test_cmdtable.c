@@ -96,4 +96,26 @@ static void test_lookup(void)
     CHECK(kv_cmd_find("command|", 8) == NULL);
 }
 
-TEST_MAIN("cmdtable", TEST(test_table_matches_redis), TEST(test_lookup))
+/* The hashed index (used by the server) and the binary search (used when no
+ * index is given) must resolve every name, in any case, to the same entry. */
+static void test_index_agrees(void)
+{
+    static kv_server srv;
+    size_t i, k, n = kv_cmd_count();
+    kv_cmd_index_build(&srv.index);
+    for (i = 0; i < n; i++) {
+        const kv_cmd *c = kv_cmd_at(i);
+        char upper[64];
+        kv_str a;
+        for (k = 0; c->name[k]; k++)
+            upper[k] = (char)(c->name[k] >= 'a' && c->name[k] <= 'z' ? c->name[k] - 32 : c->name[k]);
+        a.p = upper;
+        a.n = k;
+        CHECK(kv_cmd_lookup(&srv, 1, &a) == c);
+        CHECK(kv_cmd_lookup(NULL, 1, &a) == c);
+        a.n = k - 1; /* a prefix is another name (or none) */
+        CHECK(kv_cmd_lookup(&srv, 1, &a) == kv_cmd_lookup(NULL, 1, &a));
+    }
+}
+
+TEST_MAIN("cmdtable", TEST(test_table_matches_redis), TEST(test_lookup), TEST(test_index_agrees))

@@ -1,7 +1,8 @@
 /* Unit tests for the RESP request parser (src/resp/parser.c, inline.c).
- * Every stream is parsed whole, split at every byte position, byte by byte
- * and (for short ones) split at every pair of positions; the commands and the
- * final error must be identical each time, and match Redis 7.0.15 exactly. */
+ * Every stream is parsed whole, byte by byte, split at every byte position
+ * (long streams: a sample) and, for short ones, at every pair of positions;
+ * commands and the final error must be identical each time and match what
+ * Redis 7.0.15 does with the same bytes. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +139,9 @@ static void check_stream(const char *name, const char *s, size_t n,
     expect_run(name, "whole", 0, run_stream(s, n, NULL, 0, lim, 1, &got),
                &got, exp, explen);
     for (i = 1; i < n && test_failures == before; i++) {
+        /* Long streams: every cut near both ends, a sample in between. */
+        if (n > 4096 && i > 512 && n - i > 512 && i % 211 != 0)
+            continue;
         cuts[0] = i;
         expect_run(name, "split", i, run_stream(s, n, cuts, 1, lim, copy, &got),
                    &got, exp, explen);

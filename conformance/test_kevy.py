@@ -1,0 +1,127 @@
+"""kevy-only behaviour: things Redis has no counterpart for (shards, the port
+probe, command-line handling) or where kevy promises more than Redis does
+(memory stays bounded when a client stops reading)."""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+from conftest import SHARDS, _server_bin
+from resp_client import RespClient
+
+pytestmark = pytest.mark.kevy_only
+
+
+def _info_fields(client, section):
+    value, _ = client.call("INFO", section)
+    text = bytes(value).decode()
+    return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+
+
+def test_help_lists_every_flag():
+    out = subprocess.run([_server_bin(), "--help"], capture_output=True, timeout=10)
+    assert out.returncode == 0
+    text = out.stdout.decode()
+    for flag in ("--bind", "--port", "--shards", "--databases", "--hz", "--loglevel",
+                 "--proto-max-bulk-len", "--client-query-buffer-limit", "--maxclients",
+                 "--pin-threads", "--tcp-backlog", "--help", "--version"):
+        assert flag in text, flag
+
+
+@pytest.mark.parametrize("args,reason", [
+    (["--port", "abc"], "argument couldn't be parsed into an integer"),
+    (["--port", "70000"], "argument must be between 0 and 65535 inclusive"),
+    (["--proto-max-bulk-len", "1kb"], "argument must be between 1048576"),
+    (["--nosuch", "1"], "Bad directive or wrong number of arguments"),
+    (["--loglevel", "loud"], "argument(s) must be one of the following"),
+])
+def test_bad_flags_refuse_to_start(args, reason):
+    out = subprocess.run([_server_bin()] + args, capture_output=True, timeout=10)
+    assert out.returncode == 1
+    assert reason in out.stderr.decode()
+
+
+@pytest.mark.restart
+def test_port_in_use_is_an_error(server_factory):
+    """SO_REUSEPORT would let a second kevy silently share the port; the
+    probe bind makes it fail like Redis does."""
+    srv = server_factory()
+    out = subprocess.run([_server_bin(), "--port", str(srv.port), "--shards", "1"],
+                         capture_output=True, timeout=10)
+    assert out.returncode == 1
+    assert "Address already in use" in out.stderr.decode()
+    with RespClient(srv.host, srv.port) as c:
+        assert c.raw("PING") == b"+PONG\r\n"
+
+
+@pytest.mark.restart
+def test_sigterm_exits_cleanly(server_factory):
+    srv = server_factory()
+    with RespClient(srv.host, srv.port) as c:
+        assert c.raw("SET", "k", "v") == b"+OK\r\n"
+    srv.proc.send_signal(signal.SIGTERM)
+    assert srv.wait_exit(10) == 0
+    assert "Received SIGTERM" in srv.log()
+
+
+def test_info_reports_shards(raw):
+    fields = _info_fields(raw, "server")
+    assert int(fields["kevy_shards"]) == SHARDS
+
+
+def test_keys_on_other_shards_are_forwarded(raw):
+    before = int(_info_fields(raw, "stats")["kevy_forwarded_commands"])
+    for i in range(64):
+        assert raw.raw("SET", "fw:%d" % i, "x") == b"+OK\r\n"
+    after = int(_info_fields(raw, "stats")["kevy_forwarded_commands"])
+    # INFO itself fans out to every other shard once.
+    if SHARDS == 1:
+        assert after == before
+    else:
+        assert after - before > 64 // SHARDS // 2
+
+
+def _rss_bytes(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+@pytest.mark.restart
+@pytest.mark.slow
+def test_client_that_stops_reading_cannot_grow_the_server(server_factory):
+    """400 pipelined GETs of a 1 MB value would be 400 MB of replies; kevy
+    stops reading that client's input while its unsent output is large, so
+    the server's memory stays bounded, and every reply still arrives."""
+    srv = server_factory()
+    value = b"v" * (1024 * 1024)
+    with RespClient(srv.host, srv.port) as c:
+        assert c.raw("SET", "big", value) == b"+OK\r\n"
+    base = _rss_bytes(srv.pid)
+    s = socket.create_connection((srv.host, srv.port))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    n = 400
+    s.sendall(b"*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n" * n)
+    time.sleep(1.0)
+    grown = _rss_bytes(srv.pid) - base
+    assert grown < 100 * 1024 * 1024, "server grew by %d MB" % (grown >> 20)
+    expected = b"$%d\r\n%s\r\n" % (len(value), value)
+    got = 0
+    buf = b""
+    s.settimeout(30)
+    while got < n:
+        chunk = s.recv(1 << 20)
+        assert chunk, "connection closed after %d replies" % got
+        buf += chunk
+        while len(buf) >= len(expected):
+            assert buf[:len(expected)] == expected
+            buf = buf[len(expected):]
+            got += 1
+    s.close()
+    assert os.path.exists("/proc/%d" % srv.pid)
