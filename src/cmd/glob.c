@@ -22,19 +22,22 @@ static int kv_class_match(const char *pat, size_t plen, size_t *pi, int ch, int 
     for (; i < plen; i++) {
         int c = (unsigned char)pat[i];
         if (c == '\\' && i + 1 < plen) {
-            i++;
-            if (kv_fold((unsigned char)pat[i], nocase) == kv_fold(ch, nocase))
+            i++; /* Redis compares an escaped class member exactly, even nocase */
+            if ((unsigned char)pat[i] == ch)
                 match = 1;
         } else if (c == ']') {
             break;
         } else if (i + 2 < plen && pat[i + 1] == '-') {
-            int lo = kv_fold(c, nocase), hi = kv_fold((unsigned char)pat[i + 2], nocase);
-            int x = kv_fold(ch, nocase);
+            /* Redis orders the ends before folding case: [Z-a] is 'z'..'a'. */
+            int lo = c, hi = (unsigned char)pat[i + 2], x;
             if (lo > hi) {
                 int t = lo;
                 lo = hi;
                 hi = t;
             }
+            lo = kv_fold(lo, nocase);
+            hi = kv_fold(hi, nocase);
+            x = kv_fold(ch, nocase);
             if (x >= lo && x <= hi)
                 match = 1;
             i += 2;
@@ -50,6 +53,11 @@ static int kv_class_match(const char *pat, size_t plen, size_t *pi, int ch, int 
 int kv_glob_match(const char *pat, size_t plen, const char *str, size_t slen, int nocase)
 {
     size_t p = 0, s = 0, star_p = (size_t)-1, star_s = 0;
+    /* Redis's matcher never enters its loop for an empty string, so only an
+     * empty pattern matches it; KEYS and SCAN special-case a lone "*" before
+     * matching, which is why KEYS * still lists the key "". */
+    if (slen == 0)
+        return plen == 0;
     while (s < slen) {
         if (p < plen) {
             int c = (unsigned char)pat[p];

@@ -90,12 +90,17 @@ static void kv_cmd_shard_fini(kv_shard *sh, void *state)
     free(st);
 }
 
-/* Redis's slow active-expire cycle: at most 25% of each tick's time. */
+/* Redis's serverCron duties for the keyspace: the LRU clock, the slow
+ * active-expire cycle (at most 25% of the tick) and 1 ms of incremental
+ * rehashing, so a table left mid-rehash after a burst still finishes. */
 static void kv_cmd_shard_tick(kv_shard *sh, void *state)
 {
     kv_cmdstate *st = state;
+    long long now = kv_shard_now_ms(sh);
     long long budget_us = 1000000LL / (st->srv->hz > 0 ? st->srv->hz : 10) / 4;
-    kv_ks_active_expire(st->ks, kv_shard_now_ms(sh), budget_us);
+    st->ks->lru_clock = (unsigned)(now / 1000) & ((1u << 24) - 1);
+    kv_ks_active_expire(st->ks, now, budget_us);
+    kv_ks_active_rehash(st->ks, 1000);
 }
 
 void kv_commands_init(kv_cmdset *cs, kv_server *srv)

@@ -143,6 +143,31 @@ static void kv_publish(kv_parser *p, const char *base, size_t cmdlen,
     kv_parser_reset(p);
 }
 
+/* The common header: 1 to 18 canonical digits right after buf[i - 1], then
+ * '\r' and one more byte. Declines (0) anything else, which the general path
+ * then handles with every Redis rule; 18 digits cannot overflow. */
+static int kv_fast_num(const char *buf, size_t len, size_t i, size_t *cr,
+                       long long *ll)
+{
+    size_t start = i;
+    unsigned long long v = 0;
+
+    while (i < len && i - start < 18) {
+        unsigned d = (unsigned)((unsigned char)buf[i] - '0');
+        if (d > 9)
+            break;
+        v = v * 10 + d;
+        i++;
+    }
+    if (i == start || i + 1 >= len || buf[i] != '\r')
+        return 0;
+    if (buf[start] == '0' && i - start > 1)
+        return 0;
+    *cr = i;
+    *ll = (long long)v;
+    return 1;
+}
+
 static kv_parse_status kv_parse_count(kv_parser *p, const char *buf, size_t len,
                                       const kv_parse_limits *lim,
                                       size_t *consumed)
@@ -152,14 +177,18 @@ static kv_parse_status kv_parse_count(kv_parser *p, const char *buf, size_t len,
     long long ll;
     int found;
 
-    found = kv_find_line(buf, len, 0, &cr);
-    if (found <= 0)
-        return found < 0 ? kv_no_line(p, len, toobig) : KV_PARSE_AGAIN;
-    if (!kv_str2ll(buf + 1, cr - 1, &ll) || ll > INT_MAX) {
-        if (kv_has_nul(buf, 0, cr))
-            return kv_no_line(p, len, toobig);
-        return kv_fail(p, "ERR Protocol error: invalid multibulk length");
+    if (!kv_fast_num(buf, len, 1, &cr, &ll)) {
+        found = kv_find_line(buf, len, 0, &cr);
+        if (found <= 0)
+            return found < 0 ? kv_no_line(p, len, toobig) : KV_PARSE_AGAIN;
+        if (!kv_str2ll(buf + 1, cr - 1, &ll)) {
+            if (kv_has_nul(buf, 0, cr))
+                return kv_no_line(p, len, toobig);
+            return kv_fail(p, "ERR Protocol error: invalid multibulk length");
+        }
     }
+    if (ll > INT_MAX)
+        return kv_fail(p, "ERR Protocol error: invalid multibulk length");
     if (lim->auth_required && ll > KV_UNAUTH_MAX_ARGS)
         return kv_fail(p, "ERR Protocol error: unauthenticated multibulk length");
     if (ll <= 0) {
@@ -179,46 +208,71 @@ static kv_parse_status kv_parse_count(kv_parser *p, const char *buf, size_t len,
     return KV_PARSE_AGAIN;
 }
 
+/* The "$<len>" header at buf[pos] under every Redis rule: 1 with *cr and *ll
+ * set, or 0 with *st holding AGAIN or ERROR. */
+static int kv_bulk_header(kv_parser *p, const char *buf, size_t len, size_t pos,
+                          const kv_parse_limits *lim, size_t *cr, long long *ll,
+                          kv_parse_status *st)
+{
+    static const char toobig[] = "ERR Protocol error: too big bulk count string";
+    int found = kv_find_line(buf, len, pos, cr);
+
+    if (found <= 0) {
+        *st = found < 0 ? kv_no_line(p, len - pos, toobig) : KV_PARSE_AGAIN;
+        return 0;
+    }
+    if (buf[pos] != '$') {
+        if (kv_has_nul(buf, pos, *cr)) {
+            *st = kv_no_line(p, len - pos, toobig);
+            return 0;
+        }
+        kv_parser_reset(p);
+        snprintf(p->errbuf, sizeof p->errbuf,
+                 "ERR Protocol error: expected '$', got '%c'",
+                 buf[pos] == '\n' || buf[pos] == '\r' ? ' ' : buf[pos]);
+        p->err = p->errbuf;
+        *st = KV_PARSE_ERROR;
+        return 0;
+    }
+    if (!kv_str2ll(buf + pos + 1, *cr - pos - 1, ll) || *ll < 0 ||
+        *ll > lim->max_bulk_len ||
+        (unsigned long long)*ll > (size_t)-1 - 2 - (*cr + 2)) {
+        if (kv_has_nul(buf, pos, *cr))
+            *st = kv_no_line(p, len - pos, toobig);
+        else
+            *st = kv_fail(p, "ERR Protocol error: invalid bulk length");
+        return 0;
+    }
+    if (lim->auth_required && *ll > KV_UNAUTH_MAX_BULK) {
+        *st = kv_fail(p, "ERR Protocol error: unauthenticated bulk length");
+        return 0;
+    }
+    return 1;
+}
+
 static kv_parse_status kv_parse_bulks(kv_parser *p, const char *buf, size_t len,
                                       const kv_parse_limits *lim,
                                       size_t *consumed, int *argc, kv_str **argv)
 {
-    static const char toobig[] = "ERR Protocol error: too big bulk count string";
     size_t pos = p->pos, cr = 0;
-    long long ll;
-    int found;
+    long long ll = 0;
+    long long fast_max = lim->auth_required && lim->max_bulk_len > KV_UNAUTH_MAX_BULK
+                             ? KV_UNAUTH_MAX_BULK
+                             : lim->max_bulk_len;
+    kv_parse_status st = KV_PARSE_AGAIN;
 
+    /* Keeps pos + length + 2 in size_t range on 32-bit platforms too. */
+    if ((unsigned long long)fast_max > (size_t)-1 / 4)
+        fast_max = (long long)((size_t)-1 / 4);
     while (p->multibulk > 0) {
         if (p->bulk < 0) {
-            found = kv_find_line(buf, len, pos, &cr);
-            if (found <= 0) {
-                p->pos = pos;
-                return found < 0 ? kv_no_line(p, len - pos, toobig)
-                                 : KV_PARSE_AGAIN;
-            }
-            if (buf[pos] != '$') {
-                if (kv_has_nul(buf, pos, cr)) {
+            if (!(pos < len && buf[pos] == '$' &&
+                  kv_fast_num(buf, len, pos + 1, &cr, &ll) && ll <= fast_max) &&
+                !kv_bulk_header(p, buf, len, pos, lim, &cr, &ll, &st)) {
+                if (st == KV_PARSE_AGAIN)
                     p->pos = pos;
-                    return kv_no_line(p, len - pos, toobig);
-                }
-                kv_parser_reset(p);
-                snprintf(p->errbuf, sizeof p->errbuf,
-                         "ERR Protocol error: expected '$', got '%c'",
-                         buf[pos] == '\n' || buf[pos] == '\r' ? ' ' : buf[pos]);
-                p->err = p->errbuf;
-                return KV_PARSE_ERROR;
+                return st;
             }
-            if (!kv_str2ll(buf + pos + 1, cr - pos - 1, &ll) || ll < 0 ||
-                ll > lim->max_bulk_len ||
-                (unsigned long long)ll > (size_t)-1 - 2 - (cr + 2)) {
-                if (kv_has_nul(buf, pos, cr)) {
-                    p->pos = pos;
-                    return kv_no_line(p, len - pos, toobig);
-                }
-                return kv_fail(p, "ERR Protocol error: invalid bulk length");
-            }
-            if (lim->auth_required && ll > KV_UNAUTH_MAX_BULK)
-                return kv_fail(p, "ERR Protocol error: unauthenticated bulk length");
             pos = cr + 2;
             p->bulk = ll;
         }
@@ -228,7 +282,8 @@ static kv_parse_status kv_parse_bulks(kv_parser *p, const char *buf, size_t len,
             p->need = pos + (size_t)p->bulk + 2;
             return KV_PARSE_AGAIN;
         }
-        kv_resp_argv_grow(p, (long long)p->argc + p->multibulk);
+        if (p->argc == p->argcap)
+            kv_resp_argv_grow(p, (long long)p->argc + p->multibulk);
         p->offs[p->argc] = pos;
         p->argv[p->argc].n = (size_t)p->bulk;
         p->argc++;
@@ -288,6 +343,10 @@ kv_parse_status kv_parse(kv_parser *p, const char *buf, size_t len,
     p->err = NULL;
     if (lim == NULL)
         lim = &kv_default_limits;
+    /* Fewer bytes than already examined breaks the calling contract; wait
+     * rather than index past the buffer. */
+    if (p->pos > len && p->state != KV_ST_START)
+        return KV_PARSE_AGAIN;
     if (p->state == KV_ST_START) {
         if (len == 0)
             return KV_PARSE_AGAIN;

@@ -16,9 +16,13 @@ static const kv_part *kv_first_error(const kv_part *parts, int nparts)
     return NULL;
 }
 
+/* Pass a part through; an error passed on counts as an error reply (INFO's
+ * total_error_replies), as if written with kv_reply_error. */
 static void kv_reply_part(kv_ctx *ctx, const kv_part *p)
 {
     kv_reply_raw(&ctx->out, p->reply, p->len);
+    if (p->len > 0 && p->reply[0] == '-')
+        ctx->out.errors++;
 }
 
 void kv_reduce_first(kv_ctx *ctx, const kv_part *parts, int nparts)

@@ -1,8 +1,8 @@
 /* One database: keys -> kv_obj values, plus expiry times. One allocation per
  * key (the entry: chain link, value pointer, key bytes inline) besides the
- * value itself; lookups hash once (keyed SipHash) and never allocate.
- *
- * Expiry layout, and why: an entry carries only a "has TTL" bit; the times
+ * value itself; lookups hash once (keyed SipHash) and never allocate. */
+
+/* Expiry layout, and why: an entry carries only a "has TTL" bit; the times
  * live in a second table of 24-byte nodes keyed by the entry's address. So
  *  - keys without a TTL pay nothing (an always-present 8-byte field would cost
  *    +8 bytes per key on average after allocator rounding, e.g. 48 -> 64 bytes

@@ -66,6 +66,8 @@ size_t kv_dict_buckets(const kv_dict *d)
     return tsize(d, 0) + tsize(d, 1);
 }
 
+static void shrink_if_needed(kv_dict *d);
+
 /* Move up to n non-empty buckets from table[0] to table[1]; visiting more
  * than 10*n empty buckets ends the step early so one call stays cheap. */
 static int rehash(kv_dict *d, int n)
@@ -105,7 +107,9 @@ static int rehash(kv_dict *d, int n)
         d->used[1] = 0;
         d->exp[1] = -1;
         d->rehashidx = -1;
-        return 0;
+        /* Deletes made during the rehash could not shrink; check now. */
+        shrink_if_needed(d);
+        return rehashing(d);
     }
     return 1;
 }
@@ -354,7 +358,9 @@ unsigned long kv_dict_scan(kv_dict *d, unsigned long v,
             v = rev_bits(v);
         } while (v & (m0 ^ m1));
     }
-    d->pause--;
+    /* Deletes made by fn could not shrink the table while it was paused. */
+    if (--d->pause == 0)
+        shrink_if_needed(d);
     return v;
 }
 

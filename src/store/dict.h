@@ -53,7 +53,8 @@ size_t kv_dict_size(const kv_dict *d);
  * is present from the first call to the last is reported at least once, even
  * if the table grows, shrinks or rehashes between calls; nodes may be
  * reported more than once. fn may unlink (and free) the node it is given, but
- * must not unlink other nodes or add any: resizing is paused while fn runs. */
+ * must not unlink other nodes or add any: resizing is paused while fn runs
+ * (a shrink those deletes call for starts when the call returns). */
 unsigned long kv_dict_scan(kv_dict *d, unsigned long cursor,
                            void (*fn)(void *arg, kv_dnode *n), void *arg);
 

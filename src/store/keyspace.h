@@ -23,7 +23,7 @@ typedef struct kv_keyspace {
     kv_db **db;
     int ndb;
     kv_ks_stats stats;
-    uint64_t rng;
+    uint64_t rng;          /* for callers that pick among dbs (spare here) */
     int expire_next_db;    /* where the next active-expiry tick starts */
     /* Stamped into a value's lru field when a lookup finds it (set it from
      * the server clock, like Redis's LRU_CLOCK; 24 bits used). */

@@ -554,6 +554,39 @@ static void test_untrusted_count(void)
     kv_parser_free(&p);
 }
 
+/* Headers the fast digit path declines go through the general rules. */
+static void test_header_paths(void)
+{
+    kv_parse_limits huge = {LLONG_MAX, 0};
+    kv_parser p;
+    size_t consumed;
+    int argc;
+    kv_str *argv;
+
+    check_stream("18 digits over max", B("*1\r\n$999999999999999999\r\n"),
+                 &lim_default, B(EPREFIX "invalid bulk length\r\n"));
+    check_stream("19 digits under huge max", B("*1\r\n$1000000000000000000\r\nab"),
+                 &huge, B("~28\r\n"));
+    check_stream("max long long", B("*1\r\n$9223372036854775807\r\n"), &huge,
+                 B("~26\r\n"));
+    check_stream("zero length fast", B("*2\r\n$0\r\n\r\n$10\r\n0123456789\r\n"),
+                 &lim_default, B("*2\r\n$0\r\n\r\n$10\r\n0123456789\r\n"));
+    check_stream("leading zero count", B("*00\r\n"), &lim_default,
+                 B(EPREFIX "invalid multibulk length\r\n"));
+    check_stream("18 digit count", B("*100000000000000000\r\n"), &lim_default,
+                 B(EPREFIX "invalid multibulk length\r\n"));
+
+    kv_parser_init(&p);
+    CHECK_EQ_LL(kv_parse(&p, B("*1\r\n$1000000000000000000\r\n"), &huge,
+                         &consumed, &argc, &argv), KV_PARSE_AGAIN);
+    CHECK(p.need == 4 + 22 + 1000000000000000000ULL + 2);
+    /* A caller handing back fewer bytes than before gets AGAIN, not a
+     * read past its buffer. */
+    CHECK_EQ_LL(kv_parse(&p, "*1\r\n", 4, &huge, &consumed, &argc, &argv),
+                KV_PARSE_AGAIN);
+    kv_parser_free(&p);
+}
+
 TEST_MAIN("resp_parse",
           TEST(test_multibulk_basic),
           TEST(test_inline_basic),
@@ -565,4 +598,5 @@ TEST_MAIN("resp_parse",
           TEST(test_too_big_incremental),
           TEST(test_big_args),
           TEST(test_need_and_resume),
-          TEST(test_untrusted_count))
+          TEST(test_untrusted_count),
+          TEST(test_header_paths))
