@@ -66,7 +66,8 @@ static inline long long kv_now_ms(const kv_ctx *ctx)
 {
     return kv_shard_now_ms(ctx->shard);
 }
-int kv_arg_eq(const kv_str *a, const char *lit);  /* case-insensitive */
+size_t kv_arg_cstrlen(const kv_str *a);          /* up to the first NUL */
+int kv_arg_eq(const kv_str *a, const char *lit);  /* case-insensitive, C-string view */
 int kv_arg_ll(const kv_str *a, long long *v);     /* string2ll rules */
 /* Parse an integer argument or reply Redis's "value is not an integer or out
  * of range" error; returns 0 on success. */

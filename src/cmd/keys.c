@@ -4,7 +4,6 @@
 #include "cmd/cmd.h"
 
 #include <limits.h>
-#include <string.h>
 
 #define EXP_NX 1
 #define EXP_XX 2
@@ -49,10 +48,8 @@ static int kv_expire_options(kv_ctx *ctx, int argc, const kv_str *argv, int *fla
         else if (kv_arg_eq(&argv[j], "lt"))
             *flags |= EXP_LT;
         else {
-            /* Redis prints the option as a C string: up to its first NUL. */
-            const char *nul = memchr(argv[j].p, '\0', argv[j].n);
-            int len = (int)(nul ? (size_t)(nul - argv[j].p) : argv[j].n);
-            kv_reply_errorf(&ctx->out, "ERR Unsupported option %.*s", len, argv[j].p);
+            kv_reply_errorf(&ctx->out, "ERR Unsupported option %.*s",
+                            (int)kv_arg_cstrlen(&argv[j]), argv[j].p);
             return -1;
         }
     }

@@ -109,9 +109,8 @@ void kv_cmd_hello(kv_ctx *ctx, int argc, const kv_str *argv)
                 return;
             }
         } else {
-            const char *nul = memchr(argv[j].p, '\0', argv[j].n);
-            int len = (int)(nul ? (size_t)(nul - argv[j].p) : argv[j].n);
-            kv_reply_errorf(r, "ERR Syntax error in HELLO option '%.*s'", len, argv[j].p);
+            kv_reply_errorf(r, "ERR Syntax error in HELLO option '%.*s'",
+                            (int)kv_arg_cstrlen(&argv[j]), argv[j].p);
             return;
         }
     }
@@ -219,11 +218,10 @@ void kv_cmd_flushall(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_reply_status(&ctx->out, "OK");
 }
 
-/* Redis prints arguments with %s: a NUL byte ends them. */
+/* Redis prints arguments with %.*s: a NUL byte ends them. */
 static int kv_cstr_len(const kv_str *a, int max)
 {
-    const char *nul = memchr(a->p, '\0', a->n);
-    size_t n = nul ? (size_t)(nul - a->p) : a->n;
+    size_t n = kv_arg_cstrlen(a);
     return n > (size_t)max ? max : (int)n;
 }
 

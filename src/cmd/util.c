@@ -7,14 +7,19 @@
 #include <string.h>
 #include <strings.h>
 
-/* Redis compares option words with strcasecmp on the argument, so an
- * argument matches up to its first NUL byte ("nx\0junk" is NX); so do we. */
+/* Redis often treats an argument as a C string (strcasecmp on options,
+ * %s in error texts): it ends at the first NUL byte. */
+size_t kv_arg_cstrlen(const kv_str *a)
+{
+    const char *nul = memchr(a->p, '\0', a->n);
+    return nul ? (size_t)(nul - a->p) : a->n;
+}
+
+/* So an option matches up to its first NUL byte ("nx\0junk" is NX). */
 int kv_arg_eq(const kv_str *a, const char *lit)
 {
     size_t n = strlen(lit);
-    const char *nul = memchr(a->p, '\0', a->n);
-    size_t len = nul ? (size_t)(nul - a->p) : a->n;
-    return len == n && strncasecmp(a->p, lit, n) == 0;
+    return kv_arg_cstrlen(a) == n && strncasecmp(a->p, lit, n) == 0;
 }
 
 int kv_arg_ll(const kv_str *a, long long *v)
