@@ -133,15 +133,15 @@ static const void *kv_bsearch(const char *name, const void *base, size_t count, 
     return NULL;
 }
 
-static const kv_cmd_entry *kv_find_top(const kv_cmd_index *ix, const char *name, size_t n,
-                                       unsigned hash)
+static const kv_cmd_entry *kv_find_top(const kv_cmd_index *ix, const char *name, unsigned hash)
 {
     unsigned h;
     if (!ix)
         return kv_bsearch(name, table, NTABLE, sizeof table[0]);
     for (h = hash & (KV_CMD_INDEX_SLOTS - 1); ix->slot[h]; h = (h + 1) & (KV_CMD_INDEX_SLOTS - 1)) {
         const kv_cmd_entry *e = &table[ix->slot[h] - 1];
-        if (memcmp(e->cmd.name, name, n + 1) == 0)
+        /* strcmp, not memcmp: the table name may be shorter than n. */
+        if (strcmp(e->cmd.name, name) == 0)
             return e;
     }
     return NULL;
@@ -168,7 +168,7 @@ const kv_cmd *kv_cmd_lookup(void *udata, int argc, const kv_str *argv)
     const kv_cmd *sub;
     unsigned hash;
     size_t n = kv_lower(name, argv[0].p, argv[0].n, &hash);
-    if (!n || !(e = kv_find_top(srv ? &srv->index : NULL, name, n, hash)))
+    if (!n || !(e = kv_find_top(srv ? &srv->index : NULL, name, hash)))
         return &unknown_cmd;
     if (e->nsubs == 0 || argc < 2)
         return &e->cmd;

@@ -118,4 +118,30 @@ static void test_index_agrees(void)
     }
 }
 
-TEST_MAIN("cmdtable", TEST(test_table_matches_redis), TEST(test_lookup), TEST(test_index_agrees))
+/* Regression (fuzz_cmd): a name hashing to the slot of a shorter command was
+ * compared with memcmp over its own length, reading past the table's string
+ * ("q\xffee" lands on "set"). ASan builds catch any such read here. */
+static void test_index_unknown_names(void)
+{
+    static kv_server srv;
+    unsigned x = 12345;
+    int i, k;
+    kv_str a;
+    char name[40];
+    kv_cmd_index_build(&srv.index);
+    a.p = "q\xff" "ee";
+    a.n = 4;
+    CHECK(kv_cmd_lookup(&srv, 1, &a)->flags & KV_CMD_UNKNOWN);
+    for (i = 0; i < 100000; i++) {
+        int n = 1 + (int)((x >> 8) % 39);
+        for (k = 0; k < n; k++) {
+            x = x * 1103515245u + 12345u;
+            name[k] = (char)(1 + (x >> 16) % 255);
+        }
+        a.p = name;
+        a.n = (size_t)n;
+        CHECK(kv_cmd_lookup(&srv, 1, &a) == kv_cmd_lookup(NULL, 1, &a));
+    }
+}
+
+TEST_MAIN("cmdtable", TEST(test_table_matches_redis), TEST(test_lookup), TEST(test_index_agrees), TEST(test_index_unknown_names))

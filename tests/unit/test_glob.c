@@ -1,9 +1,8 @@
-/* kv_glob_match against Redis 7.0's glob semantics. Every expected value in
- * the tables was read off a real redis-server 7.0.15 (KEYS on a db holding
- * only the candidate key; COMMAND LIST FILTERBY PATTERN for nocase), and a
- * reference matcher written from those semantics cross-checks random
- * patterns. Redis's matcher never matches an empty string with a non-empty
- * pattern, not even "*" (KEYS and SCAN special-case a lone "*" themselves). */
+/* kv_glob_match against Redis 7.0's glob: every expected value was read off a
+ * real redis-server 7.0.15 (KEYS on a db holding only the candidate key;
+ * COMMAND LIST FILTERBY PATTERN for nocase); a reference matcher written from
+ * those semantics cross-checks random patterns. An empty string matches only
+ * an empty pattern, even "*" (KEYS and SCAN special-case a lone "*"). */
 #include <string.h>
 #include <time.h>
 
