@@ -15,8 +15,11 @@
 #include "rt/ring.h"
 
 #define KV_RING_CAPACITY 1024
-/* Most commands one connection may have in flight to one other shard. */
-#define KV_MAX_INFLIGHT 1024
+/* Most commands one connection may have in flight to one other shard. Their
+ * replies arrive whatever the output backlog, so this window, times the
+ * largest reply, bounds what a client that stops reading can pin beyond
+ * KV_OUTPUT_PAUSE; 32 still batches a pipeline well across a ring. */
+#define KV_MAX_INFLIGHT 32
 /* Stop parsing a connection's input while this much output is unsent. */
 #define KV_OUTPUT_PAUSE (4u * 1024 * 1024)
 /* Read size per read(2), and the most one connection may read per loop turn. */
