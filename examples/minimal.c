@@ -18,8 +18,9 @@ static void ok_exec(kv_ctx *ctx, int argc, const kv_str *argv)
 }
 
 /* Same behaviour, two routes: "keyed" when there is an argument to route by. */
-static const kv_cmd keyed = {"any", -1, 0, 1, 1, 1, KV_ROUTE_KEY, ok_exec, NULL, NULL, NULL};
-static const kv_cmd local = {"any", -1, 0, 0, 0, 0, KV_ROUTE_LOCAL, ok_exec, NULL, NULL, NULL};
+static const kv_cmd keyed = {.name = "any", .arity = -1, .first_key = 1, .last_key = 1,
+                             .key_step = 1, .route = KV_ROUTE_KEY, .exec = ok_exec};
+static const kv_cmd local = {.name = "any", .arity = -1, .route = KV_ROUTE_LOCAL, .exec = ok_exec};
 
 static const kv_cmd *lookup(void *udata, int argc, const kv_str *argv)
 {

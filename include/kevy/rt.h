@@ -40,7 +40,12 @@ typedef enum kv_route {
     KV_ROUTE_KEY,       /* one key, argv[first_key]: runs on the shard owning it */
     KV_ROUTE_KEYS,      /* keys first..last by step: each owning shard runs the
                            command on its keys; `reduce` combines the replies */
-    KV_ROUTE_ALL        /* every shard runs it; `reduce` combines the replies */
+    KV_ROUTE_ALL,       /* every shard runs it; `reduce` combines the replies */
+    KV_ROUTE_COORD,     /* several keys that cannot be split (RENAME, SMOVE,
+                           SINTERSTORE): all on one shard, `exec` runs there;
+                           spread over shards, `coord` runs on the home shard
+                           and drives sub-commands (see kv_coord below) */
+    KV_ROUTE_CUSTOM     /* `target` picks the shard (SCAN: from its cursor) */
 } kv_route;
 
 /* Runtime-visible command flags (the command set may keep more in `meta`). */
@@ -61,12 +66,23 @@ typedef struct kv_part {
     int nkeys;
 } kv_part;
 
+typedef struct kv_coord kv_coord;
+
 typedef void (*kv_exec_fn)(kv_ctx *ctx, int argc, const kv_str *argv);
 /* Combine the parts (in ascending shard order) into the client's reply. */
 typedef void (*kv_reduce_fn)(kv_ctx *ctx, const kv_part *parts, int nparts);
 /* Optional check on the home shard before a command is split or routed:
  * return 0 to go on, or write an error reply and return -1. */
 typedef int (*kv_check_fn)(kv_ctx *ctx, int argc, const kv_str *argv);
+/* KV_ROUTE_COORD across shards; returns KV_COORD_WAIT or KV_COORD_DONE. */
+typedef int (*kv_coord_fn)(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *argv);
+/* KV_ROUTE_CUSTOM: the shard to run on, 0..nshards-1 (out of range: home). */
+typedef int (*kv_target_fn)(int nshards, int argc, const kv_str *argv);
+/* Key positions of commands the (first, last, step) spec cannot describe
+ * (ZUNIONSTORE dest numkeys k..., SORT ... STORE d). Writes at most max
+ * argv indexes into pos and returns how many keys there are (which may be
+ * more than max), or -1 if the arguments are malformed. */
+typedef int (*kv_getkeys_fn)(int argc, const kv_str *argv, int *pos, int max);
 
 struct kv_cmd {
     const char *name;  /* full lower-case name: "get", "config|get" */
@@ -79,6 +95,9 @@ struct kv_cmd {
     kv_exec_fn exec;
     kv_reduce_fn reduce; /* KV_ROUTE_KEYS and KV_ROUTE_ALL */
     kv_check_fn check;   /* optional */
+    kv_coord_fn coord;   /* KV_ROUTE_COORD */
+    kv_target_fn target; /* KV_ROUTE_CUSTOM */
+    kv_getkeys_fn getkeys; /* optional: overrides first/last/step */
     const void *meta;    /* the command set's own data, opaque to the runtime */
 };
 
@@ -192,6 +211,32 @@ void kv_conn_set_data(kv_conn *c, void *data);
 /* "ip:port" of the peer and of the local end. */
 const char *kv_conn_peer(const kv_conn *c);
 const char *kv_conn_local(const kv_conn *c);
+
+/* ------------------------------------------------------- coordination */
+
+/* A command whose keys span shards runs `coord` on the home shard as a small
+ * state machine. Each call (step 0, 1, ...) may send sub-commands to shards
+ * with kv_coord_send and return KV_COORD_WAIT: the next step runs once every
+ * one of them has replied, with their replies readable in send order. The
+ * last step writes the client's reply to ctx->out and returns
+ * KV_COORD_DONE. argv is a copy that lives until then. Sub-commands run with
+ * their cmd's exec, without a connection (ctx->conn == NULL), on their shard;
+ * one sent to the home shard runs at once. A coordination always runs to its
+ * end, even if the client disconnects, so its writes are never half done. */
+#define KV_COORD_WAIT 0
+#define KV_COORD_DONE 1
+
+int kv_coord_step(const kv_coord *co);
+void kv_coord_send(kv_coord *co, int shard, int db, const kv_cmd *cmd, int argc,
+                   const kv_str *argv);
+int kv_coord_nreplies(const kv_coord *co);
+/* Reply i (one complete RESP reply) of the previous step's sub-commands. */
+kv_str kv_coord_reply(const kv_coord *co, int i);
+/* The command's own state across steps, freed with free_fn at the end. */
+void *kv_coord_data(const kv_coord *co);
+void kv_coord_set_data(kv_coord *co, void *data, void (*free_fn)(void *));
+/* The shard owning a key, for this shard's runtime. */
+int kv_shard_of_key(const kv_shard *sh, const char *key, size_t n);
 
 /* --------------------------------------------------------- reduce helpers */
 

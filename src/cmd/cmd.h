@@ -11,14 +11,45 @@
 #include "store/object.h"
 
 #define KV_RUN_ID_LEN 40
-#define KV_CMD_INDEX_SLOTS 1024
+#define KV_CMD_MAX 512
+#define KV_CMD_INDEX_SLOTS 2048
 
-/* Open-addressed index of the command table by a hash of the lower-cased
- * name: one probe per lookup instead of a binary search. Built once before
- * the runtime starts; read-only afterwards. */
+/* A command family's table entry: the runtime's kv_cmd plus subcommands.
+ * Each family file owns one table ending with KV_CMDDEF_END; table.c merges
+ * them into one sorted, hashed index at startup. */
+typedef struct kv_cmddef {
+    kv_cmd cmd;         /* first member: a kv_cmd* of an entry converts back */
+    const kv_cmd *subs; /* sorted by name, NULL if none */
+    size_t nsubs;
+} kv_cmddef;
+
+#define KV_CMDDEF_END {{NULL, 0, 0, 0, 0, 0, KV_ROUTE_LOCAL, NULL, NULL, NULL, NULL, NULL, NULL, NULL}, NULL, 0}
+/* Shorthands for table entries (designated initializers keep them readable). */
+#define KV_KEYS(f, l, s) .first_key = (f), .last_key = (l), .key_step = (s)
+#define KV_SUBS(a) (a), sizeof(a) / sizeof((a)[0])
+
+/* Every command by name: sorted for COMMAND's listings, and an
+ * open-addressed hash of the lower-cased name for one-probe lookups. Built
+ * once before the runtime starts; read-only afterwards. */
 typedef struct kv_cmd_index {
-    unsigned short slot[KV_CMD_INDEX_SLOTS]; /* table position + 1; 0 = empty */
+    const kv_cmddef *sorted[KV_CMD_MAX];
+    size_t n;
+    unsigned short slot[KV_CMD_INDEX_SLOTS]; /* position in sorted + 1; 0 = empty */
 } kv_cmd_index;
+
+/* The families (one per file). */
+extern const kv_cmddef kv_cmds_server[];
+extern const kv_cmddef kv_cmds_command[];
+extern const kv_cmddef kv_cmds_strings[];
+extern const kv_cmddef kv_cmds_keys[];
+extern const kv_cmddef kv_cmds_bitops[];
+extern const kv_cmddef kv_cmds_hll[];
+extern const kv_cmddef kv_cmds_lists[];
+extern const kv_cmddef kv_cmds_hashes[];
+extern const kv_cmddef kv_cmds_sets[];
+extern const kv_cmddef kv_cmds_zsets[];
+extern const kv_cmddef kv_cmds_geo[];
+extern const kv_cmddef kv_cmds_sort[];
 
 /* What the command set knows about the server it runs in. Written by main
  * before the runtime starts, read-only afterwards (shared by every shard). */
@@ -48,14 +79,13 @@ typedef struct kv_cmdstate {
 /* Builds srv->index; fill the rest of srv before the runtime starts. */
 void kv_commands_init(kv_cmdset *cs, kv_server *srv);
 
-/* Table access (table.c). kv_cmd_lookup's udata is a kv_server whose index
- * was built by kv_cmd_index_build, or NULL (slower binary search). */
+/* Table access (table.c). kv_cmd_lookup's udata is the kv_server. */
 void kv_cmd_index_build(kv_cmd_index *ix);
 const kv_cmd *kv_cmd_lookup(void *udata, int argc, const kv_str *argv);
-size_t kv_cmd_count(void);
-const kv_cmd *kv_cmd_at(size_t i);                   /* top-level commands, sorted */
-const kv_cmd *kv_cmd_find(const char *name, size_t n); /* by full name, any case */
-const kv_cmd *kv_cmd_subs(const kv_cmd *parent, size_t *n); /* NULL if none */
+size_t kv_cmd_count(const kv_server *srv);
+const kv_cmd *kv_cmd_at(const kv_server *srv, size_t i);       /* by name */
+const kv_cmd *kv_cmd_find(const kv_server *srv, const char *name, size_t n); /* "config|get", any case */
+const kv_cmd *kv_cmd_subs(const kv_cmd *parent, size_t *n);    /* NULL if none */
 
 /* Shared helpers (util.c). */
 static inline kv_cmdstate *kv_state(const kv_ctx *ctx)
@@ -79,47 +109,8 @@ kv_db *kv_ctx_db(kv_ctx *ctx);
 kv_entry *kv_lookup_read(kv_ctx *ctx, const kv_str *key);
 kv_entry *kv_lookup_write(kv_ctx *ctx, const kv_str *key);
 
-/* Command families: exec functions referenced by the table. */
-#define KV_DECL(fn) void fn(kv_ctx *ctx, int argc, const kv_str *argv)
-KV_DECL(kv_cmd_ping);
-KV_DECL(kv_cmd_echo);
-KV_DECL(kv_cmd_hello);
-KV_DECL(kv_cmd_auth);
-KV_DECL(kv_cmd_quit);
-KV_DECL(kv_cmd_select);
-KV_DECL(kv_cmd_shutdown);
-KV_DECL(kv_cmd_dbsize);
-KV_DECL(kv_cmd_flushdb);
-KV_DECL(kv_cmd_flushall);
-KV_DECL(kv_cmd_info);
-KV_DECL(kv_cmd_get);
-KV_DECL(kv_cmd_set);
-KV_DECL(kv_cmd_mget);
-KV_DECL(kv_cmd_mset);
-KV_DECL(kv_cmd_incr);
-KV_DECL(kv_cmd_decr);
-KV_DECL(kv_cmd_incrby);
-KV_DECL(kv_cmd_decrby);
-KV_DECL(kv_cmd_del);
-KV_DECL(kv_cmd_exists);
-KV_DECL(kv_cmd_expire);
-KV_DECL(kv_cmd_pexpire);
-KV_DECL(kv_cmd_ttl);
-KV_DECL(kv_cmd_pttl);
-KV_DECL(kv_cmd_command);
-KV_DECL(kv_cmd_command_count);
-KV_DECL(kv_cmd_command_info);
-KV_DECL(kv_cmd_command_docs);
-KV_DECL(kv_cmd_command_getkeys);
-KV_DECL(kv_cmd_command_getkeysandflags);
-KV_DECL(kv_cmd_command_list);
-KV_DECL(kv_cmd_command_help);
-KV_DECL(kv_cmd_unknown);
-KV_DECL(kv_cmd_unknown_sub);
-#undef KV_DECL
-
-int kv_check_mset(kv_ctx *ctx, int argc, const kv_str *argv);
-int kv_check_flush(kv_ctx *ctx, int argc, const kv_str *argv);
+/* Used across family files. */
+void kv_cmd_info(kv_ctx *ctx, int argc, const kv_str *argv);
 void kv_reduce_info(kv_ctx *ctx, const kv_part *parts, int nparts);
 
 #endif

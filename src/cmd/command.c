@@ -19,9 +19,9 @@ static void kv_reply_resp3(kv_ctx *ctx, const char *p, size_t n)
 }
 
 /* Metadata for an implemented command, by full name ("get", "command|info"). */
-static const kv_cmdmeta *kv_meta(const char *name, size_t n)
+static const kv_cmdmeta *kv_meta(const kv_ctx *ctx, const char *name, size_t n)
 {
-    const kv_cmd *c = kv_cmd_find(name, n);
+    const kv_cmd *c = kv_cmd_find(kv_state(ctx)->srv, name, n);
     return c ? kv_cmdmeta_find(c->name, strlen(c->name)) : NULL;
 }
 
@@ -33,26 +33,26 @@ static void kv_reply_info_of(kv_ctx *ctx, const kv_cmdmeta *m)
         kv_reply_null(&ctx->out);
 }
 
-void kv_cmd_command(kv_ctx *ctx, int argc, const kv_str *argv)
+static void kv_cmd_command(kv_ctx *ctx, int argc, const kv_str *argv)
 {
-    size_t i, n = kv_cmd_count();
+    size_t i, n = kv_cmd_count(kv_state(ctx)->srv);
     (void)argc;
     (void)argv;
     kv_reply_array(&ctx->out, (long)n);
     for (i = 0; i < n; i++) {
-        const char *name = kv_cmd_at(i)->name;
+        const char *name = kv_cmd_at(kv_state(ctx)->srv, i)->name;
         kv_reply_info_of(ctx, kv_cmdmeta_find(name, strlen(name)));
     }
 }
 
-void kv_cmd_command_count(kv_ctx *ctx, int argc, const kv_str *argv)
+static void kv_cmd_command_count(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     (void)argc;
     (void)argv;
-    kv_reply_int(&ctx->out, (long long)kv_cmd_count());
+    kv_reply_int(&ctx->out, (long long)kv_cmd_count(kv_state(ctx)->srv));
 }
 
-void kv_cmd_command_info(kv_ctx *ctx, int argc, const kv_str *argv)
+static void kv_cmd_command_info(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     int j;
     if (argc == 2) {
@@ -61,7 +61,7 @@ void kv_cmd_command_info(kv_ctx *ctx, int argc, const kv_str *argv)
     }
     kv_reply_array(&ctx->out, argc - 2);
     for (j = 2; j < argc; j++)
-        kv_reply_info_of(ctx, kv_meta(argv[j].p, argv[j].n));
+        kv_reply_info_of(ctx, kv_meta(ctx, argv[j].p, argv[j].n));
 }
 
 static void kv_reply_docs_pair(kv_ctx *ctx, const kv_cmdmeta *m)
@@ -70,24 +70,24 @@ static void kv_reply_docs_pair(kv_ctx *ctx, const kv_cmdmeta *m)
     kv_reply_resp3(ctx, m->docs_resp3, m->docs_len);
 }
 
-void kv_cmd_command_docs(kv_ctx *ctx, int argc, const kv_str *argv)
+static void kv_cmd_command_docs(kv_ctx *ctx, int argc, const kv_str *argv)
 {
-    size_t i, n = kv_cmd_count(), nfound = 0;
+    size_t i, n = kv_cmd_count(kv_state(ctx)->srv), nfound = 0;
     int j;
     if (argc == 2) {
         kv_reply_map(&ctx->out, (long)n);
         for (i = 0; i < n; i++) {
-            const char *name = kv_cmd_at(i)->name;
+            const char *name = kv_cmd_at(kv_state(ctx)->srv, i)->name;
             kv_reply_docs_pair(ctx, kv_cmdmeta_find(name, strlen(name)));
         }
         return;
     }
     /* Unknown names are left out of the map, so count them first. */
     for (j = 2; j < argc; j++)
-        nfound += kv_meta(argv[j].p, argv[j].n) != NULL;
+        nfound += kv_meta(ctx, argv[j].p, argv[j].n) != NULL;
     kv_reply_map(&ctx->out, (long)nfound);
     for (j = 2; j < argc; j++) {
-        const kv_cmdmeta *m = kv_meta(argv[j].p, argv[j].n);
+        const kv_cmdmeta *m = kv_meta(ctx, argv[j].p, argv[j].n);
         if (m)
             kv_reply_docs_pair(ctx, m);
     }
@@ -141,10 +141,10 @@ static void kv_getkeys(kv_ctx *ctx, int argc, const kv_str *argv, int with_flags
 {
     const kv_str *cargv = argv + 2;
     int cargc = argc - 2, first, last, step, j, nkeys = 0, nflags = 0;
-    const kv_cmd *cmd = kv_cmd_lookup(NULL, cargc, cargv);
+    const kv_cmd *cmd = kv_cmd_lookup((void *)(uintptr_t)kv_state(ctx)->srv, cargc, cargv);
     const kv_cmdmeta *m;
     kv_str flags[8];
-    if (cmd->exec == kv_cmd_unknown || cmd->exec == kv_cmd_unknown_sub) {
+    if (cmd->flags & KV_CMD_UNKNOWN) {
         kv_reply_error(&ctx->out, "ERR Invalid command specified");
         return;
     }
@@ -167,7 +167,7 @@ static void kv_getkeys(kv_ctx *ctx, int argc, const kv_str *argv, int with_flags
     if (with_flags && m)
         nflags = kv_keyspec_flags(m, flags, 8);
     /* SET's key flags depend on its GET option, as Redis's setGetKeys says. */
-    if (with_flags && cmd->exec == kv_cmd_set) {
+    if (with_flags && strcmp(cmd->name, "set") == 0) {
         int get = 0;
         for (j = 3; j < cargc; j++)
             get |= kv_arg_eq(&cargv[j], "get");
@@ -195,12 +195,12 @@ static void kv_getkeys(kv_ctx *ctx, int argc, const kv_str *argv, int with_flags
     }
 }
 
-void kv_cmd_command_getkeys(kv_ctx *ctx, int argc, const kv_str *argv)
+static void kv_cmd_command_getkeys(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     kv_getkeys(ctx, argc, argv, 0);
 }
 
-void kv_cmd_command_getkeysandflags(kv_ctx *ctx, int argc, const kv_str *argv)
+static void kv_cmd_command_getkeysandflags(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     kv_getkeys(ctx, argc, argv, 1);
 }
@@ -222,11 +222,11 @@ static int kv_list_match(const kv_cmdmeta *m, int type, const kv_str *arg)
     return 0;
 }
 
-void kv_cmd_command_list(kv_ctx *ctx, int argc, const kv_str *argv)
+static void kv_cmd_command_list(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     int type = 0, j;
     const kv_str *arg = NULL;
-    size_t i, k, n = kv_cmd_count(), count = 0, pass;
+    size_t i, k, n = kv_cmd_count(kv_state(ctx)->srv), count = 0, pass;
     for (j = 2; j < argc; j++) {
         if (kv_arg_eq(&argv[j], "filterby") && argc - 1 - j == 2) {
             if (kv_arg_eq(&argv[j + 1], "module"))
@@ -251,7 +251,7 @@ void kv_cmd_command_list(kv_ctx *ctx, int argc, const kv_str *argv)
         if (pass == 1)
             kv_reply_array(&ctx->out, (long)count);
         for (i = 0; i < n; i++) {
-            const kv_cmd *c = kv_cmd_at(i), *subs;
+            const kv_cmd *c = kv_cmd_at(kv_state(ctx)->srv, i), *subs;
             size_t nsubs;
             const kv_cmdmeta *m = kv_cmdmeta_find(c->name, strlen(c->name));
             if (m && kv_list_match(m, type, arg)) {
@@ -274,7 +274,7 @@ void kv_cmd_command_list(kv_ctx *ctx, int argc, const kv_str *argv)
     }
 }
 
-void kv_cmd_command_help(kv_ctx *ctx, int argc, const kv_str *argv)
+static void kv_cmd_command_help(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     static const char *const lines[] = {
         "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -306,3 +306,19 @@ void kv_cmd_command_help(kv_ctx *ctx, int argc, const kv_str *argv)
     for (i = 0; i < sizeof lines / sizeof lines[0]; i++)
         kv_reply_status(&ctx->out, lines[i]);
 }
+
+/* Sorted by name. */
+static const kv_cmd command_subs[] = {
+    {.name = "command|count", .arity = 2, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_command_count},
+    {.name = "command|docs", .arity = -2, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_command_docs},
+    {.name = "command|getkeys", .arity = -4, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_command_getkeys},
+    {.name = "command|getkeysandflags", .arity = -4, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_command_getkeysandflags},
+    {.name = "command|help", .arity = 2, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_command_help},
+    {.name = "command|info", .arity = -2, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_command_info},
+    {.name = "command|list", .arity = -2, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_command_list},
+};
+
+const kv_cmddef kv_cmds_command[] = {
+    {{.name = "command", .arity = -1, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_command}, KV_SUBS(command_subs)},
+    KV_CMDDEF_END
+};

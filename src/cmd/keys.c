@@ -10,7 +10,7 @@
 #define EXP_GT 4
 #define EXP_LT 8
 
-void kv_cmd_del(kv_ctx *ctx, int argc, const kv_str *argv)
+static void kv_cmd_del(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     long long deleted = 0;
     int j;
@@ -24,7 +24,7 @@ void kv_cmd_del(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_reply_int(&ctx->out, deleted);
 }
 
-void kv_cmd_exists(kv_ctx *ctx, int argc, const kv_str *argv)
+static void kv_cmd_exists(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     long long count = 0;
     int j;
@@ -106,12 +106,12 @@ invalid:
     kv_reply_errorf(&ctx->out, "ERR invalid expire time in '%s' command", ctx->cmd->name);
 }
 
-void kv_cmd_expire(kv_ctx *ctx, int argc, const kv_str *argv)
+static void kv_cmd_expire(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     kv_expire_generic(ctx, argc, argv, kv_now_ms(ctx), 1);
 }
 
-void kv_cmd_pexpire(kv_ctx *ctx, int argc, const kv_str *argv)
+static void kv_cmd_pexpire(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     kv_expire_generic(ctx, argc, argv, kv_now_ms(ctx), 0);
 }
@@ -135,14 +135,28 @@ static void kv_ttl_generic(kv_ctx *ctx, const kv_str *key, int ms)
     kv_reply_int(&ctx->out, ms ? ttl : (ttl + 500) / 1000);
 }
 
-void kv_cmd_ttl(kv_ctx *ctx, int argc, const kv_str *argv)
+static void kv_cmd_ttl(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     (void)argc;
     kv_ttl_generic(ctx, &argv[1], 0);
 }
 
-void kv_cmd_pttl(kv_ctx *ctx, int argc, const kv_str *argv)
+static void kv_cmd_pttl(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     (void)argc;
     kv_ttl_generic(ctx, &argv[1], 1);
 }
+
+#define F KV_CMD_FAST
+#define W KV_CMD_WRITE
+#define R KV_CMD_READONLY
+
+const kv_cmddef kv_cmds_keys[] = {
+    {{.name = "del", .arity = -2, .flags = W, KV_KEYS(1, -1, 1), .route = KV_ROUTE_KEYS, .exec = kv_cmd_del, .reduce = kv_reduce_sum}, NULL, 0},
+    {{.name = "exists", .arity = -2, .flags = R | F, KV_KEYS(1, -1, 1), .route = KV_ROUTE_KEYS, .exec = kv_cmd_exists, .reduce = kv_reduce_sum}, NULL, 0},
+    {{.name = "expire", .arity = -3, .flags = W | F, KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_expire}, NULL, 0},
+    {{.name = "pexpire", .arity = -3, .flags = W | F, KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_pexpire}, NULL, 0},
+    {{.name = "pttl", .arity = 2, .flags = R | F, KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_pttl}, NULL, 0},
+    {{.name = "ttl", .arity = 2, .flags = R | F, KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_ttl}, NULL, 0},
+    KV_CMDDEF_END
+};

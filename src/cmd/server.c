@@ -11,7 +11,7 @@
 
 #define KV_COMPAT_VERSION "7.0.15"
 
-void kv_cmd_ping(kv_ctx *ctx, int argc, const kv_str *argv)
+static void kv_cmd_ping(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     if (argc > 2)
         kv_reply_errorf(&ctx->out, "ERR wrong number of arguments for '%s' command",
@@ -22,13 +22,13 @@ void kv_cmd_ping(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_reply_bulk(&ctx->out, argv[1].p, argv[1].n);
 }
 
-void kv_cmd_echo(kv_ctx *ctx, int argc, const kv_str *argv)
+static void kv_cmd_echo(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     (void)argc;
     kv_reply_bulk(&ctx->out, argv[1].p, argv[1].n);
 }
 
-void kv_cmd_quit(kv_ctx *ctx, int argc, const kv_str *argv)
+static void kv_cmd_quit(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     (void)argc;
     (void)argv;
@@ -51,7 +51,7 @@ static int kv_arg_int_or_reply(kv_ctx *ctx, const kv_str *a, int *v)
     return 0;
 }
 
-void kv_cmd_select(kv_ctx *ctx, int argc, const kv_str *argv)
+static void kv_cmd_select(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     int id;
     (void)argc;
@@ -75,7 +75,7 @@ static int kv_valid_client_name(const kv_str *name)
     return 1;
 }
 
-void kv_cmd_hello(kv_ctx *ctx, int argc, const kv_str *argv)
+static void kv_cmd_hello(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     long long ver = 0;
     int j = 1;
@@ -136,7 +136,7 @@ void kv_cmd_hello(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_reply_array(r, 0);
 }
 
-void kv_cmd_auth(kv_ctx *ctx, int argc, const kv_str *argv)
+static void kv_cmd_auth(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     if (argc > 3) {
         kv_reply_syntax(ctx);
@@ -154,7 +154,7 @@ void kv_cmd_auth(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_reply_error(&ctx->out, "WRONGPASS invalid username-password pair or user is disabled.");
 }
 
-void kv_cmd_shutdown(kv_ctx *ctx, int argc, const kv_str *argv)
+static void kv_cmd_shutdown(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     int j, nosave = 0, save = 0, abort_ = 0, other = 0;
     for (j = 1; j < argc; j++) {
@@ -183,7 +183,7 @@ void kv_cmd_shutdown(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_conn_shutdown_server(ctx->conn);
 }
 
-void kv_cmd_dbsize(kv_ctx *ctx, int argc, const kv_str *argv)
+static void kv_cmd_dbsize(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     (void)argc;
     (void)argv;
@@ -191,7 +191,7 @@ void kv_cmd_dbsize(kv_ctx *ctx, int argc, const kv_str *argv)
 }
 
 /* FLUSHDB/FLUSHALL [ASYNC|SYNC]; checked on the home shard before fan-out. */
-int kv_check_flush(kv_ctx *ctx, int argc, const kv_str *argv)
+static int kv_check_flush(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     if (argc == 1 || (argc == 2 && (kv_arg_eq(&argv[1], "sync") || kv_arg_eq(&argv[1], "async"))))
         return 0;
@@ -199,7 +199,7 @@ int kv_check_flush(kv_ctx *ctx, int argc, const kv_str *argv)
     return -1;
 }
 
-void kv_cmd_flushdb(kv_ctx *ctx, int argc, const kv_str *argv)
+static void kv_cmd_flushdb(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     if (kv_check_flush(ctx, argc, argv) != 0)
         return;
@@ -207,7 +207,7 @@ void kv_cmd_flushdb(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_reply_status(&ctx->out, "OK");
 }
 
-void kv_cmd_flushall(kv_ctx *ctx, int argc, const kv_str *argv)
+static void kv_cmd_flushall(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     kv_cmdstate *st = kv_state(ctx);
     int i;
@@ -218,37 +218,21 @@ void kv_cmd_flushall(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_reply_status(&ctx->out, "OK");
 }
 
-/* Redis prints arguments with %.*s: a NUL byte ends them. */
-static int kv_cstr_len(const kv_str *a, int max)
-{
-    size_t n = kv_arg_cstrlen(a);
-    return n > (size_t)max ? max : (int)n;
-}
+#define F KV_CMD_FAST
+#define W KV_CMD_WRITE
+#define R KV_CMD_READONLY
 
-void kv_cmd_unknown(kv_ctx *ctx, int argc, const kv_str *argv)
-{
-    char args[512];
-    size_t used = 0;
-    int j;
-    args[0] = '\0';
-    /* "with args beginning with:" lists arguments while under 128 bytes. */
-    for (j = 1; j < argc && used < 128; j++) {
-        int n = kv_cstr_len(&argv[j], 128 - (int)used);
-        used += (size_t)snprintf(args + used, sizeof args - used, "'%.*s' ", n, argv[j].p);
-    }
-    kv_reply_errorf(&ctx->out, "ERR unknown command '%.*s', with args beginning with: %s",
-                    kv_cstr_len(&argv[0], 128), argv[0].p, args);
-}
-
-void kv_cmd_unknown_sub(kv_ctx *ctx, int argc, const kv_str *argv)
-{
-    char upper[64];
-    int i, n = kv_cstr_len(&argv[0], (int)sizeof upper - 1);
-    (void)argc;
-    for (i = 0; i < n; i++)
-        upper[i] = (char)(argv[0].p[i] >= 'a' && argv[0].p[i] <= 'z' ? argv[0].p[i] - 32
-                                                                       : argv[0].p[i]);
-    upper[n] = '\0';
-    kv_reply_errorf(&ctx->out, "ERR unknown subcommand '%.*s'. Try %s HELP.",
-                    kv_cstr_len(&argv[1], 128), argv[1].p, upper);
-}
+const kv_cmddef kv_cmds_server[] = {
+    {{.name = "auth", .arity = -2, .flags = KV_CMD_NOSCRIPT | F, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_auth}, NULL, 0},
+    {{.name = "dbsize", .arity = 1, .flags = R | F, .route = KV_ROUTE_ALL, .exec = kv_cmd_dbsize, .reduce = kv_reduce_sum}, NULL, 0},
+    {{.name = "echo", .arity = 2, .flags = F, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_echo}, NULL, 0},
+    {{.name = "flushall", .arity = -1, .flags = W, .route = KV_ROUTE_ALL, .exec = kv_cmd_flushall, .reduce = kv_reduce_first, .check = kv_check_flush}, NULL, 0},
+    {{.name = "flushdb", .arity = -1, .flags = W, .route = KV_ROUTE_ALL, .exec = kv_cmd_flushdb, .reduce = kv_reduce_first, .check = kv_check_flush}, NULL, 0},
+    {{.name = "hello", .arity = -1, .flags = F, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_hello}, NULL, 0},
+    {{.name = "info", .arity = -1, .route = KV_ROUTE_ALL, .exec = kv_cmd_info, .reduce = kv_reduce_info}, NULL, 0},
+    {{.name = "ping", .arity = -1, .flags = F, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_ping}, NULL, 0},
+    {{.name = "quit", .arity = -1, .flags = F, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_quit}, NULL, 0},
+    {{.name = "select", .arity = 2, .flags = F, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_select}, NULL, 0},
+    {{.name = "shutdown", .arity = -1, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_shutdown}, NULL, 0},
+    KV_CMDDEF_END
+};

@@ -5,6 +5,7 @@
 #include "cmd/cmd.h"
 
 #include <limits.h>
+#include <stdlib.h>
 
 #define SET_NX 0x01
 #define SET_XX 0x02
@@ -16,7 +17,7 @@
 #define SET_PXAT 0x80
 #define SET_ANY_EXPIRE (SET_EX | SET_PX | SET_EXAT | SET_PXAT)
 
-void kv_cmd_get(kv_ctx *ctx, int argc, const kv_str *argv)
+static void kv_cmd_get(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     kv_entry *e = kv_lookup_read(ctx, &argv[1]);
     kv_obj *o;
@@ -88,7 +89,7 @@ invalid:
     return -1;
 }
 
-void kv_cmd_set(kv_ctx *ctx, int argc, const kv_str *argv)
+static void kv_cmd_set(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     int flags = 0, created;
     const kv_str *expire = NULL;
@@ -137,7 +138,7 @@ store:
         kv_reply_status(&ctx->out, "OK");
 }
 
-void kv_cmd_mget(kv_ctx *ctx, int argc, const kv_str *argv)
+static void kv_cmd_mget(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     int j;
     kv_reply_array(&ctx->out, argc - 1);
@@ -150,7 +151,7 @@ void kv_cmd_mget(kv_ctx *ctx, int argc, const kv_str *argv)
     }
 }
 
-int kv_check_mset(kv_ctx *ctx, int argc, const kv_str *argv)
+static int kv_check_mset(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     (void)argv;
     if (argc % 2 == 1)
@@ -159,13 +160,12 @@ int kv_check_mset(kv_ctx *ctx, int argc, const kv_str *argv)
     return -1;
 }
 
-void kv_cmd_mset(kv_ctx *ctx, int argc, const kv_str *argv)
+/* Store every key/value pair of argv[1..] (MSET and MSETNX's writes). */
+static void kv_set_pairs(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     kv_db *db = kv_ctx_db(ctx);
     int j, created;
-    if (kv_check_mset(ctx, argc, argv) != 0)
-        return;
-    for (j = 1; j < argc; j += 2) {
+    for (j = 1; j + 1 < argc; j += 2) {
         kv_entry *e = kv_lookup_write(ctx, &argv[j]);
         if (!e)
             e = kv_db_upsert(db, argv[j].p, argv[j].n, &created);
@@ -173,6 +173,13 @@ void kv_cmd_mset(kv_ctx *ctx, int argc, const kv_str *argv)
             kv_db_persist(db, e);
         kv_entry_set_val(e, kv_str_new(argv[j + 1].p, argv[j + 1].n));
     }
+}
+
+static void kv_cmd_mset(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    if (kv_check_mset(ctx, argc, argv) != 0)
+        return;
+    kv_set_pairs(ctx, argc, argv);
     kv_reply_status(&ctx->out, "OK");
 }
 
@@ -207,19 +214,19 @@ static void kv_incr_by(kv_ctx *ctx, const kv_str *key, long long incr)
     kv_reply_int(&ctx->out, value);
 }
 
-void kv_cmd_incr(kv_ctx *ctx, int argc, const kv_str *argv)
+static void kv_cmd_incr(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     (void)argc;
     kv_incr_by(ctx, &argv[1], 1);
 }
 
-void kv_cmd_decr(kv_ctx *ctx, int argc, const kv_str *argv)
+static void kv_cmd_decr(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     (void)argc;
     kv_incr_by(ctx, &argv[1], -1);
 }
 
-void kv_cmd_incrby(kv_ctx *ctx, int argc, const kv_str *argv)
+static void kv_cmd_incrby(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     long long incr;
     (void)argc;
@@ -227,7 +234,7 @@ void kv_cmd_incrby(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_incr_by(ctx, &argv[1], incr);
 }
 
-void kv_cmd_decrby(kv_ctx *ctx, int argc, const kv_str *argv)
+static void kv_cmd_decrby(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     long long incr;
     (void)argc;
@@ -239,3 +246,101 @@ void kv_cmd_decrby(kv_ctx *ctx, int argc, const kv_str *argv)
     }
     kv_incr_by(ctx, &argv[1], -incr);
 }
+
+/* MSETNX on one shard: nothing is set if any key exists. */
+static void kv_cmd_msetnx(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    int j;
+    for (j = 1; j < argc; j += 2) {
+        if (kv_lookup_write(ctx, &argv[j])) {
+            kv_reply_int(&ctx->out, 0);
+            return;
+        }
+    }
+    kv_set_pairs(ctx, argc, argv);
+    kv_reply_int(&ctx->out, 1);
+}
+
+/* Sub-command: how many of these keys exist, looked up as a write does
+ * (MSETNX's check does not count keyspace hits or misses). */
+static void kv_cmd_exists_w(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    long long n = 0;
+    int j;
+    for (j = 1; j < argc; j++)
+        n += kv_lookup_write(ctx, &argv[j]) != NULL;
+    kv_reply_int(&ctx->out, n);
+}
+
+static const kv_cmd kv_sub_exists_w = {.name = "exists", .arity = -2, .exec = kv_cmd_exists_w};
+static const kv_cmd kv_sub_mset = {.name = "mset", .arity = -3, .exec = kv_cmd_mset};
+
+/* Send, to every shard owning some of the pairs, `cmd` with that shard's
+ * keys (pairs: key and value, else keys only). */
+static void kv_send_by_shard(kv_ctx *ctx, kv_coord *co, const kv_cmd *cmd, int argc,
+                             const kv_str *argv, int pairs)
+{
+    int n = kv_shard_count(ctx->shard), s, j;
+    kv_str *sub = malloc((size_t)argc * sizeof *sub);
+    if (!sub)
+        abort();
+    for (s = 0; s < n; s++) {
+        int m = 1;
+        sub[0] = argv[0];
+        for (j = 1; j + 1 < argc; j += 2) {
+            if (kv_shard_of_key(ctx->shard, argv[j].p, argv[j].n) != s)
+                continue;
+            sub[m++] = argv[j];
+            if (pairs)
+                sub[m++] = argv[j + 1];
+        }
+        if (m > 1)
+            kv_coord_send(co, s, ctx->db, cmd, m, sub);
+    }
+    free(sub);
+}
+
+/* MSETNX across shards: ask every shard whether any of its keys exist,
+ * then write every shard's pairs if none did. */
+static int kv_coord_msetnx(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *argv)
+{
+    long long v, sum = 0;
+    int i;
+    switch (kv_coord_step(co)) {
+    case 0:
+        kv_send_by_shard(ctx, co, &kv_sub_exists_w, argc, argv, 0);
+        return KV_COORD_WAIT;
+    case 1:
+        for (i = 0; i < kv_coord_nreplies(co); i++) {
+            kv_str r = kv_coord_reply(co, i);
+            if (kv_resp_reply_int(r.p, r.n, &v))
+                sum += v;
+        }
+        if (sum > 0) {
+            kv_reply_int(&ctx->out, 0);
+            return KV_COORD_DONE;
+        }
+        kv_send_by_shard(ctx, co, &kv_sub_mset, argc, argv, 1);
+        return KV_COORD_WAIT;
+    default:
+        kv_reply_int(&ctx->out, 1);
+        return KV_COORD_DONE;
+    }
+}
+
+#define F KV_CMD_FAST
+#define W KV_CMD_WRITE
+#define R KV_CMD_READONLY
+
+const kv_cmddef kv_cmds_strings[] = {
+    {{.name = "decr", .arity = 2, .flags = W | F, KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_decr}, NULL, 0},
+    {{.name = "decrby", .arity = 3, .flags = W | F, KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_decrby}, NULL, 0},
+    {{.name = "get", .arity = 2, .flags = R | F, KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_get}, NULL, 0},
+    {{.name = "incr", .arity = 2, .flags = W | F, KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_incr}, NULL, 0},
+    {{.name = "incrby", .arity = 3, .flags = W | F, KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_incrby}, NULL, 0},
+    {{.name = "mget", .arity = -2, .flags = R | F, KV_KEYS(1, -1, 1), .route = KV_ROUTE_KEYS, .exec = kv_cmd_mget, .reduce = kv_reduce_keyorder}, NULL, 0},
+    {{.name = "mset", .arity = -3, .flags = W, KV_KEYS(1, -1, 2), .route = KV_ROUTE_KEYS, .exec = kv_cmd_mset, .reduce = kv_reduce_first, .check = kv_check_mset}, NULL, 0},
+    {{.name = "msetnx", .arity = -3, .flags = W, KV_KEYS(1, -1, 2), .route = KV_ROUTE_COORD, .exec = kv_cmd_msetnx, .check = kv_check_mset, .coord = kv_coord_msetnx}, NULL, 0},
+    {{.name = "set", .arity = -3, .flags = W, KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_set}, NULL, 0},
+    KV_CMDDEF_END
+};

@@ -14,7 +14,7 @@
 
 /* ---------------------------------------------------------------- msgs */
 
-static kv_msg *kv_msg_new(int argc, const kv_str *argv)
+kv_msg *kv_msg_new(int argc, const kv_str *argv)
 {
     size_t bytes = 0, i;
     kv_msg *m;
@@ -78,14 +78,14 @@ static void kv_finish_local(kv_conn *c, unsigned long long seq, const kv_ctx *ct
     kv_conn_reply_done(c, seq, NULL);
 }
 
-static void kv_inflight_add(kv_conn *c, int busy)
+void kv_inflight_add(kv_conn *c, int busy)
 {
     c->inflight++;
     c->busy = busy;
     c->sh->inflight_total++;
 }
 
-static void kv_inflight_done(kv_conn *c)
+void kv_inflight_done(kv_conn *c)
 {
     c->inflight--;
     c->sh->inflight_total--;
@@ -174,8 +174,8 @@ static int kv_part_argv(const kv_cmd *cmd, int argc, const kv_str *argv, int fir
     return n;
 }
 
-static void kv_exec_part(kv_shard *sh, const kv_cmd *cmd, int db, int proto,
-                         kv_buf *reply, int argc, const kv_str *argv)
+void kv_exec_part(kv_shard *sh, const kv_cmd *cmd, int db, int proto, kv_buf *reply,
+                  int argc, const kv_str *argv)
 {
     kv_ctx ctx;
     ctx.out.buf = reply;
@@ -304,37 +304,90 @@ static void kv_forward(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, in
     kv_inflight_add(c, dst);
 }
 
+/* The argv positions of a command's keys, by its getkeys function or its
+ * (first, last, step) spec. Fills pos (at most max) and returns the count,
+ * which may exceed max; -1 if the arguments are malformed. */
+static int kv_key_positions(const kv_cmd *cmd, int argc, const kv_str *argv, int *pos, int max)
+{
+    int first, last, n, i, step = cmd->key_step > 0 ? cmd->key_step : 1;
+    if (cmd->getkeys)
+        return cmd->getkeys(argc, argv, pos, max);
+    n = kv_key_range(cmd, argc, &first, &last);
+    for (i = 0; i < n && i < max; i++)
+        pos[i] = first + i * step;
+    return n;
+}
+
+/* Which shard runs a command: one shard's index, or KV_BUSY_MANY when its
+ * keys span shards. For KV_ROUTE_KEYS, owner[i] gets key i's shard. */
+static int kv_route_target(kv_shard *sh, const kv_cmd *cmd, int argc, const kv_str *argv,
+                           int **owner, int *nkeys, int *first, int *last, int *ownerbuf)
+{
+    int posbuf[16], *pos = posbuf, n, i, target = sh->id;
+    if (cmd->route == KV_ROUTE_LOCAL)
+        return sh->id;
+    if (cmd->route == KV_ROUTE_ALL)
+        return sh->n > 1 ? KV_BUSY_MANY : sh->id;
+    if (sh->n == 1)
+        return sh->id;
+    if (cmd->route == KV_ROUTE_CUSTOM) {
+        int t = cmd->target(sh->n, argc, argv);
+        return t >= 0 && t < sh->n ? t : sh->id;
+    }
+    if (cmd->route == KV_ROUTE_KEYS) {
+        int step = cmd->key_step > 0 ? cmd->key_step : 1;
+        n = kv_key_range(cmd, argc, first, last);
+        if (n <= 0)
+            return sh->id;
+        *owner = n <= 16 ? ownerbuf : malloc((size_t)n * sizeof **owner);
+        if (!*owner)
+            abort();
+        for (i = 0; i < n; i++) {
+            const kv_str *k = &argv[*first + i * step];
+            (*owner)[i] = kv_slot_shard(kv_key_slot(k->p, k->n), sh->n);
+            if (i == 0)
+                target = (*owner)[0];
+            else if ((*owner)[i] != target)
+                target = KV_BUSY_MANY;
+        }
+        *nkeys = n;
+        return target;
+    }
+    n = kv_key_positions(cmd, argc, argv, pos, 16);
+    if (n > 16) {
+        if (!(pos = malloc((size_t)n * sizeof *pos)))
+            abort();
+        n = kv_key_positions(cmd, argc, argv, pos, n);
+    }
+    if (cmd->route == KV_ROUTE_KEY && n > 1)
+        n = 1;
+    /* No keys, or malformed: run at home, where exec reports the error. */
+    for (i = 0; i < n; i++) {
+        const kv_str *k = &argv[pos[i]];
+        int s = kv_slot_shard(kv_key_slot(k->p, k->n), sh->n);
+        if (i == 0)
+            target = s;
+        else if (s != target)
+            target = KV_BUSY_MANY;
+    }
+    if (pos != posbuf)
+        free(pos);
+    return target;
+}
+
 int kv_dispatch(kv_conn *c, int argc, const kv_str *argv)
 {
     kv_shard *sh = c->sh;
     const kv_cmdset *cs = &sh->rt->cfg.cmds;
     const kv_cmd *cmd = cs->lookup(cs->udata, argc, argv);
     int arity_ok = kv_arity_ok(cmd, argc);
-    int target = sh->id, nkeys = 0, first = 0, last = 0, i;
+    int target = sh->id, nkeys = 0, first = 0, last = 0;
     int ownerbuf[16], *owner = NULL;
     unsigned long long seq;
     kv_ctx ctx;
 
-    if (arity_ok && cmd->route != KV_ROUTE_LOCAL) {
-        if (cmd->route == KV_ROUTE_ALL) {
-            target = sh->n > 1 ? KV_BUSY_MANY : sh->id;
-        } else if (sh->n > 1 && (nkeys = kv_key_range(cmd, argc, &first, &last)) > 0) {
-            int step = cmd->key_step > 0 ? cmd->key_step : 1;
-            if (cmd->route == KV_ROUTE_KEY)
-                nkeys = 1;
-            owner = nkeys <= 16 ? ownerbuf : malloc((size_t)nkeys * sizeof *owner);
-            if (!owner)
-                abort();
-            for (i = 0; i < nkeys; i++) {
-                const kv_str *k = &argv[first + i * step];
-                owner[i] = kv_slot_shard(kv_key_slot(k->p, k->n), sh->n);
-                if (i == 0)
-                    target = owner[0];
-                else if (owner[i] != target)
-                    target = KV_BUSY_MANY;
-            }
-        }
-    }
+    if (arity_ok)
+        target = kv_route_target(sh, cmd, argc, argv, &owner, &nkeys, &first, &last, ownerbuf);
     /* Program order: only more work for the same single remote shard may
      * join work already in flight. */
     if (c->inflight > 0 &&
@@ -370,6 +423,9 @@ int kv_dispatch(kv_conn *c, int argc, const kv_str *argv)
         } else if (cmd->route == KV_ROUTE_ALL) {
             kv_fan_out(c, cmd, seq, argc, argv, NULL, 0, 0, 0);
             goto out;
+        } else if (target == KV_BUSY_MANY && cmd->route == KV_ROUTE_COORD) {
+            kv_coord_start(c, cmd, seq, argc, argv);
+            goto out;
         } else if (target == KV_BUSY_MANY) {
             kv_fan_out(c, cmd, seq, argc, argv, owner, nkeys, first, last);
             goto out;
@@ -395,6 +451,11 @@ void kv_dispatch_message(kv_shard *sh, kv_msg *m)
         kv_exec_part(sh, m->cmd, m->db, m->proto, &m->reply, m->argc, m->argv);
         m->kind = KV_MSG_REP;
         kv_shard_send(sh, m->from, m);
+        return;
+    }
+    if (m->co) {
+        kv_coord_reply_in(sh, m);
+        kv_msg_free(m);
         return;
     }
     c = m->conn;

@@ -48,7 +48,8 @@ struct kv_msg {
     int proto;
     int db;
     kv_conn *conn; /* only dereferenced on the home shard */
-    kv_fan *fan;   /* NULL: a single forwarded command */
+    kv_fan *fan;   /* set: a part of a fan-out */
+    kv_coord *co;  /* set: a sub-command of a coordination */
     int part;
     unsigned long long seq;
     const kv_cmd *cmd; /* immutable table entry */
@@ -76,6 +77,34 @@ struct kv_fan {
     int remaining;
     kv_fan_part *parts;
     int *keymem;
+};
+
+/* One step's sub-command replies of a coordination. */
+typedef struct kv_coord_replies {
+    kv_buf *buf;
+    int n, cap;
+} kv_coord_replies;
+
+/* A command whose keys span shards, driven on the home shard (kv_coord_fn).
+ * Lives until its last step, even if the client goes away meanwhile. */
+struct kv_coord {
+    kv_coord *prev, *next; /* the home shard's list */
+    kv_shard *sh;
+    kv_conn *conn;
+    unsigned long long seq;
+    const kv_cmd *cmd;
+    int db;
+    int proto;
+    int step;
+    int pending;           /* remote sub-commands not yet answered */
+    int waited;            /* counted in the connection's in-flight work */
+    kv_coord_replies fill; /* this step's sub-commands */
+    kv_coord_replies done; /* the previous step's, readable by the command */
+    void *data;
+    void (*free_data)(void *);
+    kv_buf sink;           /* reply target once the client is gone */
+    int argc;
+    kv_str *argv;          /* into this allocation */
 };
 
 /* A reply that completed out of order, waiting for earlier ones. */
@@ -141,6 +170,7 @@ struct kv_shard {
     kv_conn *conns;     /* open connections */
     kv_conn *closed;    /* closed, freed once nothing refers to them */
     kv_fan *fans;       /* fan-outs in progress (freed at exit if unfinished) */
+    kv_coord *coords;   /* coordinations in progress (likewise) */
     kv_conn *wlist;
     kv_conn *rlist, *rlist_tail;
     int inflight_total; /* remote work this shard waits for */
@@ -210,5 +240,17 @@ int kv_dispatch(kv_conn *c, int argc, const kv_str *argv);
 void kv_dispatch_message(kv_shard *sh, kv_msg *m);
 void kv_msg_free(kv_msg *m);
 void kv_fan_free_all(kv_shard *sh);
+
+/* coord.c */
+void kv_coord_start(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int argc,
+                    const kv_str *argv);
+void kv_coord_reply_in(kv_shard *sh, kv_msg *m);
+void kv_coord_free_all(kv_shard *sh);
+/* shared with dispatch.c */
+kv_msg *kv_msg_new(int argc, const kv_str *argv);
+void kv_exec_part(kv_shard *sh, const kv_cmd *cmd, int db, int proto, kv_buf *reply,
+                  int argc, const kv_str *argv);
+void kv_inflight_add(kv_conn *c, int busy);
+void kv_inflight_done(kv_conn *c);
 
 #endif

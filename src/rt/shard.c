@@ -343,6 +343,7 @@ void *kv_shard_main(void *arg)
     }
     kv_shard_reap(sh, 1);
     kv_fan_free_all(sh);
+    kv_coord_free_all(sh);
     if (cs->shard_fini)
         cs->shard_fini(sh, sh->state);
     sh->state = NULL;

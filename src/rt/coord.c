@@ -1,0 +1,225 @@
+/* Coordinations: commands whose keys live on several shards and cannot be
+ * split (RENAME across shards, SMOVE, SINTERSTORE...). The command's coord
+ * function runs on the home shard step by step; between steps it waits for
+ * the sub-commands it sent. Sub-commands for the home shard run at once, so
+ * a step with only local work goes straight on. The argv is copied: the
+ * client's input buffer moves on while we wait. */
+#include "rt/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void kv_replies_clear(kv_coord_replies *r)
+{
+    int i;
+    for (i = 0; i < r->n; i++)
+        r->buf[i].len = 0;
+    r->n = 0;
+}
+
+static void kv_replies_free(kv_coord_replies *r)
+{
+    int i;
+    for (i = 0; i < r->cap; i++)
+        kv_buf_free(&r->buf[i]);
+    free(r->buf);
+    r->buf = NULL;
+    r->n = r->cap = 0;
+}
+
+static kv_buf *kv_replies_next(kv_coord_replies *r)
+{
+    if (r->n == r->cap) {
+        int cap = r->cap ? r->cap * 2 : 4, i;
+        kv_buf *b = realloc(r->buf, (size_t)cap * sizeof *b);
+        if (!b)
+            abort();
+        for (i = r->cap; i < cap; i++)
+            kv_buf_init(&b[i]);
+        r->buf = b;
+        r->cap = cap;
+    }
+    return &r->buf[r->n++];
+}
+
+static void kv_coord_free(kv_coord *co)
+{
+    kv_shard *sh = co->sh;
+    if (co->prev)
+        co->prev->next = co->next;
+    else
+        sh->coords = co->next;
+    if (co->next)
+        co->next->prev = co->prev;
+    if (co->free_data)
+        co->free_data(co->data);
+    kv_replies_free(&co->fill);
+    kv_replies_free(&co->done);
+    kv_buf_free(&co->sink);
+    free(co);
+}
+
+void kv_coord_free_all(kv_shard *sh)
+{
+    while (sh->coords)
+        kv_coord_free(sh->coords);
+}
+
+/* Run steps until the command is done or waits for another shard. */
+static void kv_coord_run(kv_coord *co)
+{
+    kv_shard *sh = co->sh;
+    kv_conn *c = co->conn;
+    for (;;) {
+        int alive = !(c->flags & KV_CONN_CLOSED), rc;
+        kv_coord_replies t;
+        kv_ctx ctx;
+        /* The replies just gathered become readable; a fresh set fills. */
+        t = co->done;
+        co->done = co->fill;
+        co->fill = t;
+        kv_replies_clear(&co->fill);
+        ctx.out.buf = alive ? kv_conn_reply_buf(c, co->seq) : &co->sink;
+        ctx.out.proto = co->proto;
+        ctx.out.errors = 0;
+        ctx.state = sh->state;
+        ctx.shard = sh;
+        ctx.conn = alive ? c : NULL;
+        ctx.cmd = co->cmd;
+        ctx.db = co->db;
+        rc = co->cmd->coord(&ctx, co, co->argc, co->argv);
+        co->step++;
+        if (rc == KV_COORD_WAIT && co->fill.n == 0) {
+            /* Waiting for nothing would never end: a command set bug. */
+            kv_reply_error(&ctx.out, "ERR internal: coordination waits for nothing");
+            rc = KV_COORD_DONE;
+        }
+        if (rc == KV_COORD_DONE) {
+            sh->stats.total_error_replies += (long long)ctx.out.errors;
+            if (alive)
+                kv_conn_reply_done(c, co->seq, NULL);
+            if (co->waited)
+                kv_inflight_done(c);
+            kv_coord_free(co);
+            return;
+        }
+        if (co->pending > 0) {
+            if (!co->waited) {
+                co->waited = 1;
+                kv_inflight_add(c, KV_BUSY_MANY);
+            }
+            return;
+        }
+    }
+}
+
+void kv_coord_start(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int argc,
+                    const kv_str *argv)
+{
+    kv_shard *sh = c->sh;
+    size_t bytes = 0, i;
+    kv_coord *co;
+    char *p;
+    for (i = 0; i < (size_t)argc; i++)
+        bytes += argv[i].n;
+    co = calloc(1, sizeof *co + (size_t)argc * sizeof(kv_str) + bytes);
+    if (!co)
+        abort();
+    co->sh = sh;
+    co->conn = c;
+    co->seq = seq;
+    co->cmd = cmd;
+    co->db = c->db;
+    co->proto = c->proto;
+    kv_buf_init(&co->sink);
+    co->argc = argc;
+    co->argv = (kv_str *)(co + 1);
+    p = (char *)(co->argv + argc);
+    for (i = 0; i < (size_t)argc; i++) {
+        if (argv[i].n)
+            memcpy(p, argv[i].p, argv[i].n);
+        co->argv[i].p = p;
+        co->argv[i].n = argv[i].n;
+        p += argv[i].n;
+    }
+    co->next = sh->coords;
+    if (sh->coords)
+        sh->coords->prev = co;
+    sh->coords = co;
+    kv_coord_run(co);
+}
+
+/* A sub-command's reply came back from another shard. */
+void kv_coord_reply_in(kv_shard *sh, kv_msg *m)
+{
+    kv_coord *co = m->co;
+    kv_buf t = co->fill.buf[m->part];
+    (void)sh;
+    co->fill.buf[m->part] = m->reply;
+    m->reply = t;
+    if (--co->pending == 0)
+        kv_coord_run(co);
+}
+
+/* ------------------------------------------------------------ public API */
+
+int kv_coord_step(const kv_coord *co)
+{
+    return co->step;
+}
+
+void kv_coord_send(kv_coord *co, int shard, int db, const kv_cmd *cmd, int argc,
+                   const kv_str *argv)
+{
+    kv_shard *sh = co->sh;
+    kv_buf *reply = kv_replies_next(&co->fill);
+    kv_msg *m;
+    if (shard == sh->id || shard < 0 || shard >= sh->n) {
+        kv_exec_part(sh, cmd, db, co->proto, reply, argc, argv);
+        return;
+    }
+    m = kv_msg_new(argc, argv);
+    m->kind = KV_MSG_REQ;
+    m->from = sh->id;
+    m->proto = co->proto;
+    m->db = db;
+    m->conn = co->conn;
+    m->co = co;
+    m->part = co->fill.n - 1;
+    m->seq = co->seq;
+    m->cmd = cmd;
+    co->pending++;
+    kv_shard_send(sh, shard, m);
+    sh->stats.forwarded_commands++;
+}
+
+int kv_coord_nreplies(const kv_coord *co)
+{
+    return co->done.n;
+}
+
+kv_str kv_coord_reply(const kv_coord *co, int i)
+{
+    kv_str s = {"", 0};
+    if (i >= 0 && i < co->done.n) {
+        s.p = co->done.buf[i].p ? co->done.buf[i].p : "";
+        s.n = co->done.buf[i].len;
+    }
+    return s;
+}
+
+void *kv_coord_data(const kv_coord *co)
+{
+    return co->data;
+}
+
+void kv_coord_set_data(kv_coord *co, void *data, void (*free_fn)(void *))
+{
+    co->data = data;
+    co->free_data = free_fn;
+}
+
+int kv_shard_of_key(const kv_shard *sh, const char *key, size_t n)
+{
+    return sh->n == 1 ? 0 : kv_slot_shard(kv_key_slot(key, n), sh->n);
+}
