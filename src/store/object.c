@@ -79,13 +79,25 @@ void kv_obj_free(kv_obj *o)
 {
     if (o == NULL)
         return;
-    switch (o->encoding) {
-    case KV_ENC_INT:
-    case KV_ENC_EMBSTR:
+    switch (o->type) {
+    case KV_TYPE_STRING:
+        if (o->encoding != KV_ENC_INT && o->encoding != KV_ENC_EMBSTR)
+            free(o->u.ptr);
+        break;
+    /* Each collection's module knows how its encodings are built. */
+    case KV_TYPE_LIST:
+        kv_list_free_value(o);
+        break;
+    case KV_TYPE_HASH:
+        kv_hash_free_value(o);
+        break;
+    case KV_TYPE_SET:
+        kv_set_free_value(o);
+        break;
+    case KV_TYPE_ZSET:
+        kv_zset_free_value(o);
         break;
     default:
-        /* raw strings and flat encodings; linked encodings (hashtable,
-         * skiplist, quicklist, stream) get their own case with their module. */
         free(o->u.ptr);
         break;
     }

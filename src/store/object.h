@@ -48,6 +48,13 @@ void kv_obj_set_lru(kv_obj *o, unsigned lru);   /* low 24 bits kept */
  * non-string types only the header is known here. */
 size_t kv_obj_mem(const kv_obj *o);
 
+/* Release a collection value's structure (not the header), implemented by
+ * each type's module: t_list.c, t_hash.c, t_set.c, t_zset.c. */
+void kv_list_free_value(kv_obj *o);
+void kv_hash_free_value(kv_obj *o);
+void kv_set_free_value(kv_obj *o);
+void kv_zset_free_value(kv_obj *o);
+
 /* Aggregate values: the header around a structure the type's module owns.
  * kv_obj_free releases it by encoding (flat encodings such as listpack and
  * intset with free(); each module adds its case for linked structures). */
