@@ -110,7 +110,38 @@ struct kv_ctx {
     kv_conn *conn;      /* the client: set only on its home shard */
     const kv_cmd *cmd;
     int db;             /* the client's selected database */
+    int home;           /* the client's home shard */
+    unsigned long long client_id; /* the client's id (0: internal work) */
 };
+
+/* What the runtime tells the command set after each client command, on the
+ * client's home shard (SLOWLOG, commandstats, errorstats, MONITOR). */
+typedef struct kv_exec_info {
+    const kv_cmd *cmd;
+    int argc;
+    const kv_str *argv;
+    long long start_us;    /* wall clock when it started */
+    long long duration_us; /* time spent executing (summed over shards) */
+    int rejected;          /* refused before running: unknown, arity, before_exec */
+    const char *reply;     /* the reply's bytes, to tell errors apart */
+    size_t reply_len;
+} kv_exec_info;
+
+/* before_exec results */
+#define KV_EXEC_RUN 0     /* go on */
+#define KV_EXEC_REPLIED (-1) /* the hook wrote the reply; the command is done */
+#define KV_EXEC_DEFER 1   /* not now: keep it buffered and retry (CLIENT PAUSE) */
+
+/* Per-shard limits, live-settable (CONFIG SET applies them on each shard). */
+typedef struct kv_limits {
+    long long proto_max_bulk_len;        /* default 512mb */
+    long long client_query_buffer_limit; /* default 1gb */
+    long long obuf_hard;                 /* client-output-buffer-limit normal: 0 = none */
+    long long obuf_soft;
+    long long obuf_soft_seconds;
+    long long idle_timeout_s;            /* timeout: 0 = never */
+    int tcp_keepalive_s;                 /* 0 = off */
+} kv_limits;
 
 /* The command set: kevy_rt's `Commands` trait. Immutable once the runtime
  * starts; every shard calls it concurrently with its own state. */
@@ -124,10 +155,16 @@ typedef struct kv_cmdset {
     void (*shard_fini)(kv_shard *sh, void *state);
     /* Periodic work (active expiry): `hz` times a second on each shard. */
     void (*shard_tick)(kv_shard *sh, void *state);
-    /* Optional: on the home shard, after arity and before routing. Return 0
-     * to run the command, or write a reply and return -1 to stop it there
-     * (authentication, transactions queueing, ...). */
+    /* Optional: on the home shard, after arity and before routing: one of
+     * KV_EXEC_RUN, KV_EXEC_REPLIED (it wrote the reply: authentication,
+     * transaction queueing) or KV_EXEC_DEFER (retried later). */
     int (*before_exec)(kv_ctx *ctx, int argc, const kv_str *argv);
+    /* Optional: after each client command (see kv_exec_info). */
+    void (*after_exec)(kv_shard *sh, void *state, kv_conn *c, const kv_exec_info *info);
+    /* Optional: a new connection, before it is served. Write an error reply
+     * into `out` and return -1 to refuse it (protected mode, maxclients):
+     * the reply is sent and the connection closed. */
+    int (*conn_open)(kv_shard *sh, void *state, kv_conn *c, kv_buf *out);
     /* Optional: a connection closed; free what the set hung on it. */
     void (*conn_closed)(kv_shard *sh, void *state, kv_conn *c);
     void *udata;
@@ -141,10 +178,10 @@ typedef struct kv_rt_config {
     int nshards;        /* 0: one per online CPU */
     int hz;             /* shard_tick frequency (Redis's hz), default 10 */
     int tcp_backlog;    /* default 511 */
-    long long proto_max_bulk_len;        /* default 512mb */
-    long long client_query_buffer_limit; /* default 1gb */
     int pin_threads;    /* 1: pin shard i to CPU i (Linux only) */
     int loglevel;       /* 0 debug, 1 verbose, 2 notice (default), 3 warning */
+    long long maxclients; /* 0: no limit */
+    kv_limits limits;   /* initial per-shard limits */
     kv_cmdset cmds;
 } kv_rt_config;
 
@@ -176,6 +213,27 @@ long long kv_shard_now_us(const kv_shard *sh);
 /* The shard's unix-time start and the runtime's listening port. */
 long long kv_shard_start_ms(const kv_shard *sh);
 
+/* This shard's limits; a command running on every shard (CONFIG SET)
+ * changes them everywhere. */
+void kv_shard_set_limits(kv_shard *sh, const kv_limits *l);
+const kv_limits *kv_shard_limits(const kv_shard *sh);
+/* The global client limit and count (all shards). */
+void kv_rt_set_maxclients(kv_rt *rt, long long n);
+long long kv_rt_clients(const kv_rt *rt);
+
+/* Fire and forget: run cmd->exec with argv on every other shard (no reply,
+ * ctx->conn NULL, db as given), after this shard's earlier messages. */
+void kv_shard_broadcast(kv_shard *sh, const kv_cmd *cmd, int db, int argc, const kv_str *argv);
+/* Append bytes out of band to client `id` whose home is shard `home`
+ * (MONITOR lines, Pub/Sub messages). Dropped if the client is gone. */
+void kv_shard_push(kv_shard *sh, int home, unsigned long long id, const char *p, size_t n);
+/* Commands deferred by before_exec are retried at every tick; this retries
+ * them now (after CLIENT UNPAUSE). */
+void kv_shard_retry_deferred(kv_shard *sh);
+void kv_shard_foreach_conn(kv_shard *sh, void (*fn)(void *arg, kv_conn *c), void *arg);
+/* This shard's client by id, or NULL. */
+kv_conn *kv_shard_find_conn(kv_shard *sh, unsigned long long id);
+
 /* Counters a shard keeps on its own connections (summed for INFO). */
 typedef struct kv_shard_stats {
     long long connected_clients;
@@ -205,6 +263,35 @@ void kv_conn_set_db(kv_conn *c, int db);
 void kv_conn_close_after_reply(kv_conn *c);
 /* Stop the whole server after this command's reply is sent (SHUTDOWN). */
 void kv_conn_shutdown_server(kv_conn *c);
+/* Close the connection: at once, or, if it is running a command, after
+ * that command's reply (CLIENT KILL of oneself). */
+void kv_conn_kill(kv_conn *c);
+/* While set, the parser applies Redis's limits for unauthenticated clients. */
+void kv_conn_set_auth_required(kv_conn *c, int required);
+/* Exempt from the idle `timeout` (MONITOR and Pub/Sub clients, as in Redis). */
+void kv_conn_set_no_timeout(kv_conn *c, int exempt);
+/* CLIENT REPLY: replies of later commands are sent (ON), dropped (OFF), or
+ * the next one is dropped (SKIP). */
+#define KV_REPLY_ON 0
+#define KV_REPLY_OFF 1
+#define KV_REPLY_SKIP 2
+void kv_conn_set_reply_mode(kv_conn *c, int mode);
+
+/* What CLIENT LIST and CLIENT INFO show of a connection. */
+typedef struct kv_conn_info {
+    unsigned long long id;
+    int fd;
+    const char *peer, *local;
+    long long created_ms, last_ms;
+    int db, proto;
+    size_t qbuf, qbuf_free; /* pending request bytes, spare buffer */
+    size_t obuf, obuf_cap;  /* unsent reply bytes, buffer size */
+    int pending_replies;    /* replies waiting for earlier ones */
+    int writing;            /* waiting for the socket to accept output */
+    const char *last_cmd;   /* full name of the last command, "NULL" if none */
+} kv_conn_info;
+void kv_conn_get_info(const kv_conn *c, kv_conn_info *out);
+
 /* The command set's per-connection data, freed through conn_closed. */
 void *kv_conn_data(const kv_conn *c);
 void kv_conn_set_data(kv_conn *c, void *data);

@@ -38,6 +38,74 @@ static void kv_list_push(kv_conn **head, kv_conn *c)
     *head = c;
 }
 
+/* ------------------------------------------------- id -> connection map */
+
+static size_t kv_id_slot(unsigned long long id, size_t cap)
+{
+    return (size_t)((id * 0x9e3779b97f4a7c15ULL) >> 32) & (cap - 1);
+}
+
+static void kv_byid_put(kv_shard *sh, kv_conn *c)
+{
+    size_t i;
+    if ((sh->byid_used + 1) * 2 > sh->byid_cap) {
+        size_t cap = sh->byid_cap ? sh->byid_cap * 2 : 64, k;
+        kv_conn **t = calloc(cap, sizeof *t);
+        if (!t)
+            abort();
+        for (k = 0; k < sh->byid_cap; k++) {
+            kv_conn *o = sh->byid[k];
+            if (o) {
+                for (i = kv_id_slot(o->id, cap); t[i]; i = (i + 1) & (cap - 1))
+                    ;
+                t[i] = o;
+            }
+        }
+        free(sh->byid);
+        sh->byid = t;
+        sh->byid_cap = cap;
+    }
+    for (i = kv_id_slot(c->id, sh->byid_cap); sh->byid[i]; i = (i + 1) & (sh->byid_cap - 1))
+        ;
+    sh->byid[i] = c;
+    sh->byid_used++;
+}
+
+/* Linear probing deletion by backward shift: no tombstones to clean up. */
+static void kv_byid_del(kv_shard *sh, const kv_conn *c)
+{
+    size_t mask = sh->byid_cap - 1, i, j;
+    if (!sh->byid_cap)
+        return;
+    for (i = kv_id_slot(c->id, sh->byid_cap); sh->byid[i] != c; i = (i + 1) & mask)
+        if (!sh->byid[i])
+            return;
+    sh->byid[i] = NULL;
+    sh->byid_used--;
+    for (j = (i + 1) & mask; sh->byid[j]; j = (j + 1) & mask) {
+        size_t home = kv_id_slot(sh->byid[j]->id, sh->byid_cap);
+        /* Move j back into the hole if its home is not in (i, j]. */
+        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+            sh->byid[i] = sh->byid[j];
+            sh->byid[j] = NULL;
+            i = j;
+        }
+    }
+}
+
+kv_conn *kv_shard_find_conn(kv_shard *sh, unsigned long long id)
+{
+    size_t i;
+    if (!sh->byid_cap)
+        return NULL;
+    for (i = kv_id_slot(id, sh->byid_cap); sh->byid[i]; i = (i + 1) & (sh->byid_cap - 1))
+        if (sh->byid[i]->id == id)
+            return sh->byid[i];
+    return NULL;
+}
+
+/* ------------------------------------------------------------- lifecycle */
+
 kv_conn *kv_conn_new(kv_shard *sh, int fd)
 {
     kv_conn *c = calloc(1, sizeof *c);
@@ -52,7 +120,10 @@ kv_conn *kv_conn_new(kv_shard *sh, int fd)
     kv_buf_init(&c->in);
     kv_buf_init(&c->out);
     kv_parser_init(&c->parser);
+    c->last_cmd = "NULL";
     kv_list_push(&sh->conns, c);
+    kv_byid_put(sh, c);
+    kv_atomic_fetch_add_relaxed(&sh->rt->nclients, 1);
     sh->stats.connected_clients++;
     sh->stats.total_connections_received++;
     return c;
@@ -91,6 +162,8 @@ void kv_conn_close(kv_conn *c)
     kv_conn_release_buffers(c);
     kv_list_unlink(&sh->conns, c);
     kv_list_push(&sh->closed, c);
+    kv_byid_del(sh, c);
+    kv_atomic_fetch_add_relaxed(&sh->rt->nclients, -1);
     sh->stats.connected_clients--;
 }
 
@@ -207,7 +280,12 @@ static void kv_conn_protocol_error(kv_conn *c, const char *err)
 static int kv_conn_process(kv_conn *c)
 {
     kv_shard *sh = c->sh;
-    while (!(c->flags & (KV_CONN_CLOSED | KV_CONN_CLOSE_AFTER_REPLY | KV_CONN_WAITING))) {
+    const unsigned paused = KV_CONN_CLOSED | KV_CONN_CLOSE_AFTER_REPLY | KV_CONN_WAITING |
+                            KV_CONN_DEFERRED;
+    kv_parse_limits lim;
+    lim.max_bulk_len = sh->lim.proto_max_bulk_len;
+    lim.auth_required = (c->flags & KV_CONN_AUTH_REQ) != 0;
+    while (!(c->flags & paused)) {
         size_t consumed = 0;
         int argc = 0;
         kv_str *argv = NULL;
@@ -216,8 +294,8 @@ static int kv_conn_process(kv_conn *c)
             return 0;
         if (c->in_pos == c->in.len)
             break;
-        st = kv_parse(&c->parser, c->in.p + c->in_pos, c->in.len - c->in_pos,
-                      &sh->limits, &consumed, &argc, &argv);
+        st = kv_parse(&c->parser, c->in.p + c->in_pos, c->in.len - c->in_pos, &lim, &consumed,
+                      &argc, &argv);
         if (st == KV_PARSE_AGAIN)
             break;
         if (st == KV_PARSE_ERROR) {
@@ -225,13 +303,13 @@ static int kv_conn_process(kv_conn *c)
             return 0;
         }
         if (argc > 0 && kv_dispatch(c, argc, argv) != 0) {
-            /* Must wait for in-flight work: the command stays buffered and
-             * is parsed again on resume. */
+            /* Must wait (in-flight work, or deferred): the command stays
+             * buffered and is parsed again on resume. */
             kv_parser_reset(&c->parser);
-            c->flags |= KV_CONN_WAITING;
             break;
         }
         c->in_pos += consumed;
+        lim.auth_required = (c->flags & KV_CONN_AUTH_REQ) != 0; /* AUTH may change it */
     }
     /* Compact: drop executed bytes, keeping a partial command at the front
      * (the parser keeps offsets relative to it, so moving it is safe). */
@@ -242,8 +320,7 @@ static int kv_conn_process(kv_conn *c)
         kv_buf_consume(&c->in, c->in_pos);
         c->in_pos = 0;
     }
-    return !(c->flags & (KV_CONN_CLOSED | KV_CONN_CLOSE_AFTER_REPLY | KV_CONN_WAITING)) &&
-           kv_conn_unsent(c) <= KV_OUTPUT_PAUSE;
+    return !(c->flags & paused) && kv_conn_unsent(c) <= KV_OUTPUT_PAUSE;
 }
 
 void kv_conn_input(kv_conn *c)
@@ -285,7 +362,7 @@ void kv_conn_input(kv_conn *c)
             c->last_ms = sh->now_us / 1000;
             if ((long long)(c->in.len - c->in_pos) > sh->stats.max_input_buffer)
                 sh->stats.max_input_buffer = (long long)(c->in.len - c->in_pos);
-            if ((long long)(c->in.len - c->in_pos) > sh->qbuf_limit) {
+            if ((long long)(c->in.len - c->in_pos) > sh->lim.client_query_buffer_limit) {
                 kv_rt_log(sh->rt, KV_LOG_WARNING,
                           "Closing client that reached max query buffer length: id=%llu addr=%s (qbuf=%zu)",
                           c->id, c->peer, c->in.len - c->in_pos);
@@ -332,10 +409,39 @@ void kv_conn_on_event(kv_conn *c, unsigned events)
 
 /* --------------------------------------------------------------- output */
 
+/* client-output-buffer-limit for normal clients: over the hard limit, or
+ * over the soft one for longer than its seconds, the client is closed (as
+ * Redis does, with a log line). Returns -1 if it was. */
+static int kv_conn_obuf_check(kv_conn *c)
+{
+    kv_shard *sh = c->sh;
+    long long unsent = (long long)kv_conn_unsent(c), now = sh->now_us / 1000;
+    const char *why = NULL;
+    if (sh->lim.obuf_hard > 0 && unsent > sh->lim.obuf_hard)
+        why = "hard";
+    if (sh->lim.obuf_soft > 0 && unsent > sh->lim.obuf_soft) {
+        if (!c->obuf_soft_since_ms)
+            c->obuf_soft_since_ms = now;
+        else if (now - c->obuf_soft_since_ms > sh->lim.obuf_soft_seconds * 1000)
+            why = "soft";
+    } else {
+        c->obuf_soft_since_ms = 0;
+    }
+    if (!why)
+        return 0;
+    kv_rt_log(sh->rt, KV_LOG_WARNING,
+              "Client id=%llu addr=%s closed for overcoming of output buffer limits (%s).",
+              c->id, c->peer, why);
+    kv_conn_close(c);
+    return -1;
+}
+
 int kv_conn_flush(kv_conn *c)
 {
     kv_shard *sh = c->sh;
     int was_paused = kv_conn_unsent(c) > KV_OUTPUT_PAUSE;
+    if (kv_conn_obuf_check(c) < 0)
+        return -1;
     while (kv_conn_unsent(c) > 0) {
         ssize_t n = send(c->fd, c->out.p + c->out_sent, kv_conn_unsent(c), KV_SEND_FLAGS);
         if (n > 0) {
@@ -367,6 +473,23 @@ int kv_conn_flush(kv_conn *c)
     return 0;
 }
 
+/* Periodic checks (the shard's tick): idle timeout and the soft output
+ * limit, which must fire even if the client never becomes writable. */
+void kv_conn_tick(kv_conn *c)
+{
+    kv_shard *sh = c->sh;
+    long long now = sh->now_us / 1000;
+    if (c->flags & (KV_CONN_CLOSED | KV_CONN_FAKE))
+        return;
+    if (kv_conn_obuf_check(c) < 0)
+        return;
+    if (sh->lim.idle_timeout_s > 0 && c->inflight == 0 && !(c->flags & KV_CONN_NO_TIMEOUT) &&
+        now - c->last_ms > sh->lim.idle_timeout_s * 1000) {
+        kv_rt_log(sh->rt, KV_LOG_VERBOSE, "Closing idle client id=%llu addr=%s", c->id, c->peer);
+        kv_conn_close(c);
+    }
+}
+
 /* ------------------------------------------------------------ accessors */
 
 unsigned long long kv_conn_id(const kv_conn *c) { return c->id; }
@@ -384,4 +507,53 @@ void kv_conn_shutdown_server(kv_conn *c)
     c->flags |= KV_CONN_CLOSE_AFTER_REPLY;
     if (!(c->flags & KV_CONN_FAKE))
         kv_rt_stop(c->sh->rt);
+}
+
+void kv_conn_kill(kv_conn *c)
+{
+    if (c->flags & KV_CONN_EXEC)
+        c->flags |= KV_CONN_CLOSE_AFTER_REPLY | KV_CONN_KILLED;
+    else
+        kv_conn_close(c);
+}
+
+void kv_conn_set_auth_required(kv_conn *c, int required)
+{
+    if (required)
+        c->flags |= KV_CONN_AUTH_REQ;
+    else
+        c->flags &= ~KV_CONN_AUTH_REQ;
+}
+
+void kv_conn_set_no_timeout(kv_conn *c, int exempt)
+{
+    if (exempt)
+        c->flags |= KV_CONN_NO_TIMEOUT;
+    else
+        c->flags &= ~KV_CONN_NO_TIMEOUT;
+}
+
+void kv_conn_set_reply_mode(kv_conn *c, int mode)
+{
+    c->reply_mode = mode;
+}
+
+void kv_conn_get_info(const kv_conn *c, kv_conn_info *out)
+{
+    memset(out, 0, sizeof *out);
+    out->id = c->id;
+    out->fd = c->fd;
+    out->peer = c->peer;
+    out->local = c->local;
+    out->created_ms = c->created_ms;
+    out->last_ms = c->last_ms;
+    out->db = c->db;
+    out->proto = c->proto;
+    out->qbuf = c->in.len - c->in_pos;
+    out->qbuf_free = c->in.cap - c->in.len;
+    out->obuf = kv_conn_unsent(c);
+    out->obuf_cap = c->out.cap;
+    out->pending_replies = (int)(c->seq_next - c->seq_done);
+    out->writing = kv_conn_unsent(c) > 0;
+    out->last_cmd = c->last_cmd;
 }

@@ -79,6 +79,7 @@ static void kv_coord_run(kv_coord *co)
         co->done = co->fill;
         co->fill = t;
         kv_replies_clear(&co->fill);
+        size_t from;
         ctx.out.buf = alive ? kv_conn_reply_buf(c, co->seq) : &co->sink;
         ctx.out.proto = co->proto;
         ctx.out.errors = 0;
@@ -87,6 +88,9 @@ static void kv_coord_run(kv_coord *co)
         ctx.conn = alive ? c : NULL;
         ctx.cmd = co->cmd;
         ctx.db = co->db;
+        ctx.home = sh->id;
+        ctx.client_id = c->id;
+        from = ctx.out.buf->len;
         rc = co->cmd->coord(&ctx, co, co->argc, co->argv);
         co->step++;
         if (rc == KV_COORD_WAIT && co->fill.n == 0) {
@@ -95,9 +99,9 @@ static void kv_coord_run(kv_coord *co)
             rc = KV_COORD_DONE;
         }
         if (rc == KV_COORD_DONE) {
-            sh->stats.total_error_replies += (long long)ctx.out.errors;
-            if (alive)
-                kv_conn_reply_done(c, co->seq, NULL);
+            kv_finish(c, co->cmd, co->seq, co->drop, co->argc, co->argv, co->start_us,
+                      sh->now_us - co->start_us, alive ? NULL : &co->sink, alive ? from : 0,
+                      ctx.out.errors);
             if (co->waited)
                 kv_inflight_done(c);
             kv_coord_free(co);
@@ -113,16 +117,11 @@ static void kv_coord_run(kv_coord *co)
     }
 }
 
-void kv_coord_start(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int argc,
+void kv_coord_start(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int drop, int argc,
                     const kv_str *argv)
 {
     kv_shard *sh = c->sh;
-    size_t bytes = 0, i;
-    kv_coord *co;
-    char *p;
-    for (i = 0; i < (size_t)argc; i++)
-        bytes += argv[i].n;
-    co = calloc(1, sizeof *co + (size_t)argc * sizeof(kv_str) + bytes);
+    kv_coord *co = calloc(1, sizeof *co + kv_argv_bytes(argc, argv));
     if (!co)
         abort();
     co->sh = sh;
@@ -131,17 +130,11 @@ void kv_coord_start(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int a
     co->cmd = cmd;
     co->db = c->db;
     co->proto = c->proto;
+    co->drop = drop;
+    co->start_us = sh->now_us;
     kv_buf_init(&co->sink);
     co->argc = argc;
-    co->argv = (kv_str *)(co + 1);
-    p = (char *)(co->argv + argc);
-    for (i = 0; i < (size_t)argc; i++) {
-        if (argv[i].n)
-            memcpy(p, argv[i].p, argv[i].n);
-        co->argv[i].p = p;
-        co->argv[i].n = argv[i].n;
-        p += argv[i].n;
-    }
+    co->argv = kv_argv_copy_into(co + 1, argc, argv);
     co->next = sh->coords;
     if (sh->coords)
         sh->coords->prev = co;
@@ -175,7 +168,7 @@ void kv_coord_send(kv_coord *co, int shard, int db, const kv_cmd *cmd, int argc,
     kv_buf *reply = kv_replies_next(&co->fill);
     kv_msg *m;
     if (shard == sh->id || shard < 0 || shard >= sh->n) {
-        kv_exec_part(sh, cmd, db, co->proto, reply, argc, argv);
+        kv_exec_part(sh, cmd, db, co->proto, reply, argc, argv, sh->id, co->conn->id);
         return;
     }
     m = kv_msg_new(argc, argv);
@@ -185,6 +178,7 @@ void kv_coord_send(kv_coord *co, int shard, int db, const kv_cmd *cmd, int argc,
     m->db = db;
     m->conn = co->conn;
     m->co = co;
+    m->client_id = co->conn->id;
     m->part = co->fill.n - 1;
     m->seq = co->seq;
     m->cmd = cmd;

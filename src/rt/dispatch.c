@@ -1,48 +1,26 @@
 /* Routing a command: look it up, check arity, find the shard(s) owning its
  * keys, then run it inline (home shard: zero copy, no lock, no message),
- * forward a copy to one other shard, or split it over several and gather.
+ * forward a copy to one other shard, split it over several (fanout.c), or
+ * coordinate it (coord.c). Every path ends in kv_finish, which delivers the
+ * reply in order and reports the command to the command set.
  *
  * Program order: a connection's commands take effect in the order sent. A
  * command may be issued while earlier ones are in flight only if it goes to
  * the same single remote shard (whose ring is FIFO); otherwise it waits. So a
  * pipeline "SET data; LPUSH queue" can never be observed out of order by
  * another client, even though the two keys live on different cores. */
+#define _POSIX_C_SOURCE 200809L
 #include "rt/internal.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-/* ---------------------------------------------------------------- msgs */
-
-kv_msg *kv_msg_new(int argc, const kv_str *argv)
+long long kv_mono_us(void)
 {
-    size_t bytes = 0, i;
-    kv_msg *m;
-    char *p;
-    for (i = 0; i < (size_t)argc; i++)
-        bytes += argv[i].n;
-    m = malloc(sizeof *m + (size_t)argc * sizeof(kv_str) + bytes);
-    if (!m)
-        abort();
-    memset(m, 0, sizeof *m);
-    m->argc = argc;
-    m->argv = (kv_str *)(m + 1);
-    p = (char *)(m->argv + argc);
-    for (i = 0; i < (size_t)argc; i++) {
-        if (argv[i].n)
-            memcpy(p, argv[i].p, argv[i].n);
-        m->argv[i].p = p;
-        m->argv[i].n = argv[i].n;
-        p += argv[i].n;
-    }
-    kv_buf_init(&m->reply);
-    return m;
-}
-
-void kv_msg_free(kv_msg *m)
-{
-    kv_buf_free(&m->reply);
-    free(m);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
 }
 
 /* ---------------------------------------------------------------- keys */
@@ -65,248 +43,6 @@ static int kv_key_range(const kv_cmd *cmd, int argc, int *first, int *last)
     return (l - f) / step + 1;
 }
 
-static int kv_arity_ok(const kv_cmd *cmd, int argc)
-{
-    return cmd->arity >= 0 ? argc == cmd->arity : argc >= -cmd->arity;
-}
-
-/* ------------------------------------------------------------- finishing */
-
-static void kv_finish_local(kv_conn *c, unsigned long long seq, const kv_ctx *ctx)
-{
-    c->sh->stats.total_error_replies += (long long)ctx->out.errors;
-    kv_conn_reply_done(c, seq, NULL);
-}
-
-void kv_inflight_add(kv_conn *c, int busy)
-{
-    c->inflight++;
-    c->busy = busy;
-    c->sh->inflight_total++;
-}
-
-void kv_inflight_done(kv_conn *c)
-{
-    c->inflight--;
-    c->sh->inflight_total--;
-    if (c->inflight == 0) {
-        c->busy = KV_BUSY_NONE;
-        kv_conn_resume(c);
-    }
-}
-
-static void kv_count_error(kv_shard *sh, const kv_buf *b)
-{
-    if (b->len > 0 && b->p[0] == '-')
-        sh->stats.total_error_replies++;
-}
-
-/* -------------------------------------------------------------- fan-out */
-
-static void kv_fan_free(kv_shard *sh, kv_fan *f)
-{
-    int i;
-    if (f->prev)
-        f->prev->next = f->next;
-    else
-        sh->fans = f->next;
-    if (f->next)
-        f->next->prev = f->prev;
-    for (i = 0; i < f->nparts; i++)
-        kv_buf_free(&f->parts[i].reply);
-    free(f->parts);
-    free(f->keymem);
-    free(f);
-}
-
-void kv_fan_free_all(kv_shard *sh)
-{
-    while (sh->fans)
-        kv_fan_free(sh, sh->fans);
-}
-
-static void kv_fan_complete(kv_shard *sh, kv_fan *f)
-{
-    kv_conn *c = f->conn;
-    if (!(c->flags & KV_CONN_CLOSED)) {
-        kv_part stackparts[8], *parts = stackparts;
-        kv_ctx ctx;
-        int i;
-        if (f->nparts > 8 && !(parts = malloc((size_t)f->nparts * sizeof *parts)))
-            abort();
-        for (i = 0; i < f->nparts; i++) {
-            parts[i].reply = f->parts[i].reply.p;
-            parts[i].len = f->parts[i].reply.len;
-            parts[i].shard = f->parts[i].shard;
-            parts[i].keys = f->parts[i].keys;
-            parts[i].nkeys = f->parts[i].nkeys;
-        }
-        ctx.out.buf = kv_conn_reply_buf(c, f->seq);
-        ctx.out.proto = c->proto;
-        ctx.out.errors = 0;
-        ctx.state = sh->state;
-        ctx.shard = sh;
-        ctx.conn = c;
-        ctx.cmd = f->cmd;
-        ctx.db = f->db;
-        f->cmd->reduce(&ctx, parts, f->nparts);
-        kv_finish_local(c, f->seq, &ctx);
-        if (parts != stackparts)
-            free(parts);
-    }
-    kv_fan_free(sh, f);
-}
-
-/* Build the argv a shard runs for its part: the command's words before the
- * first key, each of its keys with the step's trailing arguments (MSET's
- * values), and whatever follows the last key. */
-static int kv_part_argv(const kv_cmd *cmd, int argc, const kv_str *argv, int first,
-                        int last, const int *keys, int nkeys, kv_str *out)
-{
-    int step = cmd->key_step > 0 ? cmd->key_step : 1, n = 0, i, j;
-    for (i = 0; i < first; i++)
-        out[n++] = argv[i];
-    for (i = 0; i < nkeys; i++)
-        for (j = 0; j < step; j++)
-            out[n++] = argv[first + keys[i] * step + j];
-    for (i = last + step; i < argc; i++)
-        out[n++] = argv[i];
-    return n;
-}
-
-void kv_exec_part(kv_shard *sh, const kv_cmd *cmd, int db, int proto, kv_buf *reply,
-                  int argc, const kv_str *argv)
-{
-    kv_ctx ctx;
-    ctx.out.buf = reply;
-    ctx.out.proto = proto;
-    ctx.out.errors = 0;
-    ctx.state = sh->state;
-    ctx.shard = sh;
-    ctx.conn = NULL;
-    ctx.cmd = cmd;
-    ctx.db = db;
-    cmd->exec(&ctx, argc, argv);
-}
-
-/* Split a command over shards. `owner` holds each key's shard (KEYS route)
- * or is NULL (ALL route: every shard runs the whole command). */
-static void kv_fan_out(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int argc,
-                       const kv_str *argv, const int *owner, int nkeys, int first, int last)
-{
-    kv_shard *sh = c->sh;
-    int n = sh->n, i, p, home = -1, used = 0;
-    int *count = calloc((size_t)n, sizeof *count);
-    kv_fan *f = calloc(1, sizeof *f);
-    kv_str *sub = NULL;
-    if (!count || !f)
-        abort();
-    f->conn = c;
-    f->seq = seq;
-    f->cmd = cmd;
-    f->db = c->db;
-    if (owner) {
-        for (i = 0; i < nkeys; i++)
-            count[owner[i]]++;
-        for (i = 0; i < n; i++)
-            f->nparts += count[i] > 0;
-        f->keymem = malloc((size_t)nkeys * sizeof *f->keymem);
-        sub = malloc((size_t)argc * sizeof *sub);
-        if (!f->keymem || !sub)
-            abort();
-    } else {
-        f->nparts = n;
-    }
-    f->parts = calloc((size_t)f->nparts, sizeof *f->parts);
-    if (!f->parts)
-        abort();
-    /* Parts in ascending shard order; each part's key ordinals ascending. */
-    for (i = 0, p = 0; i < n; i++) {
-        kv_fan_part *part;
-        if (owner && count[i] == 0)
-            continue;
-        part = &f->parts[p++];
-        part->shard = i;
-        kv_buf_init(&part->reply);
-        if (owner) {
-            int k;
-            part->keys = f->keymem + used;
-            for (k = 0; k < nkeys; k++)
-                if (owner[k] == i)
-                    part->keys[part->nkeys++] = k;
-            used += part->nkeys;
-        }
-    }
-    f->remaining = f->nparts;
-    f->next = sh->fans;
-    if (sh->fans)
-        sh->fans->prev = f;
-    sh->fans = f;
-    /* Send remote parts first so they run while the home part runs here. */
-    for (p = 0; p < f->nparts; p++) {
-        kv_fan_part *part = &f->parts[p];
-        kv_msg *m;
-        if (part->shard == sh->id) {
-            home = p;
-            continue;
-        }
-        if (owner)
-            m = kv_msg_new(kv_part_argv(cmd, argc, argv, first, last, part->keys,
-                                        part->nkeys, sub), sub);
-        else
-            m = kv_msg_new(argc, argv);
-        m->kind = KV_MSG_REQ;
-        m->from = sh->id;
-        m->proto = c->proto;
-        m->db = c->db;
-        m->conn = c;
-        m->fan = f;
-        m->part = p;
-        m->seq = seq;
-        m->cmd = cmd;
-        kv_shard_send(sh, part->shard, m);
-        sh->stats.forwarded_commands++;
-    }
-    if (home >= 0) {
-        kv_fan_part *part = &f->parts[home];
-        if (owner)
-            kv_exec_part(sh, cmd, c->db, c->proto, &part->reply,
-                         kv_part_argv(cmd, argc, argv, first, last, part->keys,
-                                      part->nkeys, sub), sub);
-        else
-            kv_exec_part(sh, cmd, c->db, c->proto, &part->reply, argc, argv);
-        f->remaining--;
-    }
-    free(sub);
-    free(count);
-    if (f->remaining == 0)
-        kv_fan_complete(sh, f);
-    else
-        kv_inflight_add(c, KV_BUSY_MANY);
-}
-
-/* ------------------------------------------------------------ dispatch */
-
-static void kv_forward(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int dst,
-                       int argc, const kv_str *argv)
-{
-    kv_shard *sh = c->sh;
-    kv_msg *m = kv_msg_new(argc, argv);
-    m->kind = KV_MSG_REQ;
-    m->from = sh->id;
-    m->proto = c->proto;
-    m->db = c->db;
-    m->conn = c;
-    m->seq = seq;
-    m->cmd = cmd;
-    kv_shard_send(sh, dst, m);
-    sh->stats.forwarded_commands++;
-    kv_inflight_add(c, dst);
-}
-
-/* The argv positions of a command's keys, by its getkeys function or its
- * (first, last, step) spec. Fills pos (at most max) and returns the count,
- * which may exceed max; -1 if the arguments are malformed. */
 static int kv_key_positions(const kv_cmd *cmd, int argc, const kv_str *argv, int *pos, int max)
 {
     int first, last, n, i, step = cmd->key_step > 0 ? cmd->key_step : 1;
@@ -318,8 +54,13 @@ static int kv_key_positions(const kv_cmd *cmd, int argc, const kv_str *argv, int
     return n;
 }
 
-/* Which shard runs a command: one shard's index, or KV_BUSY_MANY when its
- * keys span shards. For KV_ROUTE_KEYS, owner[i] gets key i's shard. */
+static int kv_arity_ok(const kv_cmd *cmd, int argc)
+{
+    return cmd->arity >= 0 ? argc == cmd->arity : argc >= -cmd->arity;
+}
+
+/* Which shard runs a command: one shard's index, or KV_BUSY_MANY when it
+ * spans shards. For KV_ROUTE_KEYS, *owner gets each key's shard. */
 static int kv_route_target(kv_shard *sh, const kv_cmd *cmd, int argc, const kv_str *argv,
                            int **owner, int *nkeys, int *first, int *last, int *ownerbuf)
 {
@@ -375,15 +116,112 @@ static int kv_route_target(kv_shard *sh, const kv_cmd *cmd, int argc, const kv_s
     return target;
 }
 
+/* ------------------------------------------------------------ finishing */
+
+void kv_inflight_add(kv_conn *c, int busy)
+{
+    c->inflight++;
+    c->busy = busy;
+    c->sh->inflight_total++;
+}
+
+void kv_inflight_done(kv_conn *c)
+{
+    c->inflight--;
+    c->sh->inflight_total--;
+    if (c->inflight == 0) {
+        c->busy = KV_BUSY_NONE;
+        kv_conn_resume(c);
+    }
+}
+
+void kv_after_exec(kv_conn *c, const kv_cmd *cmd, int argc, const kv_str *argv,
+                   long long start_us, long long dur_us, int rejected, const char *reply,
+                   size_t len)
+{
+    const kv_cmdset *cs = &c->sh->rt->cfg.cmds;
+    kv_exec_info info;
+    if (!cs->after_exec)
+        return;
+    info.cmd = cmd;
+    info.argc = argc;
+    info.argv = argv;
+    info.start_us = start_us;
+    info.duration_us = dur_us;
+    info.rejected = rejected;
+    info.reply = reply;
+    info.reply_len = len;
+    cs->after_exec(c->sh, c->sh->state,
+                   (c->flags & KV_CONN_CLOSED) ? NULL : c, &info);
+}
+
+void kv_finish(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int drop, int argc,
+               const kv_str *argv, long long start_us, long long dur_us, kv_buf *src,
+               size_t from, unsigned long errors)
+{
+    kv_buf *b = src ? src : kv_conn_reply_buf(c, seq);
+    const char *reply = b->p ? b->p + from : "";
+    size_t len = b->len - from;
+    c->sh->stats.total_error_replies += (long long)errors;
+    kv_after_exec(c, cmd, argc, argv, start_us, dur_us, 0, reply, len);
+    if (c->flags & KV_CONN_CLOSED)
+        return;
+    if (drop)
+        b->len = from;
+    kv_conn_reply_done(c, seq, src);
+}
+
+/* ------------------------------------------------------------ execution */
+
+long long kv_exec_part(kv_shard *sh, const kv_cmd *cmd, int db, int proto, kv_buf *reply,
+                       int argc, const kv_str *argv, int home, unsigned long long client_id)
+{
+    long long t0 = kv_mono_us();
+    kv_ctx ctx;
+    ctx.out.buf = reply;
+    ctx.out.proto = proto;
+    ctx.out.errors = 0;
+    ctx.state = sh->state;
+    ctx.shard = sh;
+    ctx.conn = NULL;
+    ctx.cmd = cmd;
+    ctx.db = db;
+    ctx.home = home;
+    ctx.client_id = client_id;
+    cmd->exec(&ctx, argc, argv);
+    return kv_mono_us() - t0;
+}
+
+static void kv_forward(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int drop,
+                       int dst, int argc, const kv_str *argv)
+{
+    kv_shard *sh = c->sh;
+    kv_msg *m = kv_msg_new(argc, argv);
+    m->kind = KV_MSG_REQ;
+    m->from = sh->id;
+    m->proto = c->proto;
+    m->db = c->db;
+    m->conn = c;
+    m->client_id = c->id;
+    m->seq = seq;
+    m->drop = drop;
+    m->cmd = cmd;
+    kv_shard_send(sh, dst, m);
+    sh->stats.forwarded_commands++;
+    kv_inflight_add(c, dst);
+}
+
 int kv_dispatch(kv_conn *c, int argc, const kv_str *argv)
 {
     kv_shard *sh = c->sh;
     const kv_cmdset *cs = &sh->rt->cfg.cmds;
     const kv_cmd *cmd = cs->lookup(cs->udata, argc, argv);
-    int arity_ok = kv_arity_ok(cmd, argc);
+    int arity_ok = kv_arity_ok(cmd, argc), verdict = KV_EXEC_RUN, drop;
     int target = sh->id, nkeys = 0, first = 0, last = 0;
     int ownerbuf[16], *owner = NULL;
-    unsigned long long seq;
+    unsigned long long seq = c->seq_next;
+    long long t0 = 0;
+    size_t from;
     kv_ctx ctx;
 
     if (arity_ok)
@@ -393,12 +231,9 @@ int kv_dispatch(kv_conn *c, int argc, const kv_str *argv)
     if (c->inflight > 0 &&
         (target != c->busy || target == KV_BUSY_MANY || target == sh->id ||
          c->inflight >= KV_MAX_INFLIGHT)) {
-        if (owner && owner != ownerbuf)
-            free(owner);
-        return 1;
+        c->flags |= KV_CONN_WAITING;
+        goto wait;
     }
-
-    seq = c->seq_next++;
     ctx.out.buf = kv_conn_reply_buf(c, seq);
     ctx.out.proto = c->proto;
     ctx.out.errors = 0;
@@ -407,72 +242,116 @@ int kv_dispatch(kv_conn *c, int argc, const kv_str *argv)
     ctx.conn = c;
     ctx.cmd = cmd;
     ctx.db = c->db;
-
-    /* Like Redis, a command rejected before it runs (unknown, wrong arity,
-     * refused by before_exec) is not counted as processed; one whose own
-     * check fails is. */
-    if (!arity_ok) {
-        kv_reply_errorf(&ctx.out, "ERR wrong number of arguments for '%s' command", cmd->name);
-    } else if (cs->before_exec && cs->before_exec(&ctx, argc, argv) != 0) {
-        /* refused; the hook wrote the reply */
-    } else {
-        if (!(cmd->flags & KV_CMD_UNKNOWN))
-            sh->stats.total_commands_processed++;
-        if (cmd->check && cmd->check(&ctx, argc, argv) != 0) {
-            /* the check wrote the error */
-        } else if (cmd->route == KV_ROUTE_ALL) {
-            kv_fan_out(c, cmd, seq, argc, argv, NULL, 0, 0, 0);
-            goto out;
-        } else if (target == KV_BUSY_MANY && cmd->route == KV_ROUTE_COORD) {
-            kv_coord_start(c, cmd, seq, argc, argv);
-            goto out;
-        } else if (target == KV_BUSY_MANY) {
-            kv_fan_out(c, cmd, seq, argc, argv, owner, nkeys, first, last);
-            goto out;
-        } else if (target != sh->id) {
-            kv_forward(c, cmd, seq, target, argc, argv);
-            goto out;
-        } else {
-            cmd->exec(&ctx, argc, argv);
+    ctx.home = sh->id;
+    ctx.client_id = c->id;
+    from = ctx.out.buf->len;
+    if (arity_ok && cs->before_exec) {
+        verdict = cs->before_exec(&ctx, argc, argv);
+        if (verdict == KV_EXEC_DEFER) {
+            c->flags |= KV_CONN_DEFERRED;
+            if (!(c->flags & KV_CONN_IN_DLIST)) {
+                c->flags |= KV_CONN_IN_DLIST;
+                c->dnext = sh->dlist;
+                sh->dlist = c;
+            }
+            goto wait;
         }
     }
-    kv_finish_local(c, seq, &ctx);
+    /* The command is taken: it gets its sequence number. */
+    c->seq_next++;
+    c->last_ms = sh->now_us / 1000;
+    drop = c->reply_mode != KV_REPLY_ON;
+    if (c->reply_mode == KV_REPLY_SKIP)
+        c->reply_mode = KV_REPLY_ON;
+    if (!arity_ok || verdict != KV_EXEC_RUN) {
+        /* Rejected before running (Redis's rejectCommand): not counted as
+         * processed, reported as rejected. */
+        if (!arity_ok)
+            kv_reply_errorf(&ctx.out, "ERR wrong number of arguments for '%s' command", cmd->name);
+        sh->stats.total_error_replies += (long long)ctx.out.errors;
+        kv_after_exec(c, cmd, argc, argv, sh->now_us, 0, 1, ctx.out.buf->p + from,
+                      ctx.out.buf->len - from);
+        if (drop)
+            ctx.out.buf->len = from;
+        kv_conn_reply_done(c, seq, NULL);
+        goto out;
+    }
+    if (!(cmd->flags & KV_CMD_UNKNOWN)) {
+        sh->stats.total_commands_processed++;
+        c->last_cmd = cmd->name;
+    }
+    if (cmd->check && cmd->check(&ctx, argc, argv) != 0) {
+        /* the command's own check failed: it ran, as in Redis */
+    } else if (cmd->route == KV_ROUTE_ALL) {
+        kv_fan_out(c, cmd, seq, drop, argc, argv, NULL, 0, 0, 0);
+        goto out;
+    } else if (target == KV_BUSY_MANY && cmd->route == KV_ROUTE_COORD) {
+        kv_coord_start(c, cmd, seq, drop, argc, argv);
+        goto out;
+    } else if (target == KV_BUSY_MANY) {
+        kv_fan_out(c, cmd, seq, drop, argc, argv, owner, nkeys, first, last);
+        goto out;
+    } else if (target != sh->id) {
+        kv_forward(c, cmd, seq, drop, target, argc, argv);
+        goto out;
+    } else {
+        if (cs->after_exec)
+            t0 = kv_mono_us();
+        c->flags |= KV_CONN_EXEC;
+        cmd->exec(&ctx, argc, argv);
+        c->flags &= ~KV_CONN_EXEC;
+    }
+    kv_finish(c, cmd, seq, drop, argc, argv, sh->now_us, t0 ? kv_mono_us() - t0 : 0, NULL, from,
+              ctx.out.errors);
 out:
     if (owner && owner != ownerbuf)
         free(owner);
     return 0;
+wait:
+    if (owner && owner != ownerbuf)
+        free(owner);
+    return 1;
 }
 
-/* A message from another shard: run a request here, or take a reply home. */
+/* A message from another shard. */
 void kv_dispatch_message(kv_shard *sh, kv_msg *m)
 {
     kv_conn *c;
-    if (m->kind == KV_MSG_REQ) {
-        kv_exec_part(sh, m->cmd, m->db, m->proto, &m->reply, m->argc, m->argv);
+    switch (m->kind) {
+    case KV_MSG_REQ:
+        m->dur_us = kv_exec_part(sh, m->cmd, m->db, m->proto, &m->reply, m->argc, m->argv,
+                                 m->from, m->client_id);
         m->kind = KV_MSG_REP;
         kv_shard_send(sh, m->from, m);
         return;
-    }
-    if (m->co) {
-        kv_coord_reply_in(sh, m);
+    case KV_MSG_CAST: {
+        kv_buf sink;
+        kv_buf_init(&sink);
+        kv_exec_part(sh, m->cmd, m->db, m->proto, &sink, m->argc, m->argv, m->from, 0);
+        kv_buf_free(&sink);
         kv_msg_free(m);
         return;
     }
-    c = m->conn;
-    if (m->fan) {
-        kv_fan *f = m->fan;
-        kv_buf t = f->parts[m->part].reply;
-        f->parts[m->part].reply = m->reply;
-        m->reply = t;
-        if (--f->remaining == 0) {
-            kv_fan_complete(sh, f);
-            kv_inflight_done(c);
+    case KV_MSG_PUSH:
+        if ((c = kv_shard_find_conn(sh, m->client_id)) != NULL) {
+            kv_buf_append(&c->out, m->argv[0].p, m->argv[0].n);
+            kv_shard_write_later(sh, c);
         }
+        kv_msg_free(m);
+        return;
+    default:
+        break;
+    }
+    /* KV_MSG_REP: a reply coming home. */
+    if (m->co) {
+        kv_coord_reply_in(sh, m);
+    } else if (m->fan) {
+        kv_fan_reply_in(sh, m);
     } else {
-        if (!(c->flags & KV_CONN_CLOSED)) {
-            kv_count_error(sh, &m->reply);
-            kv_conn_reply_done(c, m->seq, &m->reply);
-        }
+        c = m->conn;
+        kv_finish(c, m->cmd, m->seq, m->drop, m->argc, m->argv, sh->now_us - m->dur_us,
+                  m->dur_us, &m->reply, 0,
+                  m->reply.len > 0 && m->reply.p[0] == '-');
         kv_inflight_done(c);
     }
     kv_msg_free(m);

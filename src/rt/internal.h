@@ -37,7 +37,12 @@
 typedef struct kv_msg kv_msg;
 typedef struct kv_fan kv_fan;
 
-enum { KV_MSG_REQ = 1, KV_MSG_REP = 2 };
+enum {
+    KV_MSG_REQ = 1,  /* run argv with cmd, reply back */
+    KV_MSG_REP = 2,  /* the reply to a REQ, back home */
+    KV_MSG_CAST = 3, /* run argv with cmd, no reply (kv_shard_broadcast) */
+    KV_MSG_PUSH = 4  /* argv[0] goes to client `client_id` out of band */
+};
 
 /* A command sent to another shard, and later its reply coming back: the same
  * allocation travels both ways. Owned by whichever shard holds it. */
@@ -51,7 +56,10 @@ struct kv_msg {
     kv_fan *fan;   /* set: a part of a fan-out */
     kv_coord *co;  /* set: a sub-command of a coordination */
     int part;
+    int drop;          /* the client asked for no reply (CLIENT REPLY) */
     unsigned long long seq;
+    unsigned long long client_id;
+    long long dur_us;  /* execution time on the shard that ran it */
     const kv_cmd *cmd; /* immutable table entry */
     int argc;
     kv_str *argv; /* points into this allocation */
@@ -77,6 +85,10 @@ struct kv_fan {
     int remaining;
     kv_fan_part *parts;
     int *keymem;
+    int drop;
+    long long start_us, dur_us;
+    int argc;          /* a copy of the command, for after_exec */
+    kv_str *argv;
 };
 
 /* One step's sub-command replies of a coordination. */
@@ -98,6 +110,8 @@ struct kv_coord {
     int step;
     int pending;           /* remote sub-commands not yet answered */
     int waited;            /* counted in the connection's in-flight work */
+    int drop;              /* the client asked for no reply */
+    long long start_us;
     kv_coord_replies fill; /* this step's sub-commands */
     kv_coord_replies done; /* the previous step's, readable by the command */
     void *data;
@@ -120,6 +134,12 @@ typedef struct kv_pending {
 #define KV_CONN_IN_RLIST 0x10u  /* queued to resume input this turn */
 #define KV_CONN_WAITING 0x20u   /* input paused until in-flight work is back */
 #define KV_CONN_FAKE 0x40u      /* kv_local's client: no socket */
+#define KV_CONN_DEFERRED 0x80u  /* input paused until before_exec allows it */
+#define KV_CONN_IN_DLIST 0x100u /* on the shard's deferred list */
+#define KV_CONN_AUTH_REQ 0x200u /* parse with the unauthenticated limits */
+#define KV_CONN_EXEC 0x400u     /* running a command right now */
+#define KV_CONN_KILLED 0x800u   /* close once the running command replied */
+#define KV_CONN_NO_TIMEOUT 0x1000u /* exempt from the idle timeout (MONITOR) */
 
 struct kv_conn {
     kv_shard *sh;
@@ -132,6 +152,10 @@ struct kv_conn {
     kv_conn *prev, *next; /* the shard's list of every connection */
     kv_conn *wnext;       /* write list */
     kv_conn *rnext;       /* resume list */
+    kv_conn *dnext;       /* deferred list */
+    int reply_mode;       /* KV_REPLY_* */
+    long long obuf_soft_since_ms; /* over the soft output limit since, or 0 */
+    const char *last_cmd;
     kv_buf in;
     size_t in_pos;        /* bytes of `in` already executed */
     kv_parser parser;
@@ -173,6 +197,9 @@ struct kv_shard {
     kv_coord *coords;   /* coordinations in progress (likewise) */
     kv_conn *wlist;
     kv_conn *rlist, *rlist_tail;
+    kv_conn *dlist;     /* deferred by before_exec */
+    kv_conn **byid;     /* open-addressed id -> connection map */
+    size_t byid_cap, byid_used;
     int inflight_total; /* remote work this shard waits for */
     long long now_us;
     long long start_ms;
@@ -181,8 +208,7 @@ struct kv_shard {
     int spin_us; /* adaptive spin budget before parking */
     int spin_max_us;
     kv_shard_stats stats;
-    kv_parse_limits limits;
-    long long qbuf_limit;
+    kv_limits lim;
     kv_msg **batch; /* scratch for ring draining */
 };
 
@@ -194,6 +220,8 @@ struct kv_rt {
     pthread_t main_thread;
     int stop;                           /* shared */
     unsigned long long next_client_id;  /* shared */
+    long long nclients;                 /* shared: open connections, all shards */
+    long long maxclients;               /* shared */
     int loglevel;
 };
 
@@ -208,7 +236,8 @@ void kv_rt_log(const kv_rt *rt, int level, const char *fmt, ...)
 int kv_net_listen(const char *bind, int port, int reuseport, int backlog,
                   char *err, size_t errlen);
 int kv_net_bound_port(int fd);
-int kv_net_accept(int lfd, char *peer, size_t peerlen, char *local, size_t locallen);
+int kv_net_accept(int lfd, char *peer, size_t peerlen, char *local, size_t locallen,
+                  int keepalive_s);
 
 /* shard.c */
 int kv_shard_setup(kv_shard *sh, kv_rt *rt, int id);
@@ -233,6 +262,12 @@ kv_buf *kv_conn_reply_buf(kv_conn *c, unsigned long long seq);
  * `src`, whose bytes are taken). Moves every completed prefix to `out`. */
 void kv_conn_reply_done(kv_conn *c, unsigned long long seq, kv_buf *src);
 
+/* Call the command set's after_exec, if any, for a finished command. */
+void kv_after_exec(kv_conn *c, const kv_cmd *cmd, int argc, const kv_str *argv,
+                   long long start_us, long long dur_us, int rejected, const char *reply,
+                   size_t len);
+void kv_conn_tick(kv_conn *c);
+
 /* dispatch.c */
 /* Execute one parsed command from c; returns 0 if it was taken, or 1 if it
  * must wait for in-flight work first (nothing consumed). */
@@ -242,15 +277,33 @@ void kv_msg_free(kv_msg *m);
 void kv_fan_free_all(kv_shard *sh);
 
 /* coord.c */
-void kv_coord_start(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int argc,
+void kv_coord_start(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int drop, int argc,
                     const kv_str *argv);
 void kv_coord_reply_in(kv_shard *sh, kv_msg *m);
 void kv_coord_free_all(kv_shard *sh);
-/* shared with dispatch.c */
+/* msg.c */
 kv_msg *kv_msg_new(int argc, const kv_str *argv);
-void kv_exec_part(kv_shard *sh, const kv_cmd *cmd, int db, int proto, kv_buf *reply,
-                  int argc, const kv_str *argv);
+/* Bytes for an argv copy (array + arguments), and the copy into `mem`. */
+size_t kv_argv_bytes(int argc, const kv_str *argv);
+kv_str *kv_argv_copy_into(void *mem, int argc, const kv_str *argv);
+
+/* fanout.c */
+void kv_fan_out(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int drop, int argc,
+                const kv_str *argv, const int *owner, int nkeys, int first, int last);
+void kv_fan_reply_in(kv_shard *sh, kv_msg *m);
+
+/* dispatch.c, shared */
+/* Run a command (or part of one) without a connection; returns its
+ * execution time in microseconds. */
+long long kv_exec_part(kv_shard *sh, const kv_cmd *cmd, int db, int proto, kv_buf *reply,
+                       int argc, const kv_str *argv, int home, unsigned long long client_id);
 void kv_inflight_add(kv_conn *c, int busy);
 void kv_inflight_done(kv_conn *c);
+long long kv_mono_us(void);
+/* A command's reply is complete: deliver it (or drop it, CLIENT REPLY) and
+ * report it to after_exec. */
+void kv_finish(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int drop, int argc,
+               const kv_str *argv, long long start_us, long long dur_us, kv_buf *src,
+               size_t from, unsigned long errors);
 
 #endif

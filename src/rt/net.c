@@ -96,7 +96,24 @@ int kv_net_bound_port(int fd)
     return -1;
 }
 
-int kv_net_accept(int lfd, char *peer, size_t peerlen, char *local, size_t locallen)
+/* tcp-keepalive: probe an idle peer after `secs`, as Redis's anetKeepAlive. */
+static void kv_net_keepalive(int fd, int secs)
+{
+    int one = 1;
+    if (secs <= 0 || setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one) < 0)
+        return;
+#if defined(TCP_KEEPIDLE) && defined(TCP_KEEPINTVL) && defined(TCP_KEEPCNT)
+    {
+        int intvl = secs / 3 > 0 ? secs / 3 : 1, cnt = 3;
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &secs, sizeof secs);
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+    }
+#endif
+}
+
+int kv_net_accept(int lfd, char *peer, size_t peerlen, char *local, size_t locallen,
+                  int keepalive_s)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
@@ -109,6 +126,7 @@ int kv_net_accept(int lfd, char *peer, size_t peerlen, char *local, size_t local
         return -1;
     }
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    kv_net_keepalive(fd, keepalive_s);
     kv_net_format(&ss, peer, peerlen);
     len = sizeof ss;
     if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)

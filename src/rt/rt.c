@@ -19,8 +19,10 @@ void kv_rt_config_defaults(kv_rt_config *cfg)
     cfg->port = 6379;
     cfg->hz = 10;
     cfg->tcp_backlog = 511;
-    cfg->proto_max_bulk_len = KV_PROTO_MAX_BULK_DEFAULT;
-    cfg->client_query_buffer_limit = 1024LL * 1024 * 1024;
+    cfg->limits.proto_max_bulk_len = KV_PROTO_MAX_BULK_DEFAULT;
+    cfg->limits.client_query_buffer_limit = 1024LL * 1024 * 1024;
+    cfg->limits.tcp_keepalive_s = 300;
+    cfg->maxclients = 10000;
     cfg->loglevel = KV_LOG_NOTICE;
 }
 
@@ -42,6 +44,7 @@ kv_rt *kv_rt_new(const kv_rt_config *cfg, char *err, size_t errlen)
     if (rt->n > 1024)
         rt->n = 1024;
     rt->next_client_id = 1;
+    rt->maxclients = cfg->maxclients;
     /* Probe without SO_REUSEPORT: fails if anyone already holds the port,
      * including another kevy (which the shared-port sockets would not see). */
     probe = kv_net_listen(cfg->bind, cfg->port, 0, cfg->tcp_backlog, err, errlen);
@@ -153,4 +156,14 @@ int kv_rt_nshards(const kv_rt *rt) { return rt->n; }
 const char *kv_rt_backend(void)
 {
     return kv_reactor_name();
+}
+
+void kv_rt_set_maxclients(kv_rt *rt, long long n)
+{
+    kv_atomic_store_relaxed(&rt->maxclients, n);
+}
+
+long long kv_rt_clients(const kv_rt *rt)
+{
+    return kv_atomic_load_relaxed(&rt->nclients);
 }

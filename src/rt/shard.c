@@ -22,13 +22,6 @@ long long kv_clock_us(void)
     return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
 }
 
-static long long kv_mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
-}
-
 int kv_shard_setup(kv_shard *sh, kv_rt *rt, int id)
 {
     int i;
@@ -46,9 +39,7 @@ int kv_shard_setup(kv_shard *sh, kv_rt *rt, int id)
     for (i = 0; i < rt->n; i++)
         if (i != id && kv_ring_init(&sh->in_rings[i], KV_RING_CAPACITY) < 0)
             return -1;
-    sh->limits.max_bulk_len = rt->cfg.proto_max_bulk_len;
-    sh->limits.auth_required = 0;
-    sh->qbuf_limit = rt->cfg.client_query_buffer_limit;
+    sh->lim = rt->cfg.limits;
     sh->tick_us = 1000000LL / (rt->cfg.hz > 0 ? rt->cfg.hz : 10);
     /* Spinning only pays when every shard has a CPU of its own. */
     sh->spin_max_us = (ncpu > 0 && rt->n <= ncpu && rt->n > 1) ? 50 : 0;
@@ -92,6 +83,8 @@ void kv_shard_teardown(kv_shard *sh)
     free(sh->in_rings);
     free(sh->outbox);
     free(sh->batch);
+    free(sh->byid);
+    sh->byid = NULL;
     sh->in_rings = NULL;
     sh->outbox = NULL;
     sh->batch = NULL;
@@ -214,12 +207,48 @@ static int kv_shard_park(kv_shard *sh, int timeout_ms)
     return timeout_ms;
 }
 
+/* A new client: enforce maxclients (Redis's error, counted over every
+ * shard), give the command set a say (protected mode), then serve it. */
+static void kv_shard_admit(kv_shard *sh, int fd, const char *peer, const char *local)
+{
+    const kv_cmdset *cs = &sh->rt->cfg.cmds;
+    long long max = kv_atomic_load_relaxed(&sh->rt->maxclients);
+    kv_conn *c = kv_conn_new(sh, fd);
+    kv_buf refuse;
+    if (!c) {
+        close(fd);
+        sh->stats.rejected_connections++;
+        return;
+    }
+    memcpy(c->peer, peer, sizeof c->peer);
+    memcpy(c->local, local, sizeof c->local);
+    kv_buf_init(&refuse);
+    if (max > 0 && kv_atomic_load_relaxed(&sh->rt->nclients) > max)
+        kv_buf_append(&refuse, "-ERR max number of clients reached\r\n", 37);
+    else if (cs->conn_open && cs->conn_open(sh, sh->state, c, &refuse) != 0 && refuse.len == 0)
+        kv_buf_append(&refuse, "-ERR connection refused\r\n", 26);
+    if (refuse.len > 0) {
+        /* Best effort, like Redis: one write, then close. */
+        ssize_t rc = write(fd, refuse.p, refuse.len);
+        (void)rc;
+        kv_buf_free(&refuse);
+        sh->stats.rejected_connections++;
+        kv_conn_close(c);
+        return;
+    }
+    kv_buf_free(&refuse);
+    if (kv_reactor_add(sh->reactor, fd, KV_EV_READ | KV_EV_WRITE, c) < 0) {
+        sh->stats.rejected_connections++;
+        kv_conn_close(c);
+    }
+}
+
 static void kv_shard_accept(kv_shard *sh)
 {
     for (;;) {
         char peer[64], local[64];
-        kv_conn *c;
-        int fd = kv_net_accept(sh->lfd, peer, sizeof peer, local, sizeof local);
+        int fd = kv_net_accept(sh->lfd, peer, sizeof peer, local, sizeof local,
+                               sh->lim.tcp_keepalive_s);
         if (fd < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 return;
@@ -229,17 +258,7 @@ static void kv_shard_accept(kv_shard *sh)
                       strerror(errno));
             return;
         }
-        c = kv_conn_new(sh, fd);
-        if (!c || kv_reactor_add(sh->reactor, fd, KV_EV_READ | KV_EV_WRITE, c) < 0) {
-            if (c)
-                kv_conn_close(c);
-            else
-                close(fd);
-            sh->stats.rejected_connections++;
-            continue;
-        }
-        memcpy(c->peer, peer, sizeof peer);
-        memcpy(c->local, local, sizeof local);
+        kv_shard_admit(sh, fd, peer, local);
     }
 }
 
@@ -331,8 +350,14 @@ void *kv_shard_main(void *arg)
         kv_shard_drain(sh);
         kv_shard_run_lists(sh);
         if (sh->now_us >= sh->next_tick_us) {
+            kv_conn *c, *next;
             if (cs->shard_tick)
                 cs->shard_tick(sh, sh->state);
+            kv_shard_retry_deferred(sh);
+            for (c = sh->conns; c; c = next) {
+                next = c->next;
+                kv_conn_tick(c);
+            }
             sh->next_tick_us += sh->tick_us;
             if (sh->next_tick_us <= sh->now_us)
                 sh->next_tick_us = sh->now_us + sh->tick_us;
@@ -348,6 +373,77 @@ void *kv_shard_main(void *arg)
         cs->shard_fini(sh, sh->state);
     sh->state = NULL;
     return NULL;
+}
+
+/* ------------------------------------------------------- shard services */
+
+void kv_shard_set_limits(kv_shard *sh, const kv_limits *l)
+{
+    sh->lim = *l;
+}
+
+const kv_limits *kv_shard_limits(const kv_shard *sh)
+{
+    return &sh->lim;
+}
+
+void kv_shard_broadcast(kv_shard *sh, const kv_cmd *cmd, int db, int argc, const kv_str *argv)
+{
+    int i;
+    for (i = 0; i < sh->n; i++) {
+        kv_msg *m;
+        if (i == sh->id)
+            continue;
+        m = kv_msg_new(argc, argv);
+        m->kind = KV_MSG_CAST;
+        m->from = sh->id;
+        m->db = db;
+        m->proto = 2;
+        m->cmd = cmd;
+        kv_shard_send(sh, i, m);
+    }
+}
+
+void kv_shard_push(kv_shard *sh, int home, unsigned long long id, const char *p, size_t n)
+{
+    kv_str s;
+    kv_msg *m;
+    if (home == sh->id || home < 0 || home >= sh->n) {
+        kv_conn *c = kv_shard_find_conn(sh, id);
+        if (c) {
+            kv_buf_append(&c->out, p, n);
+            kv_shard_write_later(sh, c);
+        }
+        return;
+    }
+    s.p = p;
+    s.n = n;
+    m = kv_msg_new(1, &s);
+    m->kind = KV_MSG_PUSH;
+    m->from = sh->id;
+    m->client_id = id;
+    kv_shard_send(sh, home, m);
+}
+
+void kv_shard_retry_deferred(kv_shard *sh)
+{
+    kv_conn *c = sh->dlist, *next;
+    sh->dlist = NULL;
+    for (; c; c = next) {
+        next = c->dnext;
+        c->flags &= ~(KV_CONN_IN_DLIST | KV_CONN_DEFERRED);
+        kv_shard_resume_later(sh, c);
+    }
+}
+
+void kv_shard_foreach_conn(kv_shard *sh, void (*fn)(void *arg, kv_conn *c), void *arg)
+{
+    kv_conn *c, *next;
+    for (c = sh->conns; c; c = next) {
+        next = c->next;
+        if (!(c->flags & KV_CONN_FAKE))
+            fn(arg, c);
+    }
 }
 
 /* ------------------------------------------------------------ accessors */

@@ -88,8 +88,9 @@ int main(int argc, char **argv)
     rcfg.tcp_backlog = cfg.tcp_backlog;
     rcfg.loglevel = cfg.loglevel;
     rcfg.pin_threads = cfg.pin_threads;
-    rcfg.proto_max_bulk_len = cfg.proto_max_bulk_len;
-    rcfg.client_query_buffer_limit = cfg.client_query_buffer_limit;
+    rcfg.maxclients = cfg.maxclients;
+    rcfg.limits.proto_max_bulk_len = cfg.proto_max_bulk_len;
+    rcfg.limits.client_query_buffer_limit = cfg.client_query_buffer_limit;
     kv_describe(&srv, &cfg, argv[0]);
     kv_commands_init(&rcfg.cmds, &srv);
     rt = kv_rt_new(&rcfg, err, sizeof err);

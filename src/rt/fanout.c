@@ -1,0 +1,203 @@
+/* Fan-out: a command split over shards (KV_ROUTE_KEYS: each shard runs it on
+ * its own keys; KV_ROUTE_ALL: every shard runs it whole), gathered on the
+ * home shard and combined by the command's reduce. Remote parts are sent
+ * first so they run while the home part runs here. */
+#include "rt/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void kv_fan_free(kv_shard *sh, kv_fan *f)
+{
+    int i;
+    if (f->prev)
+        f->prev->next = f->next;
+    else
+        sh->fans = f->next;
+    if (f->next)
+        f->next->prev = f->prev;
+    for (i = 0; i < f->nparts; i++)
+        kv_buf_free(&f->parts[i].reply);
+    free(f->parts);
+    free(f->keymem);
+    free(f);
+}
+
+void kv_fan_free_all(kv_shard *sh)
+{
+    while (sh->fans)
+        kv_fan_free(sh, sh->fans);
+}
+
+static void kv_fan_complete(kv_shard *sh, kv_fan *f)
+{
+    kv_conn *c = f->conn;
+    kv_part stackparts[8], *parts = stackparts;
+    kv_buf sink, *out;
+    kv_ctx ctx;
+    size_t from;
+    int i, alive = !(c->flags & KV_CONN_CLOSED);
+    if (f->nparts > 8 && !(parts = malloc((size_t)f->nparts * sizeof *parts)))
+        abort();
+    for (i = 0; i < f->nparts; i++) {
+        parts[i].reply = f->parts[i].reply.p;
+        parts[i].len = f->parts[i].reply.len;
+        parts[i].shard = f->parts[i].shard;
+        parts[i].keys = f->parts[i].keys;
+        parts[i].nkeys = f->parts[i].nkeys;
+    }
+    kv_buf_init(&sink);
+    out = alive ? kv_conn_reply_buf(c, f->seq) : &sink;
+    from = out->len;
+    ctx.out.buf = out;
+    ctx.out.proto = c->proto;
+    ctx.out.errors = 0;
+    ctx.state = sh->state;
+    ctx.shard = sh;
+    ctx.conn = alive ? c : NULL;
+    ctx.cmd = f->cmd;
+    ctx.db = f->db;
+    ctx.home = sh->id;
+    ctx.client_id = c->id;
+    f->cmd->reduce(&ctx, parts, f->nparts);
+    if (alive)
+        kv_finish(c, f->cmd, f->seq, f->drop, f->argc, f->argv, f->start_us, f->dur_us, NULL,
+                  from, ctx.out.errors);
+    else
+        kv_finish(c, f->cmd, f->seq, 1, f->argc, f->argv, f->start_us, f->dur_us, &sink, 0,
+                  ctx.out.errors);
+    kv_buf_free(&sink);
+    if (parts != stackparts)
+        free(parts);
+    kv_fan_free(sh, f);
+}
+
+/* Build the argv a shard runs for its part: the command's words before the
+ * first key, each of its keys with the step's trailing arguments (MSET's
+ * values), and whatever follows the last key. */
+static int kv_part_argv(const kv_cmd *cmd, int argc, const kv_str *argv, int first, int last,
+                        const int *keys, int nkeys, kv_str *out)
+{
+    int step = cmd->key_step > 0 ? cmd->key_step : 1, n = 0, i, j;
+    for (i = 0; i < first; i++)
+        out[n++] = argv[i];
+    for (i = 0; i < nkeys; i++)
+        for (j = 0; j < step; j++)
+            out[n++] = argv[first + keys[i] * step + j];
+    for (i = last + step; i < argc; i++)
+        out[n++] = argv[i];
+    return n;
+}
+
+/* `owner` holds each key's shard (KV_ROUTE_KEYS) or is NULL (KV_ROUTE_ALL:
+ * every shard runs the whole command). */
+void kv_fan_out(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int drop, int argc,
+                const kv_str *argv, const int *owner, int nkeys, int first, int last)
+{
+    kv_shard *sh = c->sh;
+    int n = sh->n, i, p, home = -1, used = 0;
+    int *count = calloc((size_t)n, sizeof *count);
+    kv_fan *f = calloc(1, sizeof *f + kv_argv_bytes(argc, argv));
+    kv_str *sub = NULL;
+    if (!count || !f)
+        abort();
+    f->conn = c;
+    f->seq = seq;
+    f->cmd = cmd;
+    f->db = c->db;
+    f->drop = drop;
+    f->start_us = sh->now_us;
+    f->argc = argc;
+    f->argv = kv_argv_copy_into(f + 1, argc, argv);
+    if (owner) {
+        for (i = 0; i < nkeys; i++)
+            count[owner[i]]++;
+        for (i = 0; i < n; i++)
+            f->nparts += count[i] > 0;
+        f->keymem = malloc((size_t)nkeys * sizeof *f->keymem);
+        sub = malloc((size_t)argc * sizeof *sub);
+        if (!f->keymem || !sub)
+            abort();
+    } else {
+        f->nparts = n;
+    }
+    f->parts = calloc((size_t)f->nparts, sizeof *f->parts);
+    if (!f->parts)
+        abort();
+    /* Parts in ascending shard order; each part's key ordinals ascending. */
+    for (i = 0, p = 0; i < n; i++) {
+        kv_fan_part *part;
+        if (owner && count[i] == 0)
+            continue;
+        part = &f->parts[p++];
+        part->shard = i;
+        kv_buf_init(&part->reply);
+        if (owner) {
+            int k;
+            part->keys = f->keymem + used;
+            for (k = 0; k < nkeys; k++)
+                if (owner[k] == i)
+                    part->keys[part->nkeys++] = k;
+            used += part->nkeys;
+        }
+    }
+    f->remaining = f->nparts;
+    f->next = sh->fans;
+    if (sh->fans)
+        sh->fans->prev = f;
+    sh->fans = f;
+    for (p = 0; p < f->nparts; p++) {
+        kv_fan_part *part = &f->parts[p];
+        kv_msg *m;
+        if (part->shard == sh->id) {
+            home = p;
+            continue;
+        }
+        if (owner)
+            m = kv_msg_new(kv_part_argv(cmd, argc, argv, first, last, part->keys, part->nkeys,
+                                        sub), sub);
+        else
+            m = kv_msg_new(argc, argv);
+        m->kind = KV_MSG_REQ;
+        m->from = sh->id;
+        m->proto = c->proto;
+        m->db = c->db;
+        m->conn = c;
+        m->client_id = c->id;
+        m->fan = f;
+        m->part = p;
+        m->seq = seq;
+        m->cmd = cmd;
+        kv_shard_send(sh, part->shard, m);
+        sh->stats.forwarded_commands++;
+    }
+    if (home >= 0) {
+        kv_fan_part *part = &f->parts[home];
+        int subc = owner ? kv_part_argv(cmd, argc, argv, first, last, part->keys, part->nkeys, sub)
+                         : argc;
+        f->dur_us += kv_exec_part(sh, cmd, c->db, c->proto, &part->reply, subc,
+                                  owner ? sub : argv, sh->id, c->id);
+        f->remaining--;
+    }
+    free(sub);
+    free(count);
+    if (f->remaining == 0)
+        kv_fan_complete(sh, f);
+    else
+        kv_inflight_add(c, KV_BUSY_MANY);
+}
+
+/* A part's reply came back from another shard. */
+void kv_fan_reply_in(kv_shard *sh, kv_msg *m)
+{
+    kv_fan *f = m->fan;
+    kv_conn *c = f->conn;
+    kv_buf t = f->parts[m->part].reply;
+    f->parts[m->part].reply = m->reply;
+    m->reply = t;
+    f->dur_us += m->dur_us;
+    if (--f->remaining == 0) {
+        kv_fan_complete(sh, f);
+        kv_inflight_done(c);
+    }
+}
