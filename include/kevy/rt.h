@@ -56,6 +56,9 @@ typedef enum kv_route {
 /* The entry stands for a name the command set does not know: it replies the
  * error but does not count as a processed command (Redis's rejectCommand). */
 #define KV_CMD_UNKNOWN 0x0010u
+/* Whole-keyspace: across shards it runs under shard-wide locks, atomic with
+ * respect to everything else (FLUSHALL, FLUSHDB, SWAPDB, KEYS, DBSIZE). */
+#define KV_CMD_WHOLE 0x0020u
 
 /* One shard's reply to a fanned-out command, handed to `reduce`. */
 typedef struct kv_part {

@@ -281,7 +281,7 @@ static int kv_conn_process(kv_conn *c)
 {
     kv_shard *sh = c->sh;
     const unsigned paused = KV_CONN_CLOSED | KV_CONN_CLOSE_AFTER_REPLY | KV_CONN_WAITING |
-                            KV_CONN_DEFERRED;
+                            KV_CONN_DEFERRED | KV_CONN_LOCKWAIT;
     kv_parse_limits lim;
     lim.max_bulk_len = sh->lim.proto_max_bulk_len;
     lim.auth_required = (c->flags & KV_CONN_AUTH_REQ) != 0;

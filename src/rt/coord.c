@@ -53,6 +53,7 @@ static void kv_coord_free(kv_coord *co)
         co->next->prev = co->prev;
     if (co->free_data)
         co->free_data(co->data);
+    free(co->txn); /* only left at exit, when the shards are gone */
     kv_replies_free(&co->fill);
     kv_replies_free(&co->done);
     kv_buf_free(&co->sink);
@@ -99,6 +100,10 @@ static void kv_coord_run(kv_coord *co)
             rc = KV_COORD_DONE;
         }
         if (rc == KV_COORD_DONE) {
+            if (co->txn) { /* all reads and writes are done: release */
+                kv_txn_end(sh, co->txn);
+                co->txn = NULL;
+            }
             kv_finish(c, co->cmd, co->seq, co->drop, co->argc, co->argv, co->start_us,
                       sh->now_us - co->start_us, alive ? NULL : &co->sink, alive ? from : 0,
                       ctx.out.errors);
@@ -115,6 +120,56 @@ static void kv_coord_run(kv_coord *co)
             return;
         }
     }
+}
+
+static void kv_coord_locked(kv_shard *sh, void *arg)
+{
+    (void)sh;
+    kv_coord_run(arg);
+}
+
+/* The transaction covering every key of the command, grouped by shard in
+ * ascending order; NULL if its keys are all on one shard after all. */
+static kv_txn *kv_coord_locks(kv_coord *co)
+{
+    kv_shard *sh = co->sh;
+    int posbuf[32], *pos = posbuf, n, i, s, np = 0;
+    kv_str *keys;
+    kv_txn_part *tp;
+    kv_txn *t = NULL;
+    n = kv_cmd_key_positions(co->cmd, co->argc, co->argv, pos, 32);
+    if (n <= 1)
+        return NULL;
+    if (n > 32) {
+        if (!(pos = malloc((size_t)n * sizeof *pos)))
+            abort();
+        n = kv_cmd_key_positions(co->cmd, co->argc, co->argv, pos, n);
+    }
+    keys = malloc((size_t)n * sizeof *keys);
+    tp = calloc((size_t)sh->n, sizeof *tp);
+    if (!keys || !tp)
+        abort();
+    for (s = 0, i = 0; s < sh->n; s++) {
+        int k, start = i;
+        for (k = 0; k < n; k++) {
+            const kv_str *key = &co->argv[pos[k]];
+            if (kv_shard_of_key(sh, key->p, key->n) == s)
+                keys[i++] = *key;
+        }
+        if (i > start) {
+            tp[np].shard = s;
+            tp[np].keys = keys + start;
+            tp[np].nkeys = i - start;
+            np++;
+        }
+    }
+    if (np > 1)
+        t = kv_txn_new(sh, np, tp, kv_coord_locked, co);
+    free(tp);
+    free(keys);
+    if (pos != posbuf)
+        free(pos);
+    return t;
 }
 
 void kv_coord_start(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int drop, int argc,
@@ -139,7 +194,15 @@ void kv_coord_start(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int d
     if (sh->coords)
         sh->coords->prev = co;
     sh->coords = co;
-    kv_coord_run(co);
+    co->txn = kv_coord_locks(co);
+    if (!co->txn) {
+        kv_coord_run(co);
+        return;
+    }
+    /* Run once every key of the command is locked, shard by shard. */
+    co->waited = 1;
+    kv_inflight_add(c, KV_BUSY_MANY);
+    kv_txn_begin(sh, co->txn);
 }
 
 /* A sub-command's reply came back from another shard. */
@@ -178,6 +241,7 @@ void kv_coord_send(kv_coord *co, int shard, int db, const kv_cmd *cmd, int argc,
     m->db = db;
     m->conn = co->conn;
     m->co = co;
+    m->txn = co->txn ? co->txn->id : 0;
     m->client_id = co->conn->id;
     m->part = co->fill.n - 1;
     m->seq = co->seq;

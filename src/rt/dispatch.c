@@ -43,7 +43,7 @@ static int kv_key_range(const kv_cmd *cmd, int argc, int *first, int *last)
     return (l - f) / step + 1;
 }
 
-static int kv_key_positions(const kv_cmd *cmd, int argc, const kv_str *argv, int *pos, int max)
+int kv_cmd_key_positions(const kv_cmd *cmd, int argc, const kv_str *argv, int *pos, int max)
 {
     int first, last, n, i, step = cmd->key_step > 0 ? cmd->key_step : 1;
     if (cmd->getkeys)
@@ -52,6 +52,40 @@ static int kv_key_positions(const kv_cmd *cmd, int argc, const kv_str *argv, int
     for (i = 0; i < n && i < max; i++)
         pos[i] = first + i * step;
     return n;
+}
+
+/* Does running cmd on this shard now cut into another transaction's locks?
+ * (Callers test sh->locks.held first: the hot path pays that one branch.) */
+static int kv_keys_locked(kv_shard *sh, unsigned long long txn, const kv_cmd *cmd, int argc,
+                          const kv_str *argv)
+{
+    int posbuf[16], *pos = posbuf, n, i, blocked;
+    kv_str keybuf[16], *keys = keybuf;
+    if (sh->locks.whole && sh->locks.whole != txn && cmd->route != KV_ROUTE_LOCAL)
+        return 1;
+    n = kv_cmd_key_positions(cmd, argc, argv, pos, 16);
+    if (n <= 0)
+        return 0;
+    if (n > 16) {
+        pos = malloc((size_t)n * sizeof *pos);
+        keys = malloc((size_t)n * sizeof *keys);
+        if (!pos || !keys)
+            abort();
+        n = kv_cmd_key_positions(cmd, argc, argv, pos, n);
+    }
+    for (i = 0; i < n; i++)
+        keys[i] = argv[pos[i]];
+    blocked = kv_locks_conflict(&sh->locks, txn, keys, n);
+    if (pos != posbuf) {
+        free(pos);
+        free(keys);
+    }
+    return blocked;
+}
+
+int kv_msg_blocked(kv_shard *sh, const kv_msg *m)
+{
+    return sh->locks.held && !m->txn && kv_keys_locked(sh, 0, m->cmd, m->argc, m->argv);
 }
 
 static int kv_arity_ok(const kv_cmd *cmd, int argc)
@@ -94,11 +128,11 @@ static int kv_route_target(kv_shard *sh, const kv_cmd *cmd, int argc, const kv_s
         *nkeys = n;
         return target;
     }
-    n = kv_key_positions(cmd, argc, argv, pos, 16);
+    n = kv_cmd_key_positions(cmd, argc, argv, pos, 16);
     if (n > 16) {
         if (!(pos = malloc((size_t)n * sizeof *pos)))
             abort();
-        n = kv_key_positions(cmd, argc, argv, pos, n);
+        n = kv_cmd_key_positions(cmd, argc, argv, pos, n);
     }
     if (cmd->route == KV_ROUTE_KEY && n > 1)
         n = 1;
@@ -234,6 +268,12 @@ int kv_dispatch(kv_conn *c, int argc, const kv_str *argv)
         c->flags |= KV_CONN_WAITING;
         goto wait;
     }
+    /* A transaction holds locks here: a command on its keys waits its turn. */
+    if (sh->locks.held && arity_ok && target == sh->id &&
+        kv_keys_locked(sh, 0, cmd, argc, argv)) {
+        kv_locks_wait_conn(sh, c);
+        goto wait;
+    }
     ctx.out.buf = kv_conn_reply_buf(c, seq);
     ctx.out.proto = c->proto;
     ctx.out.errors = 0;
@@ -319,6 +359,10 @@ void kv_dispatch_message(kv_shard *sh, kv_msg *m)
     kv_conn *c;
     switch (m->kind) {
     case KV_MSG_REQ:
+        if (kv_msg_blocked(sh, m)) {
+            kv_locks_wait_msg(sh, m);
+            return;
+        }
         m->dur_us = kv_exec_part(sh, m->cmd, m->db, m->proto, &m->reply, m->argc, m->argv,
                                  m->from, m->client_id);
         m->kind = KV_MSG_REP;
@@ -332,6 +376,15 @@ void kv_dispatch_message(kv_shard *sh, kv_msg *m)
         kv_msg_free(m);
         return;
     }
+    case KV_MSG_LOCK:
+        kv_locks_on_request(sh, m);
+        return;
+    case KV_MSG_GRANT:
+        kv_txn_on_grant(sh, m);
+        return;
+    case KV_MSG_UNLOCK:
+        kv_locks_on_release(sh, m);
+        return;
     case KV_MSG_PUSH:
         if ((c = kv_shard_find_conn(sh, m->client_id)) != NULL) {
             kv_buf_append(&c->out, m->argv[0].p, m->argv[0].n);

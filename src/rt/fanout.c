@@ -20,6 +20,7 @@ static void kv_fan_free(kv_shard *sh, kv_fan *f)
         kv_buf_free(&f->parts[i].reply);
     free(f->parts);
     free(f->keymem);
+    free(f->txn); /* only left at exit, when the shards are gone */
     free(f);
 }
 
@@ -31,6 +32,11 @@ void kv_fan_free_all(kv_shard *sh)
 
 static void kv_fan_complete(kv_shard *sh, kv_fan *f)
 {
+    if (f->txn) { /* every part ran: the transaction's effects are whole */
+        kv_txn_end(sh, f->txn);
+        f->txn = NULL;
+    }
+    {
     kv_conn *c = f->conn;
     kv_part stackparts[8], *parts = stackparts;
     kv_buf sink, *out;
@@ -70,7 +76,10 @@ static void kv_fan_complete(kv_shard *sh, kv_fan *f)
     if (parts != stackparts)
         free(parts);
     kv_fan_free(sh, f);
+    }
 }
+
+static void kv_fan_launch(kv_shard *sh, void *arg);
 
 /* Build the argv a shard runs for its part: the command's words before the
  * first key, each of its keys with the step's trailing arguments (MSET's
@@ -95,7 +104,7 @@ void kv_fan_out(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int drop,
                 const kv_str *argv, const int *owner, int nkeys, int first, int last)
 {
     kv_shard *sh = c->sh;
-    int n = sh->n, i, p, home = -1, used = 0;
+    int n = sh->n, i, p, used = 0;
     int *count = calloc((size_t)n, sizeof *count);
     kv_fan *f = calloc(1, sizeof *f + kv_argv_bytes(argc, argv));
     kv_str *sub = NULL;
@@ -146,6 +155,53 @@ void kv_fan_out(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int drop,
     if (sh->fans)
         sh->fans->prev = f;
     sh->fans = f;
+    f->first = first;
+    f->last = last;
+    free(count);
+    /* Spanning shards, a split command or a whole-keyspace one runs under
+     * locks, so nobody sees it half done (the atomic multi-shard protocol). */
+    if (f->nparts > 1 && (owner || (cmd->flags & KV_CMD_WHOLE))) {
+        kv_txn_part *tp = calloc((size_t)f->nparts, sizeof *tp);
+        kv_str *keys = owner ? malloc((size_t)nkeys * sizeof *keys) : NULL;
+        int k, used_keys = 0, step = cmd->key_step > 0 ? cmd->key_step : 1;
+        if (!tp || (owner && !keys))
+            abort();
+        for (p = 0; p < f->nparts; p++) {
+            tp[p].shard = f->parts[p].shard;
+            tp[p].whole = !owner;
+            if (!owner)
+                continue;
+            tp[p].keys = keys + used_keys;
+            for (k = 0; k < f->parts[p].nkeys; k++)
+                keys[used_keys++] = argv[first + f->parts[p].keys[k] * step];
+            tp[p].nkeys = f->parts[p].nkeys;
+        }
+        f->txn = kv_txn_new(sh, f->nparts, tp, kv_fan_launch, f);
+        free(tp);
+        free(keys);
+        free(sub);
+        kv_inflight_add(c, KV_BUSY_MANY);
+        f->waited = 1;
+        kv_txn_begin(sh, f->txn);
+        return;
+    }
+    free(sub);
+    kv_fan_launch(sh, f);
+}
+
+/* Send the remote parts, run the home part (under the transaction's locks
+ * when there is one). Uses the fan's own copy of argv. */
+static void kv_fan_launch(kv_shard *sh, void *arg)
+{
+    kv_fan *f = arg;
+    kv_conn *c = f->conn;
+    const kv_cmd *cmd = f->cmd;
+    int argc = f->argc, p, home = -1;
+    const kv_str *argv = f->argv;
+    int owner = cmd->route == KV_ROUTE_KEYS;
+    kv_str *sub = malloc((size_t)argc * sizeof *sub);
+    if (!sub)
+        abort();
     for (p = 0; p < f->nparts; p++) {
         kv_fan_part *part = &f->parts[p];
         kv_msg *m;
@@ -154,10 +210,11 @@ void kv_fan_out(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int drop,
             continue;
         }
         if (owner)
-            m = kv_msg_new(kv_part_argv(cmd, argc, argv, first, last, part->keys, part->nkeys,
-                                        sub), sub);
+            m = kv_msg_new(kv_part_argv(cmd, argc, argv, f->first, f->last, part->keys,
+                                        part->nkeys, sub), sub);
         else
             m = kv_msg_new(argc, argv);
+        m->txn = f->txn ? f->txn->id : 0;
         m->kind = KV_MSG_REQ;
         m->from = sh->id;
         m->proto = c->proto;
@@ -166,25 +223,30 @@ void kv_fan_out(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int drop,
         m->client_id = c->id;
         m->fan = f;
         m->part = p;
-        m->seq = seq;
+        m->seq = f->seq;
         m->cmd = cmd;
         kv_shard_send(sh, part->shard, m);
         sh->stats.forwarded_commands++;
     }
     if (home >= 0) {
         kv_fan_part *part = &f->parts[home];
-        int subc = owner ? kv_part_argv(cmd, argc, argv, first, last, part->keys, part->nkeys, sub)
+        int subc = owner ? kv_part_argv(cmd, argc, argv, f->first, f->last, part->keys,
+                                        part->nkeys, sub)
                          : argc;
-        f->dur_us += kv_exec_part(sh, cmd, c->db, c->proto, &part->reply, subc,
+        f->dur_us += kv_exec_part(sh, cmd, f->db, c->proto, &part->reply, subc,
                                   owner ? sub : argv, sh->id, c->id);
         f->remaining--;
     }
     free(sub);
-    free(count);
-    if (f->remaining == 0)
+    if (f->remaining == 0) {
+        int waited = f->waited;
         kv_fan_complete(sh, f);
-    else
+        if (waited)
+            kv_inflight_done(c);
+    } else if (!f->waited) {
+        f->waited = 1;
         kv_inflight_add(c, KV_BUSY_MANY);
+    }
 }
 
 /* A part's reply came back from another shard. */
@@ -198,6 +260,6 @@ void kv_fan_reply_in(kv_shard *sh, kv_msg *m)
     f->dur_us += m->dur_us;
     if (--f->remaining == 0) {
         kv_fan_complete(sh, f);
-        kv_inflight_done(c);
+        kv_inflight_done(c); /* a fan waiting on a reply was counted in flight */
     }
 }

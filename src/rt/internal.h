@@ -11,6 +11,7 @@
 
 #include "kevy/rt.h"
 #include "rt/atomic.h"
+#include "rt/lock.h"
 #include "rt/reactor.h"
 #include "rt/ring.h"
 
@@ -41,7 +42,10 @@ enum {
     KV_MSG_REQ = 1,  /* run argv with cmd, reply back */
     KV_MSG_REP = 2,  /* the reply to a REQ, back home */
     KV_MSG_CAST = 3, /* run argv with cmd, no reply (kv_shard_broadcast) */
-    KV_MSG_PUSH = 4  /* argv[0] goes to client `client_id` out of band */
+    KV_MSG_PUSH = 4,  /* argv[0] goes to client `client_id` out of band */
+    KV_MSG_LOCK = 5,  /* lock argv (keys; part = whole shard) for txn */
+    KV_MSG_GRANT = 6, /* the lock request, granted, back home */
+    KV_MSG_UNLOCK = 7 /* release every lock of txn */
 };
 
 /* A command sent to another shard, and later its reply coming back: the same
@@ -59,6 +63,8 @@ struct kv_msg {
     int drop;          /* the client asked for no reply (CLIENT REPLY) */
     unsigned long long seq;
     unsigned long long client_id;
+    unsigned long long txn; /* set: runs under this transaction's locks */
+    kv_txn *txnp;      /* the transaction, dereferenced only at home */
     long long dur_us;  /* execution time on the shard that ran it */
     const kv_cmd *cmd; /* immutable table entry */
     int argc;
@@ -87,6 +93,9 @@ struct kv_fan {
     int *keymem;
     int drop;
     long long start_us, dur_us;
+    kv_txn *txn;       /* spans shards: its locks, held while the parts run */
+    int waited;        /* counted in the connection's in-flight work */
+    int first, last;   /* the command's key range (KV_ROUTE_KEYS) */
     int argc;          /* a copy of the command, for after_exec */
     kv_str *argv;
 };
@@ -112,6 +121,7 @@ struct kv_coord {
     int waited;            /* counted in the connection's in-flight work */
     int drop;              /* the client asked for no reply */
     long long start_us;
+    kv_txn *txn;           /* the locks held while it runs */
     kv_coord_replies fill; /* this step's sub-commands */
     kv_coord_replies done; /* the previous step's, readable by the command */
     void *data;
@@ -140,6 +150,7 @@ typedef struct kv_pending {
 #define KV_CONN_EXEC 0x400u     /* running a command right now */
 #define KV_CONN_KILLED 0x800u   /* close once the running command replied */
 #define KV_CONN_NO_TIMEOUT 0x1000u /* exempt from the idle timeout (MONITOR) */
+#define KV_CONN_LOCKWAIT 0x2000u   /* its next command waits for a lock */
 
 struct kv_conn {
     kv_shard *sh;
@@ -198,6 +209,8 @@ struct kv_shard {
     kv_conn *wlist;
     kv_conn *rlist, *rlist_tail;
     kv_conn *dlist;     /* deferred by before_exec */
+    kv_locks locks;     /* transactions' key locks held on this shard */
+    unsigned long long txn_seq;
     kv_conn **byid;     /* open-addressed id -> connection map */
     size_t byid_cap, byid_used;
     int inflight_total; /* remote work this shard waits for */
@@ -297,6 +310,12 @@ void kv_fan_reply_in(kv_shard *sh, kv_msg *m);
  * execution time in microseconds. */
 long long kv_exec_part(kv_shard *sh, const kv_cmd *cmd, int db, int proto, kv_buf *reply,
                        int argc, const kv_str *argv, int home, unsigned long long client_id);
+/* The argv positions of a command's keys (getkeys or first/last/step):
+ * fills pos (at most max), returns the count (may exceed max), -1 if the
+ * arguments are malformed. */
+int kv_cmd_key_positions(const kv_cmd *cmd, int argc, const kv_str *argv, int *pos, int max);
+/* Would this forwarded request cut into another transaction's locks? */
+int kv_msg_blocked(kv_shard *sh, const kv_msg *m);
 void kv_inflight_add(kv_conn *c, int busy);
 void kv_inflight_done(kv_conn *c);
 long long kv_mono_us(void);

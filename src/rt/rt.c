@@ -124,6 +124,16 @@ int kv_rt_run(kv_rt *rt)
         kv_reactor_wake(rt->shards[i].reactor);
     for (i = 0; i < started; i++)
         pthread_join(rt->shards[i].thread, NULL);
+    /* kv_rt_stop may have signalled us after we last waited (we saw the stop
+     * flag first): consume what is pending, or restoring the mask would let
+     * a SIGTERM kill the process after a clean SHUTDOWN. */
+    for (;;) {
+        sigset_t pending;
+        sigpending(&pending);
+        if (!sigismember(&pending, SIGINT) && !sigismember(&pending, SIGTERM))
+            break;
+        sigwait(&set, &sig);
+    }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     kv_rt_log(rt, KV_LOG_WARNING, "kevy is now ready to exit, bye bye...");
     return rc;

@@ -85,6 +85,7 @@ void kv_shard_teardown(kv_shard *sh)
     free(sh->batch);
     free(sh->byid);
     sh->byid = NULL;
+    kv_locks_free(&sh->locks);
     sh->in_rings = NULL;
     sh->outbox = NULL;
     sh->batch = NULL;
