@@ -1,8 +1,11 @@
-/* String commands: GET, SET (every option), MGET, MSET, INCR/DECR family.
- * Semantics follow Redis 7.0's t_string.c: option conflicts are syntax
- * errors, expire times are validated before the key is touched, INCR keeps
- * a key's TTL while SET drops it unless KEEPTTL. */
+/* String commands: GET, SET (every option) and its relatives (SETNX, SETEX,
+ * PSETEX, GETSET, GETDEL, GETEX), MGET, MSET, MSETNX, INCR/DECR family, and
+ * the family's one table (the byte-range commands, INCRBYFLOAT and LCS live
+ * in strrange.c, strfloat.c and lcs.c). Semantics follow Redis 7.0: option
+ * conflicts are syntax errors, expire times are validated before the key is
+ * touched, INCR keeps a key's TTL while SET drops it unless KEEPTTL. */
 #include "cmd/cmd.h"
+#include "cmd/strbits.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -247,6 +250,161 @@ static void kv_cmd_decrby(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_incr_by(ctx, &argv[1], -incr);
 }
 
+/* Redis's setKey: the key gets a new value and loses its TTL (a new key
+ * is created); then the expire time, if any (when >= 0). */
+static void kv_set_whole(kv_ctx *ctx, const kv_str *key, kv_entry *e, const kv_str *val,
+                         long long when)
+{
+    kv_db *db = kv_ctx_db(ctx);
+    int created;
+    if (!e)
+        e = kv_db_upsert(db, key->p, key->n, &created);
+    else
+        kv_db_persist(db, e);
+    kv_entry_set_val(e, kv_str_new(val->p, val->n));
+    if (when >= 0)
+        kv_db_set_expire(db, e, when);
+}
+
+static void kv_cmd_setnx(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    kv_entry *e = kv_lookup_write(ctx, &argv[1]);
+    (void)argc;
+    if (e) {
+        kv_reply_int(&ctx->out, 0);
+        return;
+    }
+    kv_set_whole(ctx, &argv[1], NULL, &argv[2], -1);
+    kv_reply_int(&ctx->out, 1);
+}
+
+/* SETEX / PSETEX key time value: the time is checked before the key. */
+static void kv_setex(kv_ctx *ctx, const kv_str *argv, int unit)
+{
+    long long when = kv_set_expire_at(ctx, &argv[2], unit);
+    if (when < 0)
+        return;
+    kv_set_whole(ctx, &argv[1], kv_lookup_write(ctx, &argv[1]), &argv[3], when);
+    kv_reply_status(&ctx->out, "OK");
+}
+
+static void kv_cmd_setex(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    (void)argc;
+    kv_setex(ctx, argv, SET_EX);
+}
+
+static void kv_cmd_psetex(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    (void)argc;
+    kv_setex(ctx, argv, SET_PX);
+}
+
+/* GET's lookup and reply (a keyspace hit or miss); the entry, or NULL when
+ * the key is missing or after a WRONGTYPE reply (*err = 1). */
+static kv_entry *kv_get_reply(kv_ctx *ctx, const kv_str *key, int *err)
+{
+    kv_entry *e = kv_lookup_read(ctx, key);
+    *err = 0;
+    if (!e) {
+        kv_reply_null(&ctx->out);
+        return NULL;
+    }
+    if (kv_obj_type(kv_entry_val(e)) != KV_TYPE_STRING) {
+        kv_reply_wrongtype(ctx);
+        *err = 1;
+        return NULL;
+    }
+    kv_reply_obj(ctx, kv_entry_val(e));
+    return e;
+}
+
+static void kv_cmd_getset(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    int err;
+    kv_entry *e = kv_get_reply(ctx, &argv[1], &err);
+    (void)argc;
+    if (!err)
+        kv_set_whole(ctx, &argv[1], e, &argv[2], -1);
+}
+
+static void kv_cmd_getdel(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    int err;
+    kv_entry *e = kv_get_reply(ctx, &argv[1], &err);
+    (void)argc;
+    if (e)
+        kv_db_delete_entry(kv_ctx_db(ctx), e);
+}
+
+#define GETEX_PERSIST 0x100
+
+/* GETEX's options: PERSIST or one of EX/PX/EXAT/PXAT (repeating the same
+ * one is allowed, the last wins). 0, or -1 after a syntax error. */
+static int kv_getex_options(kv_ctx *ctx, int argc, const kv_str *argv, int *flags,
+                            const kv_str **expire)
+{
+    static const struct {
+        const char *name;
+        int flag;
+    } units[] = {{"ex", SET_EX}, {"px", SET_PX}, {"exat", SET_EXAT}, {"pxat", SET_PXAT}};
+    int j, u;
+    for (j = 2; j < argc; j++) {
+        const kv_str *opt = &argv[j];
+        int f = *flags, done = 0;
+        if (kv_arg_eq(opt, "persist") && !(f & SET_ANY_EXPIRE)) {
+            *flags |= GETEX_PERSIST;
+            continue;
+        }
+        for (u = 0; u < 4 && !done; u++) {
+            if (kv_arg_eq(opt, units[u].name) && j < argc - 1 && !(f & GETEX_PERSIST) &&
+                !(f & (SET_ANY_EXPIRE & ~units[u].flag))) {
+                *flags |= units[u].flag;
+                *expire = &argv[++j];
+                done = 1;
+            }
+        }
+        if (!done) {
+            kv_reply_syntax(ctx);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Options first, then the key (missing: null, whatever the time says),
+ * then the time; an absolute time already past deletes the key. */
+static void kv_cmd_getex(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    int flags = 0;
+    const kv_str *expire = NULL;
+    long long when = -1;
+    kv_entry *e;
+    kv_db *db;
+
+    if (kv_getex_options(ctx, argc, argv, &flags, &expire) != 0)
+        return;
+    e = kv_lookup_read(ctx, &argv[1]);
+    if (!e) {
+        kv_reply_null(&ctx->out);
+        return;
+    }
+    if (kv_obj_type(kv_entry_val(e)) != KV_TYPE_STRING) {
+        kv_reply_wrongtype(ctx);
+        return;
+    }
+    if (expire && (when = kv_set_expire_at(ctx, expire, flags)) < 0)
+        return;
+    kv_reply_obj(ctx, kv_entry_val(e));
+    db = kv_ctx_db(ctx);
+    if ((flags & (SET_EXAT | SET_PXAT)) && when <= kv_now_ms(ctx))
+        kv_db_delete_entry(db, e);
+    else if (expire)
+        kv_db_set_expire(db, e, when);
+    else if (flags & GETEX_PERSIST)
+        kv_db_persist(db, e);
+}
+
 /* MSETNX on one shard: nothing is set if any key exists. */
 static void kv_cmd_msetnx(kv_ctx *ctx, int argc, const kv_str *argv)
 {
@@ -333,14 +491,27 @@ static int kv_coord_msetnx(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *ar
 #define R KV_CMD_READONLY
 
 const kv_cmddef kv_cmds_strings[] = {
+    {{.name = "append", .arity = 3, .flags = W | F, KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_append}, NULL, 0},
     {{.name = "decr", .arity = 2, .flags = W | F, KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_decr}, NULL, 0},
     {{.name = "decrby", .arity = 3, .flags = W | F, KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_decrby}, NULL, 0},
     {{.name = "get", .arity = 2, .flags = R | F, KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_get}, NULL, 0},
+    {{.name = "getdel", .arity = 2, .flags = W | F, KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_getdel}, NULL, 0},
+    {{.name = "getex", .arity = -2, .flags = W | F, KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_getex}, NULL, 0},
+    {{.name = "getrange", .arity = 4, .flags = R, KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_getrange}, NULL, 0},
+    {{.name = "getset", .arity = 3, .flags = W | F, KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_getset}, NULL, 0},
     {{.name = "incr", .arity = 2, .flags = W | F, KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_incr}, NULL, 0},
     {{.name = "incrby", .arity = 3, .flags = W | F, KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_incrby}, NULL, 0},
+    {{.name = "incrbyfloat", .arity = 3, .flags = W | F, KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_incrbyfloat}, NULL, 0},
+    {{.name = "lcs", .arity = -3, .flags = R, KV_KEYS(1, 2, 1), .route = KV_ROUTE_COORD, .exec = kv_cmd_lcs, .coord = kv_cmd_lcs_coord}, NULL, 0},
     {{.name = "mget", .arity = -2, .flags = R | F, KV_KEYS(1, -1, 1), .route = KV_ROUTE_KEYS, .exec = kv_cmd_mget, .reduce = kv_reduce_keyorder}, NULL, 0},
     {{.name = "mset", .arity = -3, .flags = W, KV_KEYS(1, -1, 2), .route = KV_ROUTE_KEYS, .exec = kv_cmd_mset, .reduce = kv_reduce_first, .check = kv_check_mset}, NULL, 0},
     {{.name = "msetnx", .arity = -3, .flags = W, KV_KEYS(1, -1, 2), .route = KV_ROUTE_COORD, .exec = kv_cmd_msetnx, .check = kv_check_mset, .coord = kv_coord_msetnx}, NULL, 0},
+    {{.name = "psetex", .arity = 4, .flags = W, KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_psetex}, NULL, 0},
     {{.name = "set", .arity = -3, .flags = W, KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_set}, NULL, 0},
+    {{.name = "setex", .arity = 4, .flags = W, KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_setex}, NULL, 0},
+    {{.name = "setnx", .arity = 3, .flags = W | F, KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_setnx}, NULL, 0},
+    {{.name = "setrange", .arity = 4, .flags = W, KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_setrange}, NULL, 0},
+    {{.name = "strlen", .arity = 2, .flags = R | F, KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_strlen}, NULL, 0},
+    {{.name = "substr", .arity = 4, .flags = R, KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_getrange}, NULL, 0},
     KV_CMDDEF_END
 };

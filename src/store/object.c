@@ -213,6 +213,11 @@ static kv_obj *embstr_new(const char *p, size_t n)
     return o;
 }
 
+kv_obj *kv_str_new_embstr(const char *p, size_t n)
+{
+    return n <= KV_EMBSTR_MAX ? embstr_new(p, n) : kv_str_new_raw(p, n);
+}
+
 kv_obj *kv_str_from_ll(long long v)
 {
     kv_obj *o = obj_alloc(sizeof(kv_obj), KV_TYPE_STRING, KV_ENC_INT);

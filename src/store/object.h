@@ -68,6 +68,9 @@ void kv_obj_set_ptr(kv_obj *o, void *ptr, unsigned encoding);
  * else "raw". */
 kv_obj *kv_str_new(const char *p, size_t n);
 kv_obj *kv_str_new_raw(const char *p, size_t n);  /* never int/embstr (APPEND/SETRANGE results) */
+/* Redis's createStringObject: "embstr" up to 44 bytes, else "raw"; never
+ * "int" (INCRBYFLOAT's result "3" is an embstr). */
+kv_obj *kv_str_new_embstr(const char *p, size_t n);
 kv_obj *kv_str_from_ll(long long v);              /* "int" encoding */
 kv_obj *kv_str_dup(const kv_obj *o);              /* same bytes and encoding */
 size_t kv_str_len(const kv_obj *o);
