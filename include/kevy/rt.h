@@ -86,6 +86,12 @@ typedef int (*kv_target_fn)(int nshards, int argc, const kv_str *argv);
  * argv indexes into pos and returns how many keys there are (which may be
  * more than max), or -1 if the arguments are malformed. */
 typedef int (*kv_getkeys_fn)(int argc, const kv_str *argv, int *pos, int max);
+/* KV_ROUTE_COORD, optional: the keys to lock, decided at run time from the
+ * client's state (EXEC: every key of the queued commands and the watched
+ * ones). Writes at most max keys (valid until the command is done) and
+ * returns how many there are; *whole = 1 asks for every shard whole. */
+typedef int (*kv_lockkeys_fn)(kv_ctx *ctx, int argc, const kv_str *argv, kv_str *keys, int max,
+                              int *whole);
 
 struct kv_cmd {
     const char *name;  /* full lower-case name: "get", "config|get" */
@@ -101,6 +107,7 @@ struct kv_cmd {
     kv_coord_fn coord;   /* KV_ROUTE_COORD */
     kv_target_fn target; /* KV_ROUTE_CUSTOM */
     kv_getkeys_fn getkeys; /* optional: overrides first/last/step */
+    kv_lockkeys_fn lockkeys; /* optional, KV_ROUTE_COORD: run-time lock set */
     const void *meta;    /* the command set's own data, opaque to the runtime */
 };
 
@@ -134,6 +141,8 @@ typedef struct kv_exec_info {
 #define KV_EXEC_RUN 0     /* go on */
 #define KV_EXEC_REPLIED (-1) /* the hook wrote the reply; the command is done */
 #define KV_EXEC_DEFER 1   /* not now: keep it buffered and retry (CLIENT PAUSE) */
+#define KV_EXEC_QUEUED 2  /* the hook took it and replied (MULTI): not run, not
+                             rejected, not reported to after_exec */
 
 /* Per-shard limits, live-settable (CONFIG SET applies them on each shard). */
 typedef struct kv_limits {
@@ -261,6 +270,7 @@ const kv_shard_stats *kv_shard_stats_get(const kv_shard *sh);
 unsigned long long kv_conn_id(const kv_conn *c);
 int kv_conn_proto(const kv_conn *c);
 void kv_conn_set_proto(kv_conn *c, int proto);
+int kv_conn_db(const kv_conn *c);
 void kv_conn_set_db(kv_conn *c, int db);
 /* Send what is already queued, then close (QUIT, protocol errors). */
 void kv_conn_close_after_reply(kv_conn *c);
@@ -319,6 +329,13 @@ const char *kv_conn_local(const kv_conn *c);
 int kv_coord_step(const kv_coord *co);
 void kv_coord_send(kv_coord *co, int shard, int db, const kv_cmd *cmd, int argc,
                    const kv_str *argv);
+/* Run a whole client command (any route) as one sub-command of this
+ * coordination, under its locks: it goes to its shard, or fans out and is
+ * reduced, or runs its own coordination steps; its reply is one reply of
+ * the next step, like kv_coord_send's. KV_ROUTE_LOCAL commands run here,
+ * with the client. (EXEC sends its queued commands this way, one per step,
+ * so each sees the effects of the ones before.) */
+void kv_coord_send_cmd(kv_coord *co, int db, const kv_cmd *cmd, int argc, const kv_str *argv);
 int kv_coord_nreplies(const kv_coord *co);
 /* Reply i (one complete RESP reply) of the previous step's sub-commands. */
 kv_str kv_coord_reply(const kv_coord *co, int i);
@@ -327,6 +344,10 @@ void *kv_coord_data(const kv_coord *co);
 void kv_coord_set_data(kv_coord *co, void *data, void (*free_fn)(void *));
 /* The shard owning a key, for this shard's runtime. */
 int kv_shard_of_key(const kv_shard *sh, const char *key, size_t n);
+/* The argv positions of a command's keys (its getkeys, or first/last/step):
+ * fills pos (at most max) and returns the count, which may exceed max; -1
+ * if the arguments are malformed. */
+int kv_command_keys(const kv_cmd *cmd, int argc, const kv_str *argv, int *pos, int max);
 
 /* --------------------------------------------------------- reduce helpers */
 

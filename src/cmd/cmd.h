@@ -23,7 +23,7 @@ typedef struct kv_cmddef {
     size_t nsubs;
 } kv_cmddef;
 
-#define KV_CMDDEF_END {{NULL, 0, 0, 0, 0, 0, KV_ROUTE_LOCAL, NULL, NULL, NULL, NULL, NULL, NULL, NULL}, NULL, 0}
+#define KV_CMDDEF_END {{.name = NULL}, NULL, 0}
 /* Shorthands for table entries (designated initializers keep them readable). */
 #define KV_KEYS(f, l, s) .first_key = (f), .last_key = (l), .key_step = (s)
 #define KV_SUBS(a) (a), sizeof(a) / sizeof((a)[0])
@@ -50,6 +50,17 @@ extern const kv_cmddef kv_cmds_sets[];
 extern const kv_cmddef kv_cmds_zsets[];
 extern const kv_cmddef kv_cmds_geo[];
 extern const kv_cmddef kv_cmds_sort[];
+extern const kv_cmddef kv_cmds_multi[];
+extern const kv_cmddef kv_cmds_config[];
+extern const kv_cmddef kv_cmds_client[];
+extern const kv_cmddef kv_cmds_slowlog[];
+extern const kv_cmddef kv_cmds_debug[];
+extern const kv_cmddef kv_cmds_admin[];
+
+/* Counters every shard updates, only through __atomic builtins. */
+typedef struct kv_shared {
+    unsigned long long slowlog_next_id;
+} kv_shared;
 
 /* What the command set knows about the server it runs in. Written by main
  * before the runtime starts, read-only afterwards (shared by every shard). */
@@ -67,12 +78,16 @@ typedef struct kv_server {
     uint8_t seed[16];
     long long start_ms;
     kv_cmd_index index;
+    const struct kv_cfg *cfg; /* startup configuration (NULL: Redis's defaults) */
+    kv_shared *shared;        /* NULL: per-shard counters only */
 } kv_server;
 
 /* One shard's state for the command set. */
 typedef struct kv_cmdstate {
     const kv_server *srv;
     kv_keyspace *ks;
+    struct kv_svc *svc; /* server services: config copy, stats, slowlog (svc.h) */
+    struct kv_watchreg *watch; /* WATCHed keys on this shard (watch.h) */
 } kv_cmdstate;
 
 /* The command set handed to the runtime (udata must point to a kv_server). */

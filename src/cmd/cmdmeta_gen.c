@@ -5676,6 +5676,48 @@ static const char docs_del[] =
     "~1\r\n"
     "+multiple\r\n";
 
+/* ---- discard */
+static const char *const flags_discard[] = {"noscript", "loading", "stale", "fast", "allow_busy", NULL};
+static const char *const acl_discard[] = {"@fast", "@transaction", NULL};
+static const char info_discard[] =
+    "*10\r\n"
+    "$7\r\n"
+    "discard\r\n"
+    ":1\r\n"
+    "~5\r\n"
+    "+noscript\r\n"
+    "+loading\r\n"
+    "+stale\r\n"
+    "+fast\r\n"
+    "+allow_busy\r\n"
+    ":0\r\n"
+    ":0\r\n"
+    ":0\r\n"
+    "~2\r\n"
+    "+@fast\r\n"
+    "+@transaction\r\n"
+    "~0\r\n"
+    "~0\r\n"
+    "~0\r\n";
+static const char docs_discard[] =
+    "%4\r\n"
+    "$7\r\n"
+    "summary\r\n"
+    "$39\r\n"
+    "Discard all commands issued after MULTI\r\n"
+    "$5\r\n"
+    "since\r\n"
+    "$5\r\n"
+    "2.0.0\r\n"
+    "$5\r\n"
+    "group\r\n"
+    "$12\r\n"
+    "transactions\r\n"
+    "$10\r\n"
+    "complexity\r\n"
+    "$45\r\n"
+    "O(N), when N is the number of queued commands\r\n";
+
 /* ---- dump */
 static const char *const flags_dump[] = {"readonly", NULL};
 static const char *const acl_dump[] = {"@keyspace", "@read", "@slow", NULL};
@@ -5821,6 +5863,47 @@ static const char docs_echo[] =
     "type\r\n"
     "$6\r\n"
     "string\r\n";
+
+/* ---- exec */
+static const char *const flags_exec[] = {"noscript", "loading", "stale", "skip_slowlog", NULL};
+static const char *const acl_exec[] = {"@slow", "@transaction", NULL};
+static const char info_exec[] =
+    "*10\r\n"
+    "$4\r\n"
+    "exec\r\n"
+    ":1\r\n"
+    "~4\r\n"
+    "+noscript\r\n"
+    "+loading\r\n"
+    "+stale\r\n"
+    "+skip_slowlog\r\n"
+    ":0\r\n"
+    ":0\r\n"
+    ":0\r\n"
+    "~2\r\n"
+    "+@slow\r\n"
+    "+@transaction\r\n"
+    "~0\r\n"
+    "~0\r\n"
+    "~0\r\n";
+static const char docs_exec[] =
+    "%4\r\n"
+    "$7\r\n"
+    "summary\r\n"
+    "$39\r\n"
+    "Execute all commands issued after MULTI\r\n"
+    "$5\r\n"
+    "since\r\n"
+    "$5\r\n"
+    "1.2.0\r\n"
+    "$5\r\n"
+    "group\r\n"
+    "$12\r\n"
+    "transactions\r\n"
+    "$10\r\n"
+    "complexity\r\n"
+    "$38\r\n"
+    "Depends on commands in the transaction\r\n";
 
 /* ---- exists */
 static const char *const flags_exists[] = {"readonly", "fast", NULL};
@@ -15973,6 +16056,48 @@ static const char docs_msetnx[] =
     "$6\r\n"
     "string\r\n";
 
+/* ---- multi */
+static const char *const flags_multi[] = {"noscript", "loading", "stale", "fast", "allow_busy", NULL};
+static const char *const acl_multi[] = {"@fast", "@transaction", NULL};
+static const char info_multi[] =
+    "*10\r\n"
+    "$5\r\n"
+    "multi\r\n"
+    ":1\r\n"
+    "~5\r\n"
+    "+noscript\r\n"
+    "+loading\r\n"
+    "+stale\r\n"
+    "+fast\r\n"
+    "+allow_busy\r\n"
+    ":0\r\n"
+    ":0\r\n"
+    ":0\r\n"
+    "~2\r\n"
+    "+@fast\r\n"
+    "+@transaction\r\n"
+    "~0\r\n"
+    "~0\r\n"
+    "~0\r\n";
+static const char docs_multi[] =
+    "%4\r\n"
+    "$7\r\n"
+    "summary\r\n"
+    "$37\r\n"
+    "Mark the start of a transaction block\r\n"
+    "$5\r\n"
+    "since\r\n"
+    "$5\r\n"
+    "1.2.0\r\n"
+    "$5\r\n"
+    "group\r\n"
+    "$12\r\n"
+    "transactions\r\n"
+    "$10\r\n"
+    "complexity\r\n"
+    "$4\r\n"
+    "O(1)\r\n";
+
 /* ---- object */
 static const char *const flags_object[] = {NULL};
 static const char *const acl_object[] = {"@slow", NULL};
@@ -24426,6 +24551,146 @@ static const char docs_unlink[] =
     "~1\r\n"
     "+multiple\r\n";
 
+/* ---- unwatch */
+static const char *const flags_unwatch[] = {"noscript", "loading", "stale", "fast", "allow_busy", NULL};
+static const char *const acl_unwatch[] = {"@fast", "@transaction", NULL};
+static const char info_unwatch[] =
+    "*10\r\n"
+    "$7\r\n"
+    "unwatch\r\n"
+    ":1\r\n"
+    "~5\r\n"
+    "+noscript\r\n"
+    "+loading\r\n"
+    "+stale\r\n"
+    "+fast\r\n"
+    "+allow_busy\r\n"
+    ":0\r\n"
+    ":0\r\n"
+    ":0\r\n"
+    "~2\r\n"
+    "+@fast\r\n"
+    "+@transaction\r\n"
+    "~0\r\n"
+    "~0\r\n"
+    "~0\r\n";
+static const char docs_unwatch[] =
+    "%4\r\n"
+    "$7\r\n"
+    "summary\r\n"
+    "$29\r\n"
+    "Forget about all watched keys\r\n"
+    "$5\r\n"
+    "since\r\n"
+    "$5\r\n"
+    "2.2.0\r\n"
+    "$5\r\n"
+    "group\r\n"
+    "$12\r\n"
+    "transactions\r\n"
+    "$10\r\n"
+    "complexity\r\n"
+    "$4\r\n"
+    "O(1)\r\n";
+
+/* ---- watch */
+static const char *const flags_watch[] = {"noscript", "loading", "stale", "fast", "allow_busy", NULL};
+static const char *const acl_watch[] = {"@fast", "@transaction", NULL};
+static const char info_watch[] =
+    "*10\r\n"
+    "$5\r\n"
+    "watch\r\n"
+    ":-2\r\n"
+    "~5\r\n"
+    "+noscript\r\n"
+    "+loading\r\n"
+    "+stale\r\n"
+    "+fast\r\n"
+    "+allow_busy\r\n"
+    ":1\r\n"
+    ":-1\r\n"
+    ":1\r\n"
+    "~2\r\n"
+    "+@fast\r\n"
+    "+@transaction\r\n"
+    "~0\r\n"
+    "~1\r\n"
+    "%3\r\n"
+    "$5\r\n"
+    "flags\r\n"
+    "~1\r\n"
+    "+RO\r\n"
+    "$12\r\n"
+    "begin_search\r\n"
+    "%2\r\n"
+    "$4\r\n"
+    "type\r\n"
+    "$5\r\n"
+    "index\r\n"
+    "$4\r\n"
+    "spec\r\n"
+    "%1\r\n"
+    "$5\r\n"
+    "index\r\n"
+    ":1\r\n"
+    "$9\r\n"
+    "find_keys\r\n"
+    "%2\r\n"
+    "$4\r\n"
+    "type\r\n"
+    "$5\r\n"
+    "range\r\n"
+    "$4\r\n"
+    "spec\r\n"
+    "%3\r\n"
+    "$7\r\n"
+    "lastkey\r\n"
+    ":-1\r\n"
+    "$7\r\n"
+    "keystep\r\n"
+    ":1\r\n"
+    "$5\r\n"
+    "limit\r\n"
+    ":0\r\n"
+    "~0\r\n";
+static const char docs_watch[] =
+    "%5\r\n"
+    "$7\r\n"
+    "summary\r\n"
+    "$67\r\n"
+    "Watch the given keys to determine execution of the MULTI/EXEC block\r\n"
+    "$5\r\n"
+    "since\r\n"
+    "$5\r\n"
+    "2.2.0\r\n"
+    "$5\r\n"
+    "group\r\n"
+    "$12\r\n"
+    "transactions\r\n"
+    "$10\r\n"
+    "complexity\r\n"
+    "$19\r\n"
+    "O(1) for every key.\r\n"
+    "$9\r\n"
+    "arguments\r\n"
+    "*1\r\n"
+    "%4\r\n"
+    "$4\r\n"
+    "name\r\n"
+    "$3\r\n"
+    "key\r\n"
+    "$4\r\n"
+    "type\r\n"
+    "$3\r\n"
+    "key\r\n"
+    "$14\r\n"
+    "key_spec_index\r\n"
+    ":0\r\n"
+    "$5\r\n"
+    "flags\r\n"
+    "~1\r\n"
+    "+multiple\r\n";
+
 /* ---- zadd */
 static const char *const flags_zadd[] = {"write", "denyoom", "fast", NULL};
 static const char *const acl_zadd[] = {"@write", "@sortedset", "@fast", NULL};
@@ -29325,10 +29590,14 @@ static const kv_cmdmeta cmdmeta_table[] = {
      info_decrby, 323, docs_decrby, 290},
     {"del", -2, 1, -1, 1, flags_del, acl_del,
      info_del, 362, docs_del, 507},
+    {"discard", 1, 0, 0, 0, flags_discard, acl_discard,
+     info_discard, 126, docs_discard, 184},
     {"dump", 2, 1, 1, 1, flags_dump, acl_dump,
      info_dump, 329, docs_dump, 494},
     {"echo", 2, 0, 0, 0, flags_echo, acl_echo,
      info_echo, 98, docs_echo, 190},
+    {"exec", 1, 0, 0, 0, flags_exec, acl_exec,
+     info_exec, 118, docs_exec, 177},
     {"exists", -2, 1, -1, 1, flags_exists, acl_exists,
      info_exists, 365, docs_exists, 347},
     {"expire", -3, 1, 1, 1, flags_expire, acl_expire,
@@ -29463,6 +29732,8 @@ static const kv_cmdmeta cmdmeta_table[] = {
      info_mset, 377, docs_mset, 399},
     {"msetnx", -3, 1, -1, 2, flags_msetnx, acl_msetnx,
      info_msetnx, 373, docs_msetnx, 431},
+    {"multi", 1, 0, 0, 0, flags_multi, acl_multi,
+     info_multi, 124, docs_multi, 140},
     {"object", -2, 0, 0, 0, flags_object, acl_object,
      info_object, 1483, docs_object, 1375},
     {"object|encoding", 3, 2, 2, 1, flags_object_encoding, acl_object_encoding,
@@ -29599,6 +29870,10 @@ static const kv_cmdmeta cmdmeta_table[] = {
      info_type, 297, docs_type, 215},
     {"unlink", -2, 1, -1, 1, flags_unlink, acl_unlink,
      info_unlink, 372, docs_unlink, 507},
+    {"unwatch", 1, 0, 0, 0, flags_unwatch, acl_unwatch,
+     info_unwatch, 126, docs_unwatch, 132},
+    {"watch", -2, 1, -1, 1, flags_watch, acl_watch,
+     info_watch, 327, docs_watch, 298},
     {"zadd", -4, 1, 1, 1, flags_zadd, acl_zadd,
      info_zadd, 316, docs_zadd, 1482},
     {"zcard", 2, 1, 1, 1, flags_zcard, acl_zcard,

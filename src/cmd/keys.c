@@ -1,7 +1,9 @@
-/* Generic key commands: DEL, EXISTS, EXPIRE/PEXPIRE (NX XX GT LT), TTL/PTTL.
+/* Generic key commands: DEL/UNLINK, EXISTS, TOUCH, TYPE, PERSIST, the expire
+ * commands (EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT with NX XX GT LT) and their
+ * readers (TTL, PTTL, EXPIRETIME, PEXPIRETIME), plus the family's table.
  * Multi-key forms run per shard on that shard's keys and are summed by the
  * runtime (kv_reduce_sum), so each function only ever sees local keys. */
-#include "cmd/cmd.h"
+#include "cmd/keys.h"
 
 #include <limits.h>
 
@@ -10,6 +12,44 @@
 #define EXP_GT 4
 #define EXP_LT 8
 
+kv_entry *kv_lookup_read_notouch(kv_ctx *ctx, const kv_str *key)
+{
+    kv_keyspace *ks = kv_state(ctx)->ks;
+    kv_db *db = kv_ctx_db(ctx);
+    kv_entry *e = kv_db_lookup(db, key->p, key->n);
+    if (e && kv_entry_has_expire(e) && kv_db_is_expired(db, e, kv_now_ms(ctx)))
+        return kv_lookup_read(ctx, key); /* deletes it and counts the miss */
+    if (e)
+        ks->stats.keyspace_hits++;
+    else
+        ks->stats.keyspace_misses++;
+    return e;
+}
+
+void kv_keys_stamp(kv_ctx *ctx, kv_obj *o)
+{
+    kv_obj_set_lru(o, kv_state(ctx)->ks->lru_clock);
+}
+
+int kv_keys_db_arg(kv_ctx *ctx, const kv_str *a, int *db)
+{
+    long long v;
+    if (kv_arg_ll_or_reply(ctx, a, &v) != 0)
+        return -1;
+    if (v < INT_MIN || v > INT_MAX) {
+        kv_reply_error(&ctx->out,
+                       "ERR value is out of range, value must between -2147483648 and 2147483647");
+        return -1;
+    }
+    if (v < 0 || v >= kv_state(ctx)->ks->ndb) {
+        kv_reply_error(&ctx->out, "ERR DB index is out of range");
+        return -1;
+    }
+    *db = (int)v;
+    return 0;
+}
+
+/* DEL and UNLINK (values are freed at once either way). */
 static void kv_cmd_del(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     long long deleted = 0;
@@ -29,9 +69,33 @@ static void kv_cmd_exists(kv_ctx *ctx, int argc, const kv_str *argv)
     long long count = 0;
     int j;
     for (j = 1; j < argc; j++)
+        if (kv_lookup_read_notouch(ctx, &argv[j]))
+            count++;
+    kv_reply_int(&ctx->out, count);
+}
+
+static void kv_cmd_touch(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    long long count = 0;
+    int j;
+    for (j = 1; j < argc; j++)
         if (kv_lookup_read(ctx, &argv[j]))
             count++;
     kv_reply_int(&ctx->out, count);
+}
+
+static void kv_cmd_type(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    kv_entry *e = kv_lookup_read_notouch(ctx, &argv[1]);
+    (void)argc;
+    kv_reply_status(&ctx->out, e ? kv_obj_type_name(kv_entry_val(e)) : "none");
+}
+
+static void kv_cmd_persist(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    kv_entry *e = kv_lookup_write(ctx, &argv[1]);
+    (void)argc;
+    kv_reply_int(&ctx->out, e && kv_db_persist(kv_ctx_db(ctx), e) ? 1 : 0);
 }
 
 /* The option words after EXPIRE key time; 0, or -1 after replying. */
@@ -65,6 +129,7 @@ static int kv_expire_options(kv_ctx *ctx, int argc, const kv_str *argv, int *fla
     return 0;
 }
 
+/* EXPIRE family: `when` relative to base (now, or 0 for the *AT forms). */
 static void kv_expire_generic(kv_ctx *ctx, int argc, const kv_str *argv, long long base,
                               int seconds)
 {
@@ -116,9 +181,21 @@ static void kv_cmd_pexpire(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_expire_generic(ctx, argc, argv, kv_now_ms(ctx), 0);
 }
 
-static void kv_ttl_generic(kv_ctx *ctx, const kv_str *key, int ms)
+static void kv_cmd_expireat(kv_ctx *ctx, int argc, const kv_str *argv)
 {
-    kv_entry *e = kv_lookup_read(ctx, key);
+    kv_expire_generic(ctx, argc, argv, 0, 1);
+}
+
+static void kv_cmd_pexpireat(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    kv_expire_generic(ctx, argc, argv, 0, 0);
+}
+
+/* TTL family: the time left (or, abs, the unix time) in ms or rounded
+ * seconds; -2 missing, -1 no TTL. */
+static void kv_ttl_generic(kv_ctx *ctx, const kv_str *key, int ms, int abs)
+{
+    kv_entry *e = kv_lookup_read_notouch(ctx, key);
     long long when, ttl;
     if (!e) {
         kv_reply_int(&ctx->out, -2);
@@ -129,7 +206,7 @@ static void kv_ttl_generic(kv_ctx *ctx, const kv_str *key, int ms)
         kv_reply_int(&ctx->out, -1);
         return;
     }
-    ttl = when - kv_now_ms(ctx);
+    ttl = abs ? when : when - kv_now_ms(ctx);
     if (ttl < 0)
         ttl = 0;
     kv_reply_int(&ctx->out, ms ? ttl : (ttl + 500) / 1000);
@@ -138,25 +215,65 @@ static void kv_ttl_generic(kv_ctx *ctx, const kv_str *key, int ms)
 static void kv_cmd_ttl(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     (void)argc;
-    kv_ttl_generic(ctx, &argv[1], 0);
+    kv_ttl_generic(ctx, &argv[1], 0, 0);
 }
 
 static void kv_cmd_pttl(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     (void)argc;
-    kv_ttl_generic(ctx, &argv[1], 1);
+    kv_ttl_generic(ctx, &argv[1], 1, 0);
+}
+
+static void kv_cmd_expiretime(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    (void)argc;
+    kv_ttl_generic(ctx, &argv[1], 0, 1);
+}
+
+static void kv_cmd_pexpiretime(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    (void)argc;
+    kv_ttl_generic(ctx, &argv[1], 1, 1);
 }
 
 #define F KV_CMD_FAST
 #define W KV_CMD_WRITE
 #define R KV_CMD_READONLY
+#define KEY1 KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY
+
+static const kv_cmd object_subs[] = {
+    {.name = "object|encoding", .arity = 3, .flags = R, KV_KEYS(2, 2, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_object_encoding},
+    {.name = "object|freq", .arity = 3, .flags = R, KV_KEYS(2, 2, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_object_freq},
+    {.name = "object|help", .arity = 2, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_object_help},
+    {.name = "object|idletime", .arity = 3, .flags = R, KV_KEYS(2, 2, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_object_idletime},
+    {.name = "object|refcount", .arity = 3, .flags = R, KV_KEYS(2, 2, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_object_refcount},
+};
 
 const kv_cmddef kv_cmds_keys[] = {
+    {{.name = "copy", .arity = -3, .flags = W, KV_KEYS(1, 2, 1), .route = KV_ROUTE_COORD, .exec = kv_cmd_copy, .check = kv_check_copy, .coord = kv_coord_copy}, NULL, 0},
     {{.name = "del", .arity = -2, .flags = W, KV_KEYS(1, -1, 1), .route = KV_ROUTE_KEYS, .exec = kv_cmd_del, .reduce = kv_reduce_sum}, NULL, 0},
+    {{.name = "dump", .arity = 2, .flags = R, KEY1, .exec = kv_cmd_dump}, NULL, 0},
     {{.name = "exists", .arity = -2, .flags = R | F, KV_KEYS(1, -1, 1), .route = KV_ROUTE_KEYS, .exec = kv_cmd_exists, .reduce = kv_reduce_sum}, NULL, 0},
-    {{.name = "expire", .arity = -3, .flags = W | F, KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_expire}, NULL, 0},
-    {{.name = "pexpire", .arity = -3, .flags = W | F, KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_pexpire}, NULL, 0},
-    {{.name = "pttl", .arity = 2, .flags = R | F, KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_pttl}, NULL, 0},
-    {{.name = "ttl", .arity = 2, .flags = R | F, KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY, .exec = kv_cmd_ttl}, NULL, 0},
+    {{.name = "expire", .arity = -3, .flags = W | F, KEY1, .exec = kv_cmd_expire}, NULL, 0},
+    {{.name = "expireat", .arity = -3, .flags = W | F, KEY1, .exec = kv_cmd_expireat}, NULL, 0},
+    {{.name = "expiretime", .arity = 2, .flags = R | F, KEY1, .exec = kv_cmd_expiretime}, NULL, 0},
+    {{.name = "keys", .arity = 2, .flags = R, .route = KV_ROUTE_ALL, .exec = kv_cmd_keys, .reduce = kv_reduce_concat}, NULL, 0},
+    {{.name = "move", .arity = 3, .flags = W | F, KEY1, .exec = kv_cmd_move}, NULL, 0},
+    {{.name = "object", .arity = -2, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_object}, KV_SUBS(object_subs)},
+    {{.name = "persist", .arity = 2, .flags = W | F, KEY1, .exec = kv_cmd_persist}, NULL, 0},
+    {{.name = "pexpire", .arity = -3, .flags = W | F, KEY1, .exec = kv_cmd_pexpire}, NULL, 0},
+    {{.name = "pexpireat", .arity = -3, .flags = W | F, KEY1, .exec = kv_cmd_pexpireat}, NULL, 0},
+    {{.name = "pexpiretime", .arity = 2, .flags = R | F, KEY1, .exec = kv_cmd_pexpiretime}, NULL, 0},
+    {{.name = "pttl", .arity = 2, .flags = R | F, KEY1, .exec = kv_cmd_pttl}, NULL, 0},
+    {{.name = "randomkey", .arity = 1, .flags = R, .route = KV_ROUTE_ALL, .exec = kv_cmd_randomkey, .reduce = kv_reduce_randomkey}, NULL, 0},
+    {{.name = "rename", .arity = 3, .flags = W, KV_KEYS(1, 2, 1), .route = KV_ROUTE_COORD, .exec = kv_cmd_rename, .coord = kv_coord_rename}, NULL, 0},
+    {{.name = "renamenx", .arity = 3, .flags = W | F, KV_KEYS(1, 2, 1), .route = KV_ROUTE_COORD, .exec = kv_cmd_renamenx, .coord = kv_coord_rename}, NULL, 0},
+    {{.name = "restore", .arity = -4, .flags = W, KEY1, .exec = kv_cmd_restore}, NULL, 0},
+    {{.name = "scan", .arity = -2, .flags = R, .route = KV_ROUTE_CUSTOM, .exec = kv_cmd_scan, .target = kv_target_scan}, NULL, 0},
+    {{.name = "swapdb", .arity = 3, .flags = W | F, .route = KV_ROUTE_ALL, .exec = kv_cmd_swapdb, .reduce = kv_reduce_first, .check = kv_check_swapdb}, NULL, 0},
+    {{.name = "touch", .arity = -2, .flags = R | F, KV_KEYS(1, -1, 1), .route = KV_ROUTE_KEYS, .exec = kv_cmd_touch, .reduce = kv_reduce_sum}, NULL, 0},
+    {{.name = "ttl", .arity = 2, .flags = R | F, KEY1, .exec = kv_cmd_ttl}, NULL, 0},
+    {{.name = "type", .arity = 2, .flags = R | F, KEY1, .exec = kv_cmd_type}, NULL, 0},
+    {{.name = "unlink", .arity = -2, .flags = W | F, KV_KEYS(1, -1, 1), .route = KV_ROUTE_KEYS, .exec = kv_cmd_del, .reduce = kv_reduce_sum}, NULL, 0},
     KV_CMDDEF_END
 };

@@ -1,8 +1,10 @@
-/* Connection and server commands: PING, ECHO, HELLO, QUIT, SELECT, SHUTDOWN,
- * DBSIZE, FLUSHDB, FLUSHALL, and the replies for unknown commands. The
+/* Connection and server commands: PING, ECHO, HELLO, AUTH, QUIT, SELECT,
+ * SHUTDOWN, DBSIZE, FLUSHDB, FLUSHALL. The
  * connection-level ones run on the client's home shard (KV_ROUTE_LOCAL);
  * the keyspace-wide ones run on every shard and are combined by the runtime. */
 #include "cmd/cmd.h"
+#include "cmd/watch.h"
+#include "cmd/svc.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -65,21 +67,30 @@ static void kv_cmd_select(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_reply_status(&ctx->out, "OK");
 }
 
-/* Client names follow Redis: printable ASCII without spaces. */
-static int kv_valid_client_name(const kv_str *name)
+/* The default user's password check: with no requirepass any password
+ * is accepted (the user has "nopass"), else it must match. Other user
+ * names do not exist until ACL users do. */
+static int kv_auth_ok(kv_ctx *ctx, const kv_str *user, const kv_str *pass)
 {
-    size_t i;
-    for (i = 0; i < name->n; i++)
-        if (name->p[i] < '!' || name->p[i] > '~')
-            return 0;
-    return 1;
+    const char *req = kv_svc_of(ctx)->requirepass;
+    if (user && !(user->n == 7 && memcmp(user->p, "default", 7) == 0))
+        return 0;
+    if (!req)
+        return 1;
+    return strlen(req) == pass->n && memcmp(req, pass->p, pass->n) == 0;
+}
+
+static void kv_wrongpass(kv_ctx *ctx)
+{
+    kv_reply_error(&ctx->out, "WRONGPASS invalid username-password pair or user is disabled.");
 }
 
 static void kv_cmd_hello(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     long long ver = 0;
     int j = 1;
-    const kv_str *setname = NULL;
+    const kv_str *setname = NULL, *user = NULL, *pass = NULL;
+    kv_session *s = kv_session_get(ctx->conn, kv_svc_of(ctx)->requirepass != NULL);
     kv_reply *r = &ctx->out;
 
     if (argc >= 2) {
@@ -96,15 +107,12 @@ static void kv_cmd_hello(kv_ctx *ctx, int argc, const kv_str *argv)
     for (; j < argc; j++) {
         int more = argc - 1 - j;
         if (kv_arg_eq(&argv[j], "auth") && more >= 2) {
-            /* No ACL users yet: only the default user, which has no password. */
-            if (!(argv[j + 1].n == 7 && memcmp(argv[j + 1].p, "default", 7) == 0)) {
-                kv_reply_error(r, "WRONGPASS invalid username-password pair or user is disabled.");
-                return;
-            }
+            user = &argv[j + 1];
+            pass = &argv[j + 2];
             j += 2;
         } else if (kv_arg_eq(&argv[j], "setname") && more >= 1) {
             setname = &argv[++j];
-            if (!kv_valid_client_name(setname)) {
+            if (!kv_session_valid_name(setname->p, setname->n)) {
                 kv_reply_error(r, "ERR Client names cannot contain spaces, newlines or special characters.");
                 return;
             }
@@ -114,7 +122,22 @@ static void kv_cmd_hello(kv_ctx *ctx, int argc, const kv_str *argv)
             return;
         }
     }
-    (void)setname; /* client names are kept once CLIENT lands (keyspace issue) */
+    if (user) {
+        if (!kv_auth_ok(ctx, user, pass)) {
+            kv_wrongpass(ctx);
+            return;
+        }
+        kv_session_set_auth(ctx->conn, s, 1);
+    }
+    if (!(s->flags & KV_SESS_AUTHED)) {
+        kv_reply_error(r, "NOAUTH HELLO must be called with the client already authenticated, "
+                          "otherwise the HELLO AUTH <user> <pass> option can be used to "
+                          "authenticate the client and select the RESP protocol version at the "
+                          "same time");
+        return;
+    }
+    if (setname)
+        kv_session_set_name(s, setname->p, setname->n);
     if (ver) {
         kv_conn_set_proto(ctx->conn, (int)ver);
         r->proto = (int)ver; /* HELLO answers in the protocol it switched to */
@@ -136,22 +159,26 @@ static void kv_cmd_hello(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_reply_array(r, 0);
 }
 
+/* AUTH [user] password. A failed AUTH leaves an authenticated client
+ * authenticated, as in Redis. */
 static void kv_cmd_auth(kv_ctx *ctx, int argc, const kv_str *argv)
 {
+    kv_svc *sv = kv_svc_of(ctx);
     if (argc > 3) {
         kv_reply_syntax(ctx);
         return;
     }
-    /* The default user has no password until requirepass exists. */
-    if (argc == 2) {
+    if (argc == 2 && !sv->requirepass) {
         kv_reply_error(&ctx->out, "ERR AUTH <password> called without any password configured "
                                   "for the default user. Are you sure your configuration is correct?");
         return;
     }
-    if (argv[1].n == 7 && memcmp(argv[1].p, "default", 7) == 0)
-        kv_reply_status(&ctx->out, "OK");
-    else
-        kv_reply_error(&ctx->out, "WRONGPASS invalid username-password pair or user is disabled.");
+    if (!kv_auth_ok(ctx, argc == 3 ? &argv[1] : NULL, &argv[argc - 1])) {
+        kv_wrongpass(ctx);
+        return;
+    }
+    kv_session_set_auth(ctx->conn, kv_session_get(ctx->conn, sv->requirepass != NULL), 1);
+    kv_reply_status(&ctx->out, "OK");
 }
 
 static void kv_cmd_shutdown(kv_ctx *ctx, int argc, const kv_str *argv)
@@ -203,6 +230,7 @@ static void kv_cmd_flushdb(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     if (kv_check_flush(ctx, argc, argv) != 0)
         return;
+    kv_watch_touch_db(kv_state(ctx)->watch, kv_state(ctx)->ks, ctx->db, -1);
     kv_db_clear(kv_ctx_db(ctx));
     kv_reply_status(&ctx->out, "OK");
 }
@@ -214,7 +242,10 @@ static void kv_cmd_flushall(kv_ctx *ctx, int argc, const kv_str *argv)
     if (kv_check_flush(ctx, argc, argv) != 0)
         return;
     for (i = 0; i < st->ks->ndb; i++)
+    {
+        kv_watch_touch_db(st->watch, st->ks, i, -1);
         kv_db_clear(st->ks->db[i]);
+    }
     kv_reply_status(&ctx->out, "OK");
 }
 

@@ -1,6 +1,511 @@
-/* Set commands (Redis 7.0 "set" group). Family table filled as they land. */
+/* Set commands (Redis 7.0 "set" group) on one key, plus SMOVE and the
+ * family table; the multi-key algebra is in setops.c. Semantics follow
+ * Redis 7.0.15's t_set.c: an emptied set is deleted, SPOP of the whole set
+ * replies it as a freshly built set would iterate (ascending when it is all
+ * integers), SRANDMEMBER and HRANDFIELD share their count rules. */
 #include "cmd/cmd.h"
 
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cmd/collscan.h"
+#include "cmd/setops.h"
+#include "store/t_set.h"
+
+#define RANDOM_BATCH 1000
+
+/* A new value gets the LRU clock, as Redis's createObject does. */
+static kv_obj *stamped(kv_ctx *ctx, kv_obj *o)
+{
+    kv_obj_set_lru(o, kv_state(ctx)->ks->lru_clock);
+    return o;
+}
+
+static void set_opts(kv_ctx *ctx, kv_set_opts *opts)
+{
+    kv_set_opts_init(opts, kv_state(ctx)->srv->seed);
+}
+
+/* The set at key (read or write lookup): *o NULL if missing, *e its entry;
+ * -1 after replying WRONGTYPE. */
+static int set_lookup(kv_ctx *ctx, const kv_str *key, int write, kv_entry **e, kv_obj **o)
+{
+    *e = write ? kv_lookup_write(ctx, key) : kv_lookup_read(ctx, key);
+    *o = *e ? kv_entry_val(*e) : NULL;
+    if (*o && kv_obj_type(*o) != KV_TYPE_SET) {
+        kv_reply_wrongtype(ctx);
+        return -1;
+    }
+    return 0;
+}
+
+static void reply_member(kv_ctx *ctx, const kv_lpval *m)
+{
+    if (m->s)
+        kv_reply_bulk(&ctx->out, m->s, m->n);
+    else
+        kv_reply_bulk_ll(&ctx->out, m->v);
+}
+
+static int reply_member_fn(void *arg, const kv_lpval *m)
+{
+    reply_member((kv_ctx *)arg, m);
+    return 0;
+}
+
+/* ------------------------------------------------------------ writes */
+
+static void kv_cmd_sadd(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    kv_set_opts opts;
+    long long added = 0;
+    kv_entry *e;
+    kv_obj *o;
+    int j, created;
+    if (set_lookup(ctx, &argv[1], 1, &e, &o) != 0)
+        return;
+    set_opts(ctx, &opts);
+    if (!o) {
+        o = stamped(ctx, kv_set_new_for(argv[2].p, argv[2].n, &opts));
+        e = kv_db_upsert(kv_ctx_db(ctx), argv[1].p, argv[1].n, &created);
+        kv_entry_set_val(e, o);
+    }
+    for (j = 2; j < argc; j++)
+        added += kv_set_add(o, argv[j].p, argv[j].n, &opts);
+    kv_reply_int(&ctx->out, added);
+}
+
+static void kv_cmd_srem(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    long long removed = 0;
+    kv_entry *e;
+    kv_obj *o;
+    int j;
+    if (set_lookup(ctx, &argv[1], 1, &e, &o) != 0)
+        return;
+    for (j = 2; o && j < argc; j++) {
+        removed += kv_set_remove(o, argv[j].p, argv[j].n);
+        if (kv_set_size(o) == 0) {
+            kv_db_delete_entry(kv_ctx_db(ctx), e);
+            break;
+        }
+    }
+    kv_reply_int(&ctx->out, removed);
+}
+
+/* ------------------------------------------------------------ reads */
+
+static void kv_cmd_smembers(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    kv_entry *e;
+    kv_obj *o;
+    (void)argc;
+    if (set_lookup(ctx, &argv[1], 0, &e, &o) != 0)
+        return;
+    kv_reply_set(&ctx->out, o ? (long)kv_set_size(o) : 0);
+    if (o)
+        kv_set_foreach(o, reply_member_fn, ctx);
+}
+
+static void kv_cmd_sismember(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    kv_entry *e;
+    kv_obj *o;
+    (void)argc;
+    if (set_lookup(ctx, &argv[1], 0, &e, &o) == 0)
+        kv_reply_int(&ctx->out, o && kv_set_ismember(o, argv[2].p, argv[2].n));
+}
+
+static void kv_cmd_smismember(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    kv_entry *e;
+    kv_obj *o;
+    int j;
+    if (set_lookup(ctx, &argv[1], 0, &e, &o) != 0)
+        return;
+    kv_reply_array(&ctx->out, argc - 2);
+    for (j = 2; j < argc; j++)
+        kv_reply_int(&ctx->out, o && kv_set_ismember(o, argv[j].p, argv[j].n));
+}
+
+static void kv_cmd_scard(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    kv_entry *e;
+    kv_obj *o;
+    (void)argc;
+    if (set_lookup(ctx, &argv[1], 0, &e, &o) == 0)
+        kv_reply_int(&ctx->out, o ? (long long)kv_set_size(o) : 0);
+}
+
+/* ------------------------------------------------------------ SPOP */
+
+typedef struct copy_ctx {
+    kv_obj *dst;
+    kv_set_opts opts;
+} copy_ctx;
+
+static int copy_fn(void *arg, const kv_lpval *m)
+{
+    copy_ctx *c = (copy_ctx *)arg;
+    kv_set_add_val(c->dst, m, &c->opts);
+    return 0;
+}
+
+/* SPOP key count with count >= size: Redis replies the set as SUNION of it
+ * would (a set rebuilt from an intset: ascending when all integers). */
+static void spop_all(kv_ctx *ctx, kv_entry *e, kv_obj *o)
+{
+    copy_ctx c;
+    kv_obj *src = o;
+    if (kv_obj_encoding(o) != KV_ENC_INTSET) {
+        c.dst = kv_set_new();
+        set_opts(ctx, &c.opts);
+        kv_set_foreach(o, copy_fn, &c);
+        src = c.dst;
+    }
+    kv_reply_set(&ctx->out, (long)kv_set_size(src));
+    kv_set_foreach(src, reply_member_fn, ctx);
+    if (src != o)
+        kv_obj_free(src);
+    kv_db_delete_entry(kv_ctx_db(ctx), e);
+}
+
+static void spop_count(kv_ctx *ctx, const kv_str *argv)
+{
+    long long l;
+    kv_lpval *picked;
+    size_t size, n, i;
+    kv_entry *e;
+    kv_obj *o;
+    if (!kv_arg_ll(&argv[2], &l) || l < 0 || l > LONG_MAX) {
+        kv_reply_error(&ctx->out, "ERR value is out of range, must be positive");
+        return;
+    }
+    if (set_lookup(ctx, &argv[1], 1, &e, &o) != 0)
+        return;
+    if (!o || l == 0) {
+        kv_reply_set(&ctx->out, 0);
+        return;
+    }
+    size = kv_set_size(o);
+    if ((unsigned long long)l >= size) {
+        spop_all(ctx, e, o);
+        return;
+    }
+    picked = malloc((size_t)l * sizeof *picked);
+    if (!picked)
+        abort();
+    n = kv_set_random_distinct(o, (size_t)l, &kv_state(ctx)->ks->rng, picked);
+    kv_reply_set(&ctx->out, (long)n);
+    for (i = 0; i < n; i++)
+        reply_member(ctx, &picked[i]);
+    /* Removing a member frees only its own node: the other views stay valid. */
+    for (i = 0; i < n; i++)
+        kv_set_remove_val(o, &picked[i]);
+    free(picked);
+}
+
+static void kv_cmd_spop(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    kv_lpval m;
+    kv_entry *e;
+    kv_obj *o;
+    if (argc == 3) {
+        spop_count(ctx, argv);
+        return;
+    }
+    if (argc > 3) {
+        kv_reply_syntax(ctx);
+        return;
+    }
+    if (set_lookup(ctx, &argv[1], 1, &e, &o) != 0)
+        return;
+    if (!o) {
+        kv_reply_null(&ctx->out);
+        return;
+    }
+    kv_set_random_members(o, 1, &kv_state(ctx)->ks->rng, &m);
+    reply_member(ctx, &m);
+    kv_set_remove_val(o, &m);
+    if (kv_set_size(o) == 0)
+        kv_db_delete_entry(kv_ctx_db(ctx), e);
+}
+
+/* ------------------------------------------------------------ SRANDMEMBER */
+
+static void srandmember_count(kv_ctx *ctx, const kv_str *argv)
+{
+    long long l;
+    unsigned long want, i;
+    kv_lpval *picked;
+    kv_entry *e;
+    kv_obj *o;
+    if (kv_arg_ll_or_reply(ctx, &argv[2], &l) != 0)
+        return;
+    if (l < -LONG_MAX || l > LONG_MAX) {
+        kv_reply_errorf(&ctx->out, "ERR value is out of range, value must between %ld and %ld",
+                        -LONG_MAX, LONG_MAX);
+        return;
+    }
+    if (set_lookup(ctx, &argv[1], 0, &e, &o) != 0)
+        return;
+    if (!o || l == 0) {
+        kv_reply_array(&ctx->out, 0);
+        return;
+    }
+    want = l < 0 ? (unsigned long)-l : (unsigned long)l;
+    if (l < 0) {
+        unsigned long batch = want < RANDOM_BATCH ? want : RANDOM_BATCH;
+        picked = malloc(batch * sizeof *picked);
+        if (!picked)
+            abort();
+        kv_reply_array(&ctx->out, (long)want);
+        while (want > 0) {
+            unsigned long k = want < batch ? want : batch;
+            kv_set_random_members(o, k, &kv_state(ctx)->ks->rng, picked);
+            for (i = 0; i < k; i++)
+                reply_member(ctx, &picked[i]);
+            want -= k;
+        }
+    } else {
+        size_t size = kv_set_size(o), n = want < size ? want : size;
+        picked = malloc(n * sizeof *picked);
+        if (!picked)
+            abort();
+        n = kv_set_random_distinct(o, n, &kv_state(ctx)->ks->rng, picked);
+        kv_reply_array(&ctx->out, (long)n);
+        for (i = 0; i < n; i++)
+            reply_member(ctx, &picked[i]);
+    }
+    free(picked);
+}
+
+static void kv_cmd_srandmember(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    kv_lpval m;
+    kv_entry *e;
+    kv_obj *o;
+    if (argc == 3) {
+        srandmember_count(ctx, argv);
+        return;
+    }
+    if (argc > 3) {
+        kv_reply_syntax(ctx);
+        return;
+    }
+    if (set_lookup(ctx, &argv[1], 0, &e, &o) != 0)
+        return;
+    if (!o) {
+        kv_reply_null(&ctx->out);
+        return;
+    }
+    kv_set_random_members(o, 1, &kv_state(ctx)->ks->rng, &m);
+    reply_member(ctx, &m);
+}
+
+/* ------------------------------------------------------------ SSCAN */
+
+typedef struct sscan_acc {
+    kv_lpval *m;
+    size_t n, cap;
+} sscan_acc;
+
+static int sscan_fn(void *arg, const kv_lpval *m)
+{
+    sscan_acc *a = (sscan_acc *)arg;
+    if (a->n == a->cap) {
+        a->cap = a->cap ? a->cap * 2 : 32;
+        if (!(a->m = realloc(a->m, a->cap * sizeof *a->m)))
+            abort();
+    }
+    a->m[a->n++] = *m;
+    return 0;
+}
+
+static void kv_cmd_sscan(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    unsigned long cursor, budget;
+    kv_scan_opts so;
+    sscan_acc acc = {NULL, 0, 0};
+    char cbuf[32];
+    size_t i, kept = 0;
+    kv_entry *e;
+    kv_obj *o;
+    if (kv_scan_cursor_or_reply(ctx, &argv[2], &cursor) != 0 || set_lookup(ctx, &argv[1], 0, &e, &o) != 0)
+        return;
+    if (!o) {
+        kv_scan_reply_empty(ctx);
+        return;
+    }
+    if (kv_scan_options(ctx, argc, argv, 3, &so) != 0)
+        return;
+    budget = (unsigned long)so.count > ULONG_MAX / 10 ? ULONG_MAX : (unsigned long)so.count * 10;
+    do
+        cursor = kv_set_scan(o, cursor, sscan_fn, &acc);
+    while (cursor && budget-- && acc.n < (size_t)so.count);
+    for (i = 0; i < acc.n; i++) {
+        char b[KV_LLSTR_SIZE];
+        const kv_lpval *m = &acc.m[i];
+        size_t n = m->s ? m->n : (size_t)kv_ll2str(b, sizeof b, m->v);
+        if (kv_scan_match(&so, m->s ? (const char *)m->s : b, n))
+            acc.m[kept++] = *m;
+    }
+    kv_reply_array(&ctx->out, 2);
+    kv_reply_bulk(&ctx->out, cbuf, (size_t)snprintf(cbuf, sizeof cbuf, "%lu", cursor));
+    kv_reply_array(&ctx->out, (long)kept);
+    for (i = 0; i < kept; i++)
+        reply_member(ctx, &acc.m[i]);
+    free(acc.m);
+}
+
+/* ------------------------------------------------------------ SMOVE */
+
+static void kv_cmd_smove(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    kv_entry *se, *de;
+    kv_obj *src, *dst;
+    kv_set_opts opts;
+    int created;
+    (void)argc;
+    se = kv_lookup_write(ctx, &argv[1]);
+    de = kv_lookup_write(ctx, &argv[2]);
+    if (!se) {
+        kv_reply_int(&ctx->out, 0);
+        return;
+    }
+    src = kv_entry_val(se);
+    dst = de ? kv_entry_val(de) : NULL;
+    if (kv_obj_type(src) != KV_TYPE_SET || (dst && kv_obj_type(dst) != KV_TYPE_SET)) {
+        kv_reply_wrongtype(ctx);
+        return;
+    }
+    if (src == dst) {
+        kv_reply_int(&ctx->out, kv_set_ismember(src, argv[3].p, argv[3].n));
+        return;
+    }
+    if (!kv_set_remove(src, argv[3].p, argv[3].n)) {
+        kv_reply_int(&ctx->out, 0);
+        return;
+    }
+    if (kv_set_size(src) == 0)
+        kv_db_delete_entry(kv_ctx_db(ctx), se);
+    set_opts(ctx, &opts);
+    if (!dst) {
+        dst = stamped(ctx, kv_set_new_for(argv[3].p, argv[3].n, &opts));
+        de = kv_db_upsert(kv_ctx_db(ctx), argv[2].p, argv[2].n, &created);
+        kv_entry_set_val(de, dst);
+    }
+    kv_set_add(dst, argv[3].p, argv[3].n, &opts);
+    kv_reply_int(&ctx->out, 1);
+}
+
+/* Sub-command: :0 if the key is missing, :1 if it holds a set, else
+ * WRONGTYPE (looked up as a write, like SMOVE does). */
+static void kv_cmd_settype(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    kv_entry *e;
+    kv_obj *o;
+    (void)argc;
+    if (set_lookup(ctx, &argv[1], 1, &e, &o) == 0)
+        kv_reply_int(&ctx->out, o != NULL);
+}
+
+static const kv_cmd kv_sub_settype = {.name = "smove", .arity = 2, .exec = kv_cmd_settype};
+static const kv_cmd kv_sub_srem = {.name = "srem", .arity = -3, .exec = kv_cmd_srem};
+static const kv_cmd kv_sub_sadd = {.name = "sadd", .arity = -3, .exec = kv_cmd_sadd};
+
+/* An error reply is handed on to the client as it is. */
+static int reply_is_error(kv_ctx *ctx, kv_str r)
+{
+    if (r.n == 0 || r.p[0] != '-')
+        return 0;
+    kv_reply_raw(&ctx->out, r.p, r.n);
+    ctx->out.errors++;
+    return 1;
+}
+
+/* SMOVE with source and destination on different shards: check both types
+ * (reads), then remove from the source, then add to the destination. */
+static int kv_coord_smove(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *argv)
+{
+    kv_str sub[3];
+    long long v = 0;
+    kv_str r;
+    (void)argc;
+    sub[0] = argv[0];
+    switch (kv_coord_step(co)) {
+    case 0:
+        sub[1] = argv[1];
+        kv_coord_send(co, kv_shard_of_key(ctx->shard, argv[1].p, argv[1].n), ctx->db,
+                      &kv_sub_settype, 2, sub);
+        sub[1] = argv[2];
+        kv_coord_send(co, kv_shard_of_key(ctx->shard, argv[2].p, argv[2].n), ctx->db,
+                      &kv_sub_settype, 2, sub);
+        return KV_COORD_WAIT;
+    case 1:
+        r = kv_coord_reply(co, 0);
+        if (reply_is_error(ctx, r))
+            return KV_COORD_DONE;
+        if (!kv_resp_reply_int(r.p, r.n, &v) || v == 0) {
+            kv_reply_int(&ctx->out, 0);
+            return KV_COORD_DONE;
+        }
+        if (reply_is_error(ctx, kv_coord_reply(co, 1)))
+            return KV_COORD_DONE;
+        sub[1] = argv[1];
+        sub[2] = argv[3];
+        kv_coord_send(co, kv_shard_of_key(ctx->shard, argv[1].p, argv[1].n), ctx->db,
+                      &kv_sub_srem, 3, sub);
+        return KV_COORD_WAIT;
+    case 2:
+        r = kv_coord_reply(co, 0);
+        if (reply_is_error(ctx, r))
+            return KV_COORD_DONE;
+        if (!kv_resp_reply_int(r.p, r.n, &v) || v == 0) {
+            kv_reply_int(&ctx->out, 0);
+            return KV_COORD_DONE;
+        }
+        sub[1] = argv[2];
+        sub[2] = argv[3];
+        kv_coord_send(co, kv_shard_of_key(ctx->shard, argv[2].p, argv[2].n), ctx->db,
+                      &kv_sub_sadd, 3, sub);
+        return KV_COORD_WAIT;
+    default:
+        r = kv_coord_reply(co, 0);
+        if (!reply_is_error(ctx, r))
+            kv_reply_int(&ctx->out, 1);
+        return KV_COORD_DONE;
+    }
+}
+
+#define F KV_CMD_FAST
+#define W KV_CMD_WRITE
+#define R KV_CMD_READONLY
+#define KEY1 KV_KEYS(1, 1, 1), .route = KV_ROUTE_KEY
+#define ALGEBRA(first) KV_KEYS(first, -1, 1), .route = KV_ROUTE_COORD, .exec = kv_cmd_setop, \
+    .coord = kv_coord_setop
+
 const kv_cmddef kv_cmds_sets[] = {
+    {{.name = "sadd", .arity = -3, .flags = W | F, KEY1, .exec = kv_cmd_sadd}, NULL, 0},
+    {{.name = "scard", .arity = 2, .flags = R | F, KEY1, .exec = kv_cmd_scard}, NULL, 0},
+    {{.name = "sdiff", .arity = -2, .flags = R, ALGEBRA(1)}, NULL, 0},
+    {{.name = "sdiffstore", .arity = -3, .flags = W, ALGEBRA(1)}, NULL, 0},
+    {{.name = "sinter", .arity = -2, .flags = R, ALGEBRA(1)}, NULL, 0},
+    {{.name = "sintercard", .arity = -3, .flags = R, KV_KEYS(0, 0, 0), .route = KV_ROUTE_COORD,
+      .exec = kv_cmd_setop, .coord = kv_coord_setop, .check = kv_check_sintercard,
+      .getkeys = kv_getkeys_sintercard}, NULL, 0},
+    {{.name = "sinterstore", .arity = -3, .flags = W, ALGEBRA(1)}, NULL, 0},
+    {{.name = "sismember", .arity = 3, .flags = R | F, KEY1, .exec = kv_cmd_sismember}, NULL, 0},
+    {{.name = "smembers", .arity = 2, .flags = R, KEY1, .exec = kv_cmd_smembers}, NULL, 0},
+    {{.name = "smismember", .arity = -3, .flags = R | F, KEY1, .exec = kv_cmd_smismember}, NULL, 0},
+    {{.name = "smove", .arity = 4, .flags = W | F, KV_KEYS(1, 2, 1), .route = KV_ROUTE_COORD,
+      .exec = kv_cmd_smove, .coord = kv_coord_smove}, NULL, 0},
+    {{.name = "spop", .arity = -2, .flags = W | F, KEY1, .exec = kv_cmd_spop}, NULL, 0},
+    {{.name = "srandmember", .arity = -2, .flags = R, KEY1, .exec = kv_cmd_srandmember}, NULL, 0},
+    {{.name = "srem", .arity = -3, .flags = W | F, KEY1, .exec = kv_cmd_srem}, NULL, 0},
+    {{.name = "sscan", .arity = -3, .flags = R, KEY1, .exec = kv_cmd_sscan}, NULL, 0},
+    {{.name = "sunion", .arity = -2, .flags = R, ALGEBRA(1)}, NULL, 0},
+    {{.name = "sunionstore", .arity = -3, .flags = W, ALGEBRA(1)}, NULL, 0},
     KV_CMDDEF_END
 };

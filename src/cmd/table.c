@@ -13,7 +13,8 @@
 static const kv_cmddef *const kv_families[] = {
     kv_cmds_server, kv_cmds_command, kv_cmds_strings, kv_cmds_keys, kv_cmds_bitops,
     kv_cmds_hll,    kv_cmds_lists,   kv_cmds_hashes,  kv_cmds_sets, kv_cmds_zsets,
-    kv_cmds_geo,    kv_cmds_sort,
+    kv_cmds_geo,    kv_cmds_sort,    kv_cmds_config,  kv_cmds_client, kv_cmds_slowlog,
+    kv_cmds_debug,  kv_cmds_admin,   kv_cmds_multi,
 };
 
 /* Unknown names still resolve: to entries whose exec replies Redis's error,

@@ -1,7 +1,10 @@
 /* Helpers every command family uses (argument parsing with Redis's error
  * texts, keyspace lookups with lazy expiry) and the command set's hooks into
- * the runtime: per-shard state creation and the periodic tick. */
+ * the runtime: per-shard state creation, the periodic tick, and the
+ * services' hooks around every command and connection (svc.c). */
 #include "cmd/cmd.h"
+#include "cmd/watch.h"
+#include "cmd/svc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -71,17 +74,26 @@ kv_entry *kv_lookup_write(kv_ctx *ctx, const kv_str *key)
 
 /* ------------------------------------------------------------- hooks */
 
+static void kv_cmd_expired(void *arg, int db, const char *key, size_t klen)
+{
+    kv_watch_touch(((kv_cmdstate *)arg)->watch, db, key, klen);
+}
+
 static void *kv_cmd_shard_init(kv_shard *sh, void *udata)
 {
     const kv_server *srv = udata;
     kv_cmdstate *st = calloc(1, sizeof *st);
-    (void)sh;
     if (!st)
         abort();
     st->srv = srv;
     st->ks = kv_ks_new(srv->databases, srv->seed);
     if (!st->ks)
         abort();
+    st->svc = kv_svc_new(srv, sh);
+    st->watch = kv_watchreg_new();
+    /* A key deleted by expiry (lazily or actively) is modified for WATCH. */
+    st->ks->on_expire = kv_cmd_expired;
+    st->ks->on_expire_arg = st;
     return st;
 }
 
@@ -91,21 +103,28 @@ static void kv_cmd_shard_fini(kv_shard *sh, void *state)
     (void)sh;
     if (!st)
         return;
+    kv_svc_free(st->svc);
+    kv_watchreg_free(st->watch);
     kv_ks_free(st->ks);
     free(st);
 }
 
 /* Redis's serverCron duties for the keyspace: the LRU clock, the slow
- * active-expire cycle (at most 25% of the tick) and 1 ms of incremental
- * rehashing, so a table left mid-rehash after a burst still finishes. */
+ * active-expire cycle (at most 25% of the tick; not while DEBUG
+ * SET-ACTIVE-EXPIRE 0 or CLIENT PAUSE hold it) and 1 ms of incremental
+ * rehashing (activerehashing), so a table left mid-rehash after a burst
+ * still finishes; then the services' periodic work (svc.c). */
 static void kv_cmd_shard_tick(kv_shard *sh, void *state)
 {
     kv_cmdstate *st = state;
     long long now = kv_shard_now_ms(sh);
     long long budget_us = 1000000LL / (st->srv->hz > 0 ? st->srv->hz : 10) / 4;
     st->ks->lru_clock = (unsigned)(now / 1000) & ((1u << 24) - 1);
-    kv_ks_active_expire(st->ks, now, budget_us);
-    kv_ks_active_rehash(st->ks, 1000);
+    if (st->svc->active_expire && !kv_svc_paused(st->svc, now))
+        kv_ks_active_expire(st->ks, now, budget_us);
+    if (st->svc->activerehashing)
+        kv_ks_active_rehash(st->ks, 1000);
+    kv_svc_tick(sh, st);
 }
 
 void kv_commands_init(kv_cmdset *cs, kv_server *srv)
@@ -116,6 +135,10 @@ void kv_commands_init(kv_cmdset *cs, kv_server *srv)
     cs->shard_init = kv_cmd_shard_init;
     cs->shard_fini = kv_cmd_shard_fini;
     cs->shard_tick = kv_cmd_shard_tick;
+    cs->before_exec = kv_svc_before_exec;
+    cs->after_exec = kv_svc_after_exec;
+    cs->conn_open = kv_svc_conn_open;
+    cs->conn_closed = kv_svc_conn_closed;
     /* The runtime hands udata to lookup and shard_init; both accept it. */
     cs->udata = (void *)(uintptr_t)srv;
 }

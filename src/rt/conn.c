@@ -260,6 +260,16 @@ static size_t kv_conn_unsent(const kv_conn *c)
     return c->out.len - c->out_sent;
 }
 
+/* Unsent output at which input stops being parsed. With a normal-client
+ * output limit above KV_OUTPUT_PAUSE the client may queue up to that limit,
+ * as in Redis, and is then closed by it; otherwise pausing bounds it. */
+static size_t kv_conn_pause_at(const kv_conn *c)
+{
+    const kv_limits *l = &c->sh->lim;
+    long long lim = l->obuf_hard > l->obuf_soft ? l->obuf_hard : l->obuf_soft;
+    return lim > (long long)KV_OUTPUT_PAUSE ? (size_t)lim : KV_OUTPUT_PAUSE;
+}
+
 static void kv_conn_protocol_error(kv_conn *c, const char *err)
 {
     unsigned long long seq = c->seq_next++;
@@ -290,7 +300,7 @@ static int kv_conn_process(kv_conn *c)
         int argc = 0;
         kv_str *argv = NULL;
         kv_parse_status st;
-        if (kv_conn_unsent(c) > KV_OUTPUT_PAUSE)
+        if (kv_conn_unsent(c) > kv_conn_pause_at(c))
             return 0;
         if (c->in_pos == c->in.len)
             break;
@@ -320,7 +330,7 @@ static int kv_conn_process(kv_conn *c)
         kv_buf_consume(&c->in, c->in_pos);
         c->in_pos = 0;
     }
-    return !(c->flags & paused) && kv_conn_unsent(c) <= KV_OUTPUT_PAUSE;
+    return !(c->flags & paused) && kv_conn_unsent(c) <= kv_conn_pause_at(c);
 }
 
 void kv_conn_input(kv_conn *c)
@@ -439,7 +449,7 @@ static int kv_conn_obuf_check(kv_conn *c)
 int kv_conn_flush(kv_conn *c)
 {
     kv_shard *sh = c->sh;
-    int was_paused = kv_conn_unsent(c) > KV_OUTPUT_PAUSE;
+    int was_paused = kv_conn_unsent(c) > kv_conn_pause_at(c);
     if (kv_conn_obuf_check(c) < 0)
         return -1;
     while (kv_conn_unsent(c) > 0) {
@@ -468,7 +478,7 @@ int kv_conn_flush(kv_conn *c)
             return -1;
         }
     }
-    if (was_paused && kv_conn_unsent(c) <= KV_OUTPUT_PAUSE)
+    if (was_paused && kv_conn_unsent(c) <= kv_conn_pause_at(c))
         kv_shard_resume_later(sh, c);
     return 0;
 }
@@ -495,6 +505,7 @@ void kv_conn_tick(kv_conn *c)
 unsigned long long kv_conn_id(const kv_conn *c) { return c->id; }
 int kv_conn_proto(const kv_conn *c) { return c->proto; }
 void kv_conn_set_proto(kv_conn *c, int proto) { c->proto = proto; }
+int kv_conn_db(const kv_conn *c) { return c->db; }
 void kv_conn_set_db(kv_conn *c, int db) { c->db = db; }
 void kv_conn_close_after_reply(kv_conn *c) { c->flags |= KV_CONN_CLOSE_AFTER_REPLY; }
 void *kv_conn_data(const kv_conn *c) { return c->data; }

@@ -42,6 +42,13 @@ static kv_buf *kv_replies_next(kv_coord_replies *r)
     return &r->buf[r->n++];
 }
 
+/* Reserve the next reply slot, to be filled later by a nested operation. */
+static int kv_replies_slot(kv_coord_replies *r)
+{
+    kv_replies_next(r)->len = 0;
+    return r->n - 1;
+}
+
 static void kv_coord_free(kv_coord *co)
 {
     kv_shard *sh = co->sh;
@@ -91,8 +98,12 @@ static void kv_coord_run(kv_coord *co)
         ctx.db = co->db;
         ctx.home = sh->id;
         ctx.client_id = c->id;
+        if (co->parent)
+            ctx.out.buf = &co->sink; /* nested: the reply goes to the parent */
         from = ctx.out.buf->len;
+        co->running = 1;
         rc = co->cmd->coord(&ctx, co, co->argc, co->argv);
+        co->running = 0;
         co->step++;
         if (rc == KV_COORD_WAIT && co->fill.n == 0) {
             /* Waiting for nothing would never end: a command set bug. */
@@ -103,6 +114,16 @@ static void kv_coord_run(kv_coord *co)
             if (co->txn) { /* all reads and writes are done: release */
                 kv_txn_end(sh, co->txn);
                 co->txn = NULL;
+            }
+            if (co->parent) {
+                kv_coord *parent = co->parent;
+                int slot = co->slot;
+                kv_buf reply = co->sink;
+                kv_buf_init(&co->sink);
+                kv_coord_free(co);
+                kv_coord_child_done(parent, slot, &reply);
+                kv_buf_free(&reply);
+                return;
             }
             kv_finish(c, co->cmd, co->seq, co->drop, co->argc, co->argv, co->start_us,
                       sh->now_us - co->start_us, alive ? NULL : &co->sink, alive ? from : 0,
@@ -128,47 +149,88 @@ static void kv_coord_locked(kv_shard *sh, void *arg)
     kv_coord_run(arg);
 }
 
+/* Every key the command will touch: its lockkeys hook (EXEC), or its key
+ * positions. Returns a malloc'd array (NULL if fewer than two keys and not
+ * whole), n and *whole set. */
+static kv_str *kv_coord_lock_keys(kv_coord *co, int *n, int *whole)
+{
+    kv_str *keys;
+    int i;
+    *whole = 0;
+    if (co->cmd->lockkeys) {
+        kv_ctx ctx;
+        memset(&ctx, 0, sizeof ctx);
+        ctx.state = co->sh->state;
+        ctx.shard = co->sh;
+        ctx.conn = co->conn;
+        ctx.cmd = co->cmd;
+        ctx.db = co->db;
+        ctx.home = co->sh->id;
+        ctx.client_id = co->conn->id;
+        *n = co->cmd->lockkeys(&ctx, co->argc, co->argv, NULL, 0, whole);
+        if (*n < 0)
+            *n = 0;
+        keys = malloc(((size_t)*n + 1) * sizeof *keys);
+        if (!keys)
+            abort();
+        *n = co->cmd->lockkeys(&ctx, co->argc, co->argv, keys, *n, whole);
+        return keys;
+    } else {
+        int posbuf[32], *pos = posbuf;
+        *n = kv_cmd_key_positions(co->cmd, co->argc, co->argv, pos, 32);
+        if (*n <= 1)
+            return NULL;
+        if (*n > 32) {
+            if (!(pos = malloc((size_t)*n * sizeof *pos)))
+                abort();
+            *n = kv_cmd_key_positions(co->cmd, co->argc, co->argv, pos, *n);
+        }
+        keys = malloc((size_t)*n * sizeof *keys);
+        if (!keys)
+            abort();
+        for (i = 0; i < *n; i++)
+            keys[i] = co->argv[pos[i]];
+        if (pos != posbuf)
+            free(pos);
+        return keys;
+    }
+}
+
 /* The transaction covering every key of the command, grouped by shard in
  * ascending order; NULL if its keys are all on one shard after all. */
 static kv_txn *kv_coord_locks(kv_coord *co)
 {
     kv_shard *sh = co->sh;
-    int posbuf[32], *pos = posbuf, n, i, s, np = 0;
-    kv_str *keys;
+    int n, i, s, np = 0, whole = 0;
+    kv_str *src, *keys;
     kv_txn_part *tp;
     kv_txn *t = NULL;
-    n = kv_cmd_key_positions(co->cmd, co->argc, co->argv, pos, 32);
-    if (n <= 1)
+    if (!(src = kv_coord_lock_keys(co, &n, &whole)))
         return NULL;
-    if (n > 32) {
-        if (!(pos = malloc((size_t)n * sizeof *pos)))
-            abort();
-        n = kv_cmd_key_positions(co->cmd, co->argc, co->argv, pos, n);
-    }
-    keys = malloc((size_t)n * sizeof *keys);
+    keys = malloc(((size_t)n + 1) * sizeof *keys);
     tp = calloc((size_t)sh->n, sizeof *tp);
     if (!keys || !tp)
         abort();
     for (s = 0, i = 0; s < sh->n; s++) {
         int k, start = i;
-        for (k = 0; k < n; k++) {
-            const kv_str *key = &co->argv[pos[k]];
-            if (kv_shard_of_key(sh, key->p, key->n) == s)
-                keys[i++] = *key;
-        }
-        if (i > start) {
+        for (k = 0; k < n; k++)
+            if (kv_shard_of_key(sh, src[k].p, src[k].n) == s)
+                keys[i++] = src[k];
+        if (i > start || whole) {
             tp[np].shard = s;
+            tp[np].whole = whole;
             tp[np].keys = keys + start;
             tp[np].nkeys = i - start;
             np++;
         }
     }
-    if (np > 1)
+    free(src);
+    /* One remote shard needs locks too: the steps run one at a time there,
+     * and nothing may slip in between (EXEC's queue on another shard). */
+    if (np > 1 || (np == 1 && tp[0].shard != sh->id))
         t = kv_txn_new(sh, np, tp, kv_coord_locked, co);
     free(tp);
     free(keys);
-    if (pos != posbuf)
-        free(pos);
     return t;
 }
 
@@ -217,6 +279,92 @@ void kv_coord_reply_in(kv_shard *sh, kv_msg *m)
         kv_coord_run(co);
 }
 
+unsigned long long kv_coord_txn_id(const kv_coord *co)
+{
+    return co->txn ? co->txn->id : co->txn_id;
+}
+
+/* A nested fan-out or coordination finished: its reply fills `slot`. */
+void kv_coord_child_done(kv_coord *parent, int slot, kv_buf *reply)
+{
+    kv_buf t = parent->fill.buf[slot];
+    parent->fill.buf[slot] = *reply;
+    *reply = t;
+    reply->len = 0;
+    if (--parent->pending == 0 && !parent->running)
+        kv_coord_run(parent);
+}
+
+/* Start a coordination inside another (a queued command of EXEC whose keys
+ * span shards): it runs under the parent's locks and reports to `slot`. */
+static void kv_coord_nested(kv_coord *parent, int slot, const kv_cmd *cmd, int db, int argc,
+                            const kv_str *argv)
+{
+    kv_shard *sh = parent->sh;
+    kv_coord *co = calloc(1, sizeof *co + kv_argv_bytes(argc, argv));
+    if (!co)
+        abort();
+    co->sh = sh;
+    co->conn = parent->conn;
+    co->seq = parent->seq;
+    co->cmd = cmd;
+    co->db = db;
+    co->proto = parent->proto;
+    co->start_us = sh->now_us;
+    co->parent = parent;
+    co->slot = slot;
+    co->txn_id = kv_coord_txn_id(parent);
+    kv_buf_init(&co->sink);
+    co->argc = argc;
+    co->argv = kv_argv_copy_into(co + 1, argc, argv);
+    co->next = sh->coords;
+    if (sh->coords)
+        sh->coords->prev = co;
+    sh->coords = co;
+    kv_coord_run(co);
+}
+
+void kv_coord_send_cmd(kv_coord *co, int db, const kv_cmd *cmd, int argc, const kv_str *argv)
+{
+    kv_shard *sh = co->sh;
+    kv_conn *c = co->conn;
+    int ownerbuf[16], *owner = NULL, nkeys = 0, first = 0, last = 0, slot, target;
+    target = kv_route_target(sh, cmd, argc, argv, &owner, &nkeys, &first, &last, ownerbuf);
+    if (cmd->route == KV_ROUTE_LOCAL) {
+        /* A connection command (SELECT...) runs here, with the client. */
+        kv_buf *reply = kv_replies_next(&co->fill);
+        kv_ctx ctx;
+        ctx.out.buf = reply;
+        ctx.out.proto = co->proto;
+        ctx.out.errors = 0;
+        ctx.state = sh->state;
+        ctx.shard = sh;
+        ctx.conn = (c->flags & KV_CONN_CLOSED) ? NULL : c;
+        ctx.cmd = cmd;
+        ctx.db = db;
+        ctx.home = sh->id;
+        ctx.client_id = c->id;
+        if (ctx.conn)
+            cmd->exec(&ctx, argc, argv);
+        else
+            kv_reply_error(&ctx.out, "ERR client gone");
+    } else if (cmd->route == KV_ROUTE_ALL || target == KV_BUSY_MANY) {
+        /* Every shard, or keys spanning shards: a nested operation that
+         * reports into a reserved slot (synchronously, or later). */
+        slot = kv_replies_slot(&co->fill);
+        co->pending++;
+        if (cmd->route == KV_ROUTE_COORD)
+            kv_coord_nested(co, slot, cmd, db, argc, argv);
+        else
+            kv_fan_nested(co, slot, cmd, db, argc, argv, cmd->route == KV_ROUTE_ALL ? NULL : owner,
+                          nkeys, first, last);
+    } else {
+        kv_coord_send(co, target, db, cmd, argc, argv); /* one shard runs it whole */
+    }
+    if (owner && owner != ownerbuf)
+        free(owner);
+}
+
 /* ------------------------------------------------------------ public API */
 
 int kv_coord_step(const kv_coord *co)
@@ -241,7 +389,7 @@ void kv_coord_send(kv_coord *co, int shard, int db, const kv_cmd *cmd, int argc,
     m->db = db;
     m->conn = co->conn;
     m->co = co;
-    m->txn = co->txn ? co->txn->id : 0;
+    m->txn = kv_coord_txn_id(co);
     m->client_id = co->conn->id;
     m->part = co->fill.n - 1;
     m->seq = co->seq;

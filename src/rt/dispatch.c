@@ -83,6 +83,11 @@ static int kv_keys_locked(kv_shard *sh, unsigned long long txn, const kv_cmd *cm
     return blocked;
 }
 
+int kv_command_keys(const kv_cmd *cmd, int argc, const kv_str *argv, int *pos, int max)
+{
+    return kv_cmd_key_positions(cmd, argc, argv, pos, max);
+}
+
 int kv_msg_blocked(kv_shard *sh, const kv_msg *m)
 {
     return sh->locks.held && !m->txn && kv_keys_locked(sh, 0, m->cmd, m->argc, m->argv);
@@ -95,8 +100,8 @@ static int kv_arity_ok(const kv_cmd *cmd, int argc)
 
 /* Which shard runs a command: one shard's index, or KV_BUSY_MANY when it
  * spans shards. For KV_ROUTE_KEYS, *owner gets each key's shard. */
-static int kv_route_target(kv_shard *sh, const kv_cmd *cmd, int argc, const kv_str *argv,
-                           int **owner, int *nkeys, int *first, int *last, int *ownerbuf)
+int kv_route_target(kv_shard *sh, const kv_cmd *cmd, int argc, const kv_str *argv, int **owner,
+                    int *nkeys, int *first, int *last, int *ownerbuf)
 {
     int posbuf[16], *pos = posbuf, n, i, target = sh->id;
     if (cmd->route == KV_ROUTE_LOCAL)
@@ -245,6 +250,67 @@ static void kv_forward(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, in
     kv_inflight_add(c, dst);
 }
 
+/* A command with a run-time lock set (EXEC): inline if every key is on the
+ * home shard, else coordinated; never forwarded, its state is the client's. */
+static int kv_lockkeys_target(kv_conn *c, const kv_cmd *cmd, int argc, const kv_str *argv)
+{
+    kv_shard *sh = c->sh;
+    kv_str keybuf[32], *keys = keybuf;
+    int n, i, whole = 0, target = sh->id;
+    kv_ctx ctx;
+    if (sh->n == 1)
+        return sh->id;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.state = sh->state;
+    ctx.shard = sh;
+    ctx.conn = c;
+    ctx.cmd = cmd;
+    ctx.db = c->db;
+    ctx.home = sh->id;
+    ctx.client_id = c->id;
+    n = cmd->lockkeys(&ctx, argc, argv, keys, 32, &whole);
+    if (n > 32) {
+        if (!(keys = malloc((size_t)n * sizeof *keys)))
+            abort();
+        n = cmd->lockkeys(&ctx, argc, argv, keys, n, &whole);
+    }
+    if (whole)
+        target = KV_BUSY_MANY;
+    for (i = 0; i < n && target == sh->id; i++)
+        if (kv_shard_of_key(sh, keys[i].p, keys[i].n) != sh->id)
+            target = KV_BUSY_MANY;
+    if (keys != keybuf)
+        free(keys);
+    return target;
+}
+
+/* The same test for a command with a run-time lock set (EXEC inline). */
+static int kv_lockkeys_locked(kv_conn *c, const kv_cmd *cmd, int argc, const kv_str *argv)
+{
+    kv_shard *sh = c->sh;
+    kv_str keybuf[32], *keys = keybuf;
+    int n, whole = 0, blocked;
+    kv_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.state = sh->state;
+    ctx.shard = sh;
+    ctx.conn = c;
+    ctx.cmd = cmd;
+    ctx.db = c->db;
+    ctx.home = sh->id;
+    ctx.client_id = c->id;
+    n = cmd->lockkeys(&ctx, argc, argv, keys, 32, &whole);
+    if (n > 32) {
+        if (!(keys = malloc((size_t)n * sizeof *keys)))
+            abort();
+        n = cmd->lockkeys(&ctx, argc, argv, keys, n, &whole);
+    }
+    blocked = (whole && sh->locks.held) || kv_locks_conflict(&sh->locks, 0, keys, n);
+    if (keys != keybuf)
+        free(keys);
+    return blocked;
+}
+
 int kv_dispatch(kv_conn *c, int argc, const kv_str *argv)
 {
     kv_shard *sh = c->sh;
@@ -258,7 +324,9 @@ int kv_dispatch(kv_conn *c, int argc, const kv_str *argv)
     size_t from;
     kv_ctx ctx;
 
-    if (arity_ok)
+    if (arity_ok && cmd->route == KV_ROUTE_COORD && cmd->lockkeys)
+        target = kv_lockkeys_target(c, cmd, argc, argv);
+    else if (arity_ok)
         target = kv_route_target(sh, cmd, argc, argv, &owner, &nkeys, &first, &last, ownerbuf);
     /* Program order: only more work for the same single remote shard may
      * join work already in flight. */
@@ -270,7 +338,8 @@ int kv_dispatch(kv_conn *c, int argc, const kv_str *argv)
     }
     /* A transaction holds locks here: a command on its keys waits its turn. */
     if (sh->locks.held && arity_ok && target == sh->id &&
-        kv_keys_locked(sh, 0, cmd, argc, argv)) {
+        (cmd->lockkeys ? kv_lockkeys_locked(c, cmd, argc, argv)
+                       : kv_keys_locked(sh, 0, cmd, argc, argv))) {
         kv_locks_wait_conn(sh, c);
         goto wait;
     }
@@ -305,12 +374,13 @@ int kv_dispatch(kv_conn *c, int argc, const kv_str *argv)
         c->reply_mode = KV_REPLY_ON;
     if (!arity_ok || verdict != KV_EXEC_RUN) {
         /* Rejected before running (Redis's rejectCommand): not counted as
-         * processed, reported as rejected. */
+         * processed, reported as rejected; or queued (MULTI): just replied. */
         if (!arity_ok)
             kv_reply_errorf(&ctx.out, "ERR wrong number of arguments for '%s' command", cmd->name);
         sh->stats.total_error_replies += (long long)ctx.out.errors;
-        kv_after_exec(c, cmd, argc, argv, sh->now_us, 0, 1, ctx.out.buf->p + from,
-                      ctx.out.buf->len - from);
+        if (verdict != KV_EXEC_QUEUED)
+            kv_after_exec(c, cmd, argc, argv, sh->now_us, 0, 1, ctx.out.buf->p + from,
+                          ctx.out.buf->len - from);
         if (drop)
             ctx.out.buf->len = from;
         kv_conn_reply_done(c, seq, NULL);

@@ -30,11 +30,17 @@ void kv_fan_free_all(kv_shard *sh)
         kv_fan_free(sh, sh->fans);
 }
 
+static void kv_fan_reduce_nested(kv_shard *sh, kv_fan *f);
+
 static void kv_fan_complete(kv_shard *sh, kv_fan *f)
 {
     if (f->txn) { /* every part ran: the transaction's effects are whole */
         kv_txn_end(sh, f->txn);
         f->txn = NULL;
+    }
+    if (f->parent) {
+        kv_fan_reduce_nested(sh, f);
+        return;
     }
     {
     kv_conn *c = f->conn;
@@ -98,23 +104,22 @@ static int kv_part_argv(const kv_cmd *cmd, int argc, const kv_str *argv, int fir
     return n;
 }
 
-/* `owner` holds each key's shard (KV_ROUTE_KEYS) or is NULL (KV_ROUTE_ALL:
- * every shard runs the whole command). */
-void kv_fan_out(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int drop, int argc,
-                const kv_str *argv, const int *owner, int nkeys, int first, int last)
+/* The parts of a split command, ready to launch. `owner` holds each key's
+ * shard (KV_ROUTE_KEYS) or is NULL (KV_ROUTE_ALL: every shard runs the whole
+ * command). */
+static kv_fan *kv_fan_prepare(kv_conn *c, const kv_cmd *cmd, int db, int argc,
+                              const kv_str *argv, const int *owner, int nkeys, int first,
+                              int last)
 {
     kv_shard *sh = c->sh;
     int n = sh->n, i, p, used = 0;
     int *count = calloc((size_t)n, sizeof *count);
     kv_fan *f = calloc(1, sizeof *f + kv_argv_bytes(argc, argv));
-    kv_str *sub = NULL;
     if (!count || !f)
         abort();
     f->conn = c;
-    f->seq = seq;
     f->cmd = cmd;
-    f->db = c->db;
-    f->drop = drop;
+    f->db = db;
     f->start_us = sh->now_us;
     f->argc = argc;
     f->argv = kv_argv_copy_into(f + 1, argc, argv);
@@ -124,8 +129,7 @@ void kv_fan_out(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int drop,
         for (i = 0; i < n; i++)
             f->nparts += count[i] > 0;
         f->keymem = malloc((size_t)nkeys * sizeof *f->keymem);
-        sub = malloc((size_t)argc * sizeof *sub);
-        if (!f->keymem || !sub)
+        if (!f->keymem)
             abort();
     } else {
         f->nparts = n;
@@ -158,6 +162,28 @@ void kv_fan_out(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int drop,
     f->first = first;
     f->last = last;
     free(count);
+    return f;
+}
+
+void kv_fan_nested(kv_coord *parent, int slot, const kv_cmd *cmd, int db, int argc,
+                   const kv_str *argv, const int *owner, int nkeys, int first, int last)
+{
+    kv_fan *f = kv_fan_prepare(parent->conn, cmd, db, argc, argv, owner, nkeys, first, last);
+    f->parent = parent;
+    f->slot = slot;
+    f->txn_id = kv_coord_txn_id(parent); /* runs under the parent's locks */
+    kv_fan_launch(parent->sh, f);
+}
+
+/* A client's split command. */
+void kv_fan_out(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int drop, int argc,
+                const kv_str *argv, const int *owner, int nkeys, int first, int last)
+{
+    kv_shard *sh = c->sh;
+    kv_fan *f = kv_fan_prepare(c, cmd, c->db, argc, argv, owner, nkeys, first, last);
+    int p;
+    f->seq = seq;
+    f->drop = drop;
     /* Spanning shards, a split command or a whole-keyspace one runs under
      * locks, so nobody sees it half done (the atomic multi-shard protocol). */
     if (f->nparts > 1 && (owner || (cmd->flags & KV_CMD_WHOLE))) {
@@ -179,13 +205,11 @@ void kv_fan_out(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int drop,
         f->txn = kv_txn_new(sh, f->nparts, tp, kv_fan_launch, f);
         free(tp);
         free(keys);
-        free(sub);
         kv_inflight_add(c, KV_BUSY_MANY);
         f->waited = 1;
         kv_txn_begin(sh, f->txn);
         return;
     }
-    free(sub);
     kv_fan_launch(sh, f);
 }
 
@@ -214,7 +238,7 @@ static void kv_fan_launch(kv_shard *sh, void *arg)
                                         part->nkeys, sub), sub);
         else
             m = kv_msg_new(argc, argv);
-        m->txn = f->txn ? f->txn->id : 0;
+        m->txn = f->txn ? f->txn->id : f->txn_id;
         m->kind = KV_MSG_REQ;
         m->from = sh->id;
         m->proto = c->proto;
@@ -243,10 +267,46 @@ static void kv_fan_launch(kv_shard *sh, void *arg)
         kv_fan_complete(sh, f);
         if (waited)
             kv_inflight_done(c);
-    } else if (!f->waited) {
+    } else if (!f->waited && !f->parent) {
         f->waited = 1;
         kv_inflight_add(c, KV_BUSY_MANY);
     }
+}
+
+/* A nested fan's reply goes to its parent coordination, not to the client. */
+static void kv_fan_reduce_nested(kv_shard *sh, kv_fan *f)
+{
+    kv_conn *c = f->conn;
+    kv_part stackparts[8], *parts = stackparts;
+    kv_buf out;
+    kv_ctx ctx;
+    int i;
+    if (f->nparts > 8 && !(parts = malloc((size_t)f->nparts * sizeof *parts)))
+        abort();
+    for (i = 0; i < f->nparts; i++) {
+        parts[i].reply = f->parts[i].reply.p;
+        parts[i].len = f->parts[i].reply.len;
+        parts[i].shard = f->parts[i].shard;
+        parts[i].keys = f->parts[i].keys;
+        parts[i].nkeys = f->parts[i].nkeys;
+    }
+    kv_buf_init(&out);
+    ctx.out.buf = &out;
+    ctx.out.proto = f->parent->proto;
+    ctx.out.errors = 0;
+    ctx.state = sh->state;
+    ctx.shard = sh;
+    ctx.conn = (c->flags & KV_CONN_CLOSED) ? NULL : c;
+    ctx.cmd = f->cmd;
+    ctx.db = f->db;
+    ctx.home = sh->id;
+    ctx.client_id = c->id;
+    f->cmd->reduce(&ctx, parts, f->nparts);
+    if (parts != stackparts)
+        free(parts);
+    kv_coord_child_done(f->parent, f->slot, &out);
+    kv_buf_free(&out);
+    kv_fan_free(sh, f);
 }
 
 /* A part's reply came back from another shard. */
@@ -259,7 +319,9 @@ void kv_fan_reply_in(kv_shard *sh, kv_msg *m)
     m->reply = t;
     f->dur_us += m->dur_us;
     if (--f->remaining == 0) {
+        int counted = !f->parent;
         kv_fan_complete(sh, f);
-        kv_inflight_done(c); /* a fan waiting on a reply was counted in flight */
+        if (counted)
+            kv_inflight_done(c); /* a fan waiting on a reply was counted in flight */
     }
 }

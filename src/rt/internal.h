@@ -94,6 +94,9 @@ struct kv_fan {
     int drop;
     long long start_us, dur_us;
     kv_txn *txn;       /* spans shards: its locks, held while the parts run */
+    kv_coord *parent;  /* nested (inside EXEC): its reply is parent's reply `slot` */
+    int slot;
+    unsigned long long txn_id; /* nested: the parent's transaction */
     int waited;        /* counted in the connection's in-flight work */
     int first, last;   /* the command's key range (KV_ROUTE_KEYS) */
     int argc;          /* a copy of the command, for after_exec */
@@ -122,6 +125,10 @@ struct kv_coord {
     int drop;              /* the client asked for no reply */
     long long start_us;
     kv_txn *txn;           /* the locks held while it runs */
+    kv_coord *parent;      /* nested (inside EXEC): reply goes to parent's `slot` */
+    int slot;
+    unsigned long long txn_id; /* nested: the parent's transaction */
+    int running;           /* inside its coord function right now */
     kv_coord_replies fill; /* this step's sub-commands */
     kv_coord_replies done; /* the previous step's, readable by the command */
     void *data;
@@ -303,9 +310,18 @@ kv_str *kv_argv_copy_into(void *mem, int argc, const kv_str *argv);
 /* fanout.c */
 void kv_fan_out(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int drop, int argc,
                 const kv_str *argv, const int *owner, int nkeys, int first, int last);
+/* Inside a coordination (EXEC): its reply becomes the parent's reply `slot`. */
+void kv_fan_nested(kv_coord *parent, int slot, const kv_cmd *cmd, int db, int argc,
+                   const kv_str *argv, const int *owner, int nkeys, int first, int last);
 void kv_fan_reply_in(kv_shard *sh, kv_msg *m);
 
+/* coord.c: a nested operation finished; its reply is in `reply`. */
+void kv_coord_child_done(kv_coord *parent, int slot, kv_buf *reply);
+unsigned long long kv_coord_txn_id(const kv_coord *co);
+
 /* dispatch.c, shared */
+int kv_route_target(kv_shard *sh, const kv_cmd *cmd, int argc, const kv_str *argv, int **owner,
+                    int *nkeys, int *first, int *last, int *ownerbuf);
 /* Run a command (or part of one) without a connection; returns its
  * execution time in microseconds. */
 long long kv_exec_part(kv_shard *sh, const kv_cmd *cmd, int db, int proto, kv_buf *reply,

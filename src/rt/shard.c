@@ -225,9 +225,9 @@ static void kv_shard_admit(kv_shard *sh, int fd, const char *peer, const char *l
     memcpy(c->local, local, sizeof c->local);
     kv_buf_init(&refuse);
     if (max > 0 && kv_atomic_load_relaxed(&sh->rt->nclients) > max)
-        kv_buf_append(&refuse, "-ERR max number of clients reached\r\n", 37);
+        kv_buf_append(&refuse, "-ERR max number of clients reached\r\n", 36);
     else if (cs->conn_open && cs->conn_open(sh, sh->state, c, &refuse) != 0 && refuse.len == 0)
-        kv_buf_append(&refuse, "-ERR connection refused\r\n", 26);
+        kv_buf_append(&refuse, "-ERR connection refused\r\n", 25);
     if (refuse.len > 0) {
         /* Best effort, like Redis: one write, then close. */
         ssize_t rc = write(fd, refuse.p, refuse.len);

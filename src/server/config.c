@@ -1,192 +1,309 @@
-/* Table-driven configuration: each directive names its type, range and field,
- * so parsing, validation, --help and (later) CONFIG GET/SET all read the same
- * table. Error texts follow Redis's config errors. */
+/* Reading the startup configuration: config files line by line (Redis's
+ * splitting and quoting rules, comments, include with glob patterns) and
+ * command-line flags, which Redis treats as more lines after the file's.
+ * Values go through the CONFIG SET checks (cmd/cfg.c); the parameters
+ * with a syntax of their own take all of a line's words, the others exactly
+ * one. */
+#define _DEFAULT_SOURCE
 #include "server/config.h"
 
 #include <errno.h>
+#include <glob.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
-typedef enum { T_INT, T_MEM, T_BOOL, T_STR, T_LOGLEVEL } kv_ctype;
+#include "kevy/resp.h"
 
-typedef struct kv_directive {
-    const char *name;
-    kv_ctype type;
-    size_t off;
-    long long min, max;
-    const char *help;
-} kv_directive;
+#define KEVY_VERSION "0.1.0"
+#define KV_INCLUDE_DEPTH 16
 
-#define OFF(f) offsetof(kv_config, f)
-
-static const kv_directive kv_directives[] = {
-    {"bind", T_STR, OFF(bind), 0, 0, "address to listen on (default 127.0.0.1)"},
-    {"port", T_INT, OFF(port), 0, 65535, "TCP port (default 6379; 0 picks a free one)"},
-    {"shards", T_INT, OFF(shards), 0, 1024, "shard threads (default 0: one per online CPU)"},
-    {"databases", T_INT, OFF(databases), 1, INT_MAX, "number of databases (default 16)"},
-    {"hz", T_INT, OFF(hz), 1, 500, "background task frequency (default 10)"},
-    {"tcp-backlog", T_INT, OFF(tcp_backlog), 0, INT_MAX, "listen backlog (default 511)"},
-    {"loglevel", T_LOGLEVEL, OFF(loglevel), 0, 3, "debug, verbose, notice or warning (default notice)"},
-    {"pin-threads", T_BOOL, OFF(pin_threads), 0, 1, "pin shard i to CPU i (default no)"},
-    {"maxclients", T_INT, OFF(maxclients), 1, LLONG_MAX, "reported in INFO (default 10000)"},
-    {"proto-max-bulk-len", T_MEM, OFF(proto_max_bulk_len), 1024 * 1024, LLONG_MAX,
-     "largest bulk string in a request (default 512mb)"},
-    {"client-query-buffer-limit", T_MEM, OFF(client_query_buffer_limit), 1024 * 1024, LLONG_MAX,
-     "largest pending request per client (default 1gb)"},
-};
-
-#define NDIRECTIVES (sizeof kv_directives / sizeof kv_directives[0])
-
-void kv_config_defaults(kv_config *c)
+void kv_config_init(kv_config *c)
 {
     memset(c, 0, sizeof *c);
-    snprintf(c->bind, sizeof c->bind, "127.0.0.1");
-    c->port = 6379;
-    c->databases = 16;
-    c->hz = 10;
-    c->tcp_backlog = 511;
-    c->loglevel = 2;
-    c->maxclients = 10000;
-    c->proto_max_bulk_len = 512LL * 1024 * 1024;
-    c->client_query_buffer_limit = 1024LL * 1024 * 1024;
+    c->cfg = kv_cfg_new();
 }
 
-long long kv_config_memtoll(const char *s)
+void kv_config_free(kv_config *c)
 {
-    static const struct { const char *unit; long long mul; } units[] = {
-        {"", 1}, {"b", 1}, {"k", 1000}, {"kb", 1024}, {"m", 1000 * 1000},
-        {"mb", 1024 * 1024}, {"g", 1000LL * 1000 * 1000}, {"gb", 1024LL * 1024 * 1024},
-    };
-    char *end;
-    long long v;
-    size_t i;
-    if (!*s || *s == '-' || *s == '+' || *s == ' ')
-        return -1;
-    errno = 0;
-    v = strtoll(s, &end, 10);
-    if (errno || end == s)
-        return -1;
-    for (i = 0; i < sizeof units / sizeof units[0]; i++) {
-        if (strcasecmp(end, units[i].unit) == 0) {
-            if (v > LLONG_MAX / units[i].mul)
-                return -1;
-            return v * units[i].mul;
-        }
-    }
+    kv_cfg_free(c->cfg);
+    c->cfg = NULL;
+}
+
+static int kv_fail(char *err, size_t errlen, const char *msg)
+{
+    snprintf(err, errlen, "%s", msg);
     return -1;
 }
 
-static int kv_parse_ll(const char *s, long long *v)
+/* kevy's own directives. */
+static int kv_kevy_directive(kv_config *c, int argc, char **argv, char *err, size_t errlen)
 {
-    char *end;
-    if (!*s)
-        return -1;
-    errno = 0;
-    *v = strtoll(s, &end, 10);
-    return errno || *end ? -1 : 0;
+    long long v;
+    if (!strcasecmp(argv[0], "shards")) {
+        if (argc != 2)
+            return kv_fail(err, errlen, "wrong number of arguments");
+        if (!kv_str2ll(argv[1], strlen(argv[1]), &v))
+            return kv_fail(err, errlen, "argument couldn't be parsed into an integer");
+        if (v < 0 || v > 1024)
+            return kv_fail(err, errlen, "argument must be between 0 and 1024 inclusive");
+        c->shards = (int)v;
+        return 0;
+    }
+    if (argc != 2)
+        return kv_fail(err, errlen, "wrong number of arguments");
+    if (!strcasecmp(argv[1], "yes") || !strcasecmp(argv[1], "no")) {
+        c->pin_threads = !strcasecmp(argv[1], "yes");
+        return 0;
+    }
+    return kv_fail(err, errlen, "argument must be 'yes' or 'no'");
 }
 
-int kv_config_set(kv_config *c, const char *name, int argc, char **argv, char *err,
-                  size_t errlen)
+static int kv_is_multiword(int type)
 {
-    size_t i;
-    char *field;
-    long long v;
-    for (i = 0; i < NDIRECTIVES; i++)
-        if (strcasecmp(name, kv_directives[i].name) == 0)
-            break;
-    if (i == NDIRECTIVES || argc != 1) {
-        snprintf(err, errlen, "Bad directive or wrong number of arguments");
+    return type == KV_CT_SAVE || type == KV_CT_COBL || type == KV_CT_OOMVALS ||
+           type == KV_CT_BIND || type == KV_CT_PERCENTILES || type == KV_CT_REPLICAOF;
+}
+
+int kv_config_directive(kv_config *c, int argc, char **argv, char *err, size_t errlen)
+{
+    int i, rc;
+    const kv_cfgdef *d;
+    char *value, *canon = NULL;
+    size_t len = 0, k;
+    if (!strcasecmp(argv[0], "shards") || !strcasecmp(argv[0], "pin-threads"))
+        return kv_kevy_directive(c, argc, argv, err, errlen);
+    i = kv_cfg_index(argv[0], strlen(argv[0]));
+    if (i < 0)
+        return kv_fail(err, errlen, "Bad directive or wrong number of arguments");
+    d = &kv_cfgdefs[i];
+    if (d->type == KV_CT_SAVE && argc == 1) {
+        argv[argc] = ""; /* "--save" alone means no save points */
+        argc = 2;
+    }
+    if (argc < 2 || (argc != 2 && !kv_is_multiword(d->type)))
+        return kv_fail(err, errlen, "wrong number of arguments");
+    /* The words of a multi-word parameter are one value. */
+    for (k = 1; k < (size_t)argc; k++)
+        len += strlen(argv[k]) + 1;
+    if (!(value = malloc(len + 1)))
+        abort();
+    value[0] = '\0';
+    for (k = 1; k < (size_t)argc; k++) {
+        if (k > 1)
+            strcat(value, " ");
+        strcat(value, argv[k]);
+    }
+    /* save lines accumulate; "save ''" clears them. */
+    if (d->type == KV_CT_SAVE && c->save_lines++ > 0 && *value) {
+        const char *cur = kv_cfg_value(c->cfg, i);
+        char *joined = malloc(strlen(cur) + strlen(value) + 2);
+        if (!joined)
+            abort();
+        sprintf(joined, "%s%s%s", cur, *cur ? " " : "", value);
+        free(value);
+        value = joined;
+    }
+    rc = kv_cfg_check(i, value, strlen(value), kv_cfg_value(c->cfg, i), &canon, err, errlen);
+    free(value);
+    if (rc < 0)
+        return -1;
+    if (d->type == KV_CT_BIND)
+        c->bind_set = 1;
+    if (d->type == KV_CT_DIR && chdir(canon) != 0) {
+        snprintf(err, errlen, "Can't chdir to '%s': %s", canon, strerror(errno));
+        free(canon);
         return -1;
     }
-    field = (char *)c + kv_directives[i].off;
-    switch (kv_directives[i].type) {
-    case T_STR:
-        if (strlen(argv[0]) >= sizeof c->bind) {
-            snprintf(err, errlen, "argument too long");
+    kv_cfg_store(c->cfg, i, canon);
+    return 0;
+}
+
+/* ----------------------------------------------------------- reporting */
+
+static void kv_report(char *err, size_t errlen, int line, const char *shown, const char *why)
+{
+    snprintf(err, errlen,
+             "\n*** FATAL CONFIG FILE ERROR (kevy " KEVY_VERSION ") ***\n"
+             "Reading the configuration file, at line %d\n>>> '%s'\n%s",
+             line, shown, why);
+}
+
+/* The directive as Redis echoes it: its name, then each argument quoted. */
+static void kv_shown(char *out, size_t len, int argc, char **argv)
+{
+    size_t used = (size_t)snprintf(out, len, "%s", argv[0]);
+    int j;
+    for (j = 1; j < argc && used < len; j++)
+        used += (size_t)snprintf(out + used, len - used, " \"%s\"", argv[j]);
+}
+
+/* ------------------------------------------------------------- files */
+
+static int kv_load_file(kv_config *c, const char *path, int depth, char *err, size_t errlen);
+
+static int kv_load_text(kv_config *c, const char *text, size_t n, int first_line, int depth,
+                        char *err, size_t errlen)
+{
+    size_t pos = 0;
+    int line = first_line;
+    while (pos < n) {
+        const char *p = text + pos, *nl = memchr(p, '\n', n - pos);
+        size_t len = nl ? (size_t)(nl - p) : n - pos;
+        char **argv = NULL, reason[600], shown[1200];
+        size_t *lens = NULL, i = 0;
+        int argc, rc;
+        pos += len + (nl ? 1 : 0);
+        while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r'))
+            i++;
+        if (i == len || p[i] == '#') {
+            line++;
+            continue;
+        }
+        argc = kv_cfg_splitargs(p, len, &argv, &lens);
+        if (argc < 0) {
+            char raw[1200];
+            snprintf(raw, sizeof raw, "%.*s", (int)len, p);
+            kv_report(err, errlen, line, raw, "Unbalanced quotes in configuration line");
             return -1;
         }
-        snprintf(field, sizeof c->bind, "%s", argv[0]);
-        return 0;
-    case T_BOOL:
-        if (strcasecmp(argv[0], "yes") && strcasecmp(argv[0], "no")) {
-            snprintf(err, errlen, "argument must be 'yes' or 'no'");
-            return -1;
+        if (argc == 0) {
+            line++;
+            continue;
         }
-        *(int *)(void *)field = strcasecmp(argv[0], "yes") == 0;
-        return 0;
-    case T_LOGLEVEL: {
-        static const char *const levels[] = {"debug", "verbose", "notice", "warning"};
-        int l;
-        for (l = 0; l < 4; l++)
-            if (strcasecmp(argv[0], levels[l]) == 0)
-                break;
-        if (l == 4) {
-            snprintf(err, errlen, "argument(s) must be one of the following: debug, verbose, notice, warning, nothing");
-            return -1;
-        }
-        *(int *)(void *)field = l;
-        return 0;
-    }
-    case T_INT:
-    case T_MEM:
-        if (kv_directives[i].type == T_MEM)
-            v = kv_config_memtoll(argv[0]);
-        if ((kv_directives[i].type == T_MEM && v < 0) ||
-            (kv_directives[i].type == T_INT && kv_parse_ll(argv[0], &v) < 0)) {
-            snprintf(err, errlen, "argument couldn't be parsed into an integer");
-            return -1;
-        }
-        if (v < kv_directives[i].min || v > kv_directives[i].max) {
-            snprintf(err, errlen, "argument must be between %lld and %lld inclusive",
-                     kv_directives[i].min, kv_directives[i].max);
-            return -1;
-        }
-        if (kv_directives[i].off == OFF(maxclients) || kv_directives[i].type == T_MEM)
-            *(long long *)(void *)field = v;
+        /* One spare slot: kv_config_directive may add an empty argument. */
+        if (!(argv = realloc(argv, (size_t)(argc + 1) * sizeof *argv)))
+            abort();
+        if (!strcasecmp(argv[0], "include") && argc == 2)
+            rc = kv_load_file(c, argv[1], depth + 1, err, errlen);
         else
-            *(int *)(void *)field = (int)v;
-        return 0;
+            rc = kv_config_directive(c, argc, argv, reason, sizeof reason);
+        if (rc < 0 && strcasecmp(argv[0], "include") != 0) {
+            /* Redis shows the line as written, trimmed. */
+            size_t end = len;
+            while (end > i && (p[end - 1] == ' ' || p[end - 1] == '\t' || p[end - 1] == '\r'))
+                end--;
+            snprintf(shown, sizeof shown, "%.*s", (int)(end - i), p + i);
+            kv_report(err, errlen, line, shown, reason);
+        }
+        kv_cfg_freeargs(argv, lens, argc);
+        if (rc < 0)
+            return -1;
+        line++;
     }
-    return -1;
+    return 0;
 }
 
-int kv_config_from_args(kv_config *c, int argc, char **argv, char *err, size_t errlen)
+static int kv_load_one(kv_config *c, const char *path, int depth, char *err, size_t errlen)
 {
-    int i = 0;
+    FILE *f;
+    char chunk[4096];
+    size_t n, len = 0, cap = 0;
+    char *text = NULL;
+    int rc;
+    if (depth > KV_INCLUDE_DEPTH) {
+        snprintf(err, errlen, "Fatal error, too many nested includes at '%s'", path);
+        return -1;
+    }
+    if (!(f = fopen(path, "r"))) {
+        snprintf(err, errlen, "Fatal error, can't open config file '%s': %s", path,
+                 strerror(errno));
+        return -1;
+    }
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (len + n > cap) {
+            cap = (len + n) * 2;
+            if (!(text = realloc(text, cap)))
+                abort();
+        }
+        memcpy(text + len, chunk, n);
+        len += n;
+    }
+    fclose(f);
+    rc = kv_load_text(c, text ? text : "", len, 1, depth, err, errlen);
+    free(text);
+    return rc;
+}
+
+/* include accepts glob patterns: matching files in order; none is fine. */
+static int kv_load_file(kv_config *c, const char *path, int depth, char *err, size_t errlen)
+{
+    glob_t g;
+    size_t i;
+    int rc = 0;
+    if (!strpbrk(path, "*?["))
+        return kv_load_one(c, path, depth, err, errlen);
+    memset(&g, 0, sizeof g);
+    if (glob(path, 0, NULL, &g) != 0) {
+        globfree(&g);
+        return 0;
+    }
+    for (i = 0; i < g.gl_pathc && rc == 0; i++)
+        rc = kv_load_one(c, g.gl_pathv[i], depth, err, errlen);
+    globfree(&g);
+    return rc;
+}
+
+/* ---------------------------------------------------------- arguments */
+
+int kv_config_load(kv_config *c, int argc, char **argv, char *err, size_t errlen)
+{
+    int i = 0, line;
+    if (argc > 0 && strncmp(argv[0], "--", 2) != 0) {
+        if (!realpath(argv[0], c->file))
+            snprintf(c->file, sizeof c->file, "%s", argv[0]);
+        if (kv_load_file(c, c->file, 0, err, errlen) < 0)
+            return -1;
+        i = 1;
+    }
+    /* Flags are more lines after the file's, one per option; Redis counts
+     * them from the line after an empty one. */
+    line = 2;
     while (i < argc) {
-        char reason[200];
-        const char *name = argv[i];
-        int nvals = 0;
-        if (strncmp(name, "--", 2) != 0 || !name[2]) {
-            snprintf(err, errlen, "'%s': expected a --flag", name);
+        char *args[256], reason[600], shown[1200];
+        int n = 0;
+        if (strncmp(argv[i], "--", 2) != 0 || !argv[i][2]) {
+            snprintf(reason, sizeof reason, "'%s': expected a --flag", argv[i]);
+            kv_report(err, errlen, line, argv[i], reason);
             return -1;
         }
-        while (i + 1 + nvals < argc && strncmp(argv[i + 1 + nvals], "--", 2) != 0)
-            nvals++;
-        if (kv_config_set(c, name + 2, nvals, argv + i + 1, reason, sizeof reason) < 0) {
-            snprintf(err, errlen, "'%s%s%s': %s", name, nvals ? " " : "", nvals ? argv[i + 1] : "",
-                     reason);
+        args[n++] = argv[i] + 2;
+        i++;
+        while (i < argc && strncmp(argv[i], "--", 2) != 0 && n < 254)
+            args[n++] = argv[i++];
+        args[n] = NULL;
+        if (kv_config_directive(c, n, args, reason, sizeof reason) < 0) {
+            kv_shown(shown, sizeof shown, n, args);
+            kv_report(err, errlen, line, shown, reason);
             return -1;
         }
-        i += 1 + nvals;
+        line++;
     }
     return 0;
 }
 
 void kv_config_usage(const char *prog)
 {
-    size_t i;
-    printf("Usage: %s [--<directive> <value> ...]\n"
+    int i;
+    printf("Usage: %s [/path/to/kevy.conf] [--<directive> <value> ...]\n"
            "       %s --help | --version\n\n"
-           "A Redis 7.0-compatible, thread-per-core key-value server.\n"
-           "Directives use Redis's names and value syntax (memory: 1mb, 1gb...).\n\n",
-           prog, prog);
-    for (i = 0; i < NDIRECTIVES; i++)
-        printf("  --%-27s %s\n", kv_directives[i].name, kv_directives[i].help);
-    printf("  --%-27s %s\n  --%-27s %s\n", "help", "show this text", "version",
+           "A Redis 7.0-compatible, thread-per-core key-value server. The configuration\n"
+           "file uses redis.conf's syntax; flags override it. Every Redis 7.0 directive\n"
+           "is accepted (memory values: 1mb, 1gb...); CONFIG GET/SET reach them live.\n\n"
+           "kevy's own directives:\n"
+           "  --%-35s %s\n  --%-35s %s\n\nRedis directives (default):\n",
+           prog, prog, "shards <n>", "shard threads (default 0: one per online CPU)",
+           "pin-threads <yes|no>", "pin shard i to CPU i (default no)");
+    for (i = 0; i < kv_ncfgdefs; i++) {
+        const kv_cfgdef *d = &kv_cfgdefs[i];
+        if (d->flags & KV_CF_HIDDEN)
+            continue;
+        printf("  --%-35s %s%s%s\n", d->name, *d->def ? "\"" : "(empty)",
+               *d->def ? d->def : "", *d->def ? "\"" : "");
+    }
+    printf("  --%-35s %s\n  --%-35s %s\n", "help", "show this text", "version",
            "print the version and exit");
 }

@@ -1,36 +1,38 @@
-/* Server configuration: Redis directive names and value syntax (memory units
- * such as 1gb, yes/no booleans, enums), shared by command-line flags
- * ("--port 7000") and, later, redis.conf-style files, so both accept exactly
- * the same things and give the same errors. */
+/* Startup configuration: a redis.conf-style file (Redis's directive names
+ * and syntax: quoting, units, repeated save / client-output-buffer-limit
+ * lines, include) followed by "--name value" flags that override it, as in
+ * `kevy-server kevy.conf --port 7000`. Every Redis parameter is checked by
+ * the same code as CONFIG SET (src/cmd/cfg.c), so both give the same
+ * errors; kevy's own directives (shards, pin-threads) are handled here. */
 #ifndef KV_SERVER_CONFIG_H
 #define KV_SERVER_CONFIG_H
 
 #include <stddef.h>
 
+#include "cmd/cfg.h"
+
 typedef struct kv_config {
-    char bind[256];
-    int port;
-    int shards;
-    int databases;
-    int hz;
-    int tcp_backlog;
-    int loglevel; /* 0 debug .. 3 warning */
+    kv_cfg *cfg;       /* Redis's parameters */
+    int shards;        /* 0: one per online CPU */
     int pin_threads;
-    long long maxclients;
-    long long proto_max_bulk_len;
-    long long client_query_buffer_limit;
+    char file[1024];   /* absolute path of the configuration file, or "" */
+    int save_lines;    /* "save" directives seen (they accumulate) */
+    int bind_set;      /* a bind directive was given */
 } kv_config;
 
-void kv_config_defaults(kv_config *c);
-/* Apply one directive. Returns 0, or -1 with a Redis-style reason in err. */
-int kv_config_set(kv_config *c, const char *name, int argc, char **argv, char *err,
-                  size_t errlen);
-/* Apply "--name value ..." command-line flags (argv without the program
- * name). Returns 0, or -1 with err naming the offending flag. */
-int kv_config_from_args(kv_config *c, int argc, char **argv, char *err, size_t errlen);
-/* Print every directive with its default and meaning (for --help). */
+void kv_config_init(kv_config *c);
+void kv_config_free(kv_config *c);
+
+/* Apply one directive (name and its arguments). Returns 0, or -1 with
+ * Redis's reason in err. */
+int kv_config_directive(kv_config *c, int argc, char **argv, char *err, size_t errlen);
+
+/* Load `[file] [--name value ...]` (argv without the program name). On
+ * failure returns -1 with the complete report in err (Redis's "FATAL
+ * CONFIG FILE ERROR" text, the line and the reason). */
+int kv_config_load(kv_config *c, int argc, char **argv, char *err, size_t errlen);
+
+/* Print every directive with its default (for --help). */
 void kv_config_usage(const char *prog);
-/* Redis's memtoull: "1gb" = 1024^3, "1g" = 1000^3, plain bytes. -1 if bad. */
-long long kv_config_memtoll(const char *s);
 
 #endif

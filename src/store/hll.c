@@ -195,33 +195,31 @@ static void reserve(kv_hll *h, size_t need)
     h->p = kv_xrealloc(h->p, h->cap);
 }
 
-/* Walk a sparse body. With max: raise max[] (stop at a VAL that would run
- * past the last register, as Redis's merge does). With histo: count
- * register values. With dense: write the registers. -1 unless the opcodes
- * cover exactly KV_HLL_REGISTERS registers. */
+/* Walk a sparse body: raise max[], count values in histo[] or write dense
+ * registers (whichever are given). -1 unless the opcodes cover exactly
+ * KV_HLL_REGISTERS registers; an opcode that runs past the last register is
+ * an error at once, so max and dense are never indexed out of range. */
 static int sparse_walk(const unsigned char *p, size_t n, uint8_t *max, unsigned long *histo,
                        unsigned char *dense)
 {
-    unsigned long long idx = 0;
+    unsigned long idx = 0, k;
     size_t i = HDR;
     sop o;
     while (i < n) {
         sop_read(p, i, n, &o);
         i += o.len;
-        if (o.kind == OP_VAL && !histo) {
-            unsigned long k;
-            if (idx + o.span > REGS)
-                break;
-            for (k = 0; k < o.span; k++, idx++) {
-                if (max && o.val > max[idx])
-                    max[idx] = (uint8_t)o.val;
-                if (dense)
-                    kv_hll_dense_set(dense, (unsigned)idx, o.val);
-            }
-            continue;
-        }
+        if (o.span > REGS - idx)
+            return -1;
         if (histo)
             histo[o.val] += o.span;
+        if (o.kind == OP_VAL) {
+            for (k = idx; k < idx + o.span; k++) {
+                if (max && o.val > max[k])
+                    max[k] = (uint8_t)o.val;
+                if (dense)
+                    kv_hll_dense_set(dense, (unsigned)k, o.val);
+            }
+        }
         idx += o.span;
     }
     return idx == REGS ? 0 : -1;
@@ -294,6 +292,8 @@ static int sparse_set(kv_hll *h, unsigned index, unsigned count, size_t max_byte
         prev = pos;
         pos += o.len;
         first += o.span;
+        if (first >= REGS)
+            return -1; /* past the last register: cannot be found further on */
     }
     if (pos >= h->len)
         return -1; /* the opcodes end before the register */
@@ -333,6 +333,7 @@ static int sparse_set(kv_hll *h, unsigned index, unsigned count, size_t max_byte
     h->len = newlen;
 updated:
     sparse_coalesce(h, prev);
+    kv_hll_cache_invalidate(h->p); /* at once, even if a later element fails */
     return 1;
 
 promote:
@@ -368,6 +369,10 @@ void kv_hll_free(kv_hll *h)
 
 int kv_hll_set(kv_hll *h, unsigned index, unsigned count, size_t max_bytes)
 {
+    if (count == 0)
+        return 0; /* every register is at least 0 */
+    if (count > 63)
+        count = 63;
     if (h->p[4] == KV_HLL_DENSE)
         return kv_hll_dense_set(h->p + HDR, index, count);
     return sparse_set(h, index, count, max_bytes);

@@ -56,9 +56,10 @@ int kv_hll_dense_set(unsigned char *regs, unsigned index, unsigned count);
 void kv_hll_new(kv_hll *h);
 void kv_hll_from(kv_hll *h, const void *p, size_t n);  /* copies; p must be valid */
 void kv_hll_free(kv_hll *h);
-/* Add an element / raise one register. 1 if a register changed, 0 if not,
- * -1 if a sparse body is corrupt (then h is left as it was). A sparse value
- * is promoted when a register exceeds 32 or its size would pass max_bytes. */
+/* Add an element / raise one register (count 0..63; more is taken as 63).
+ * 1 if a register changed, 0 if not, -1 if a sparse body is corrupt (then h
+ * is left as it was). A sparse value is promoted when a register exceeds 32
+ * or its size would pass max_bytes. */
 int kv_hll_add(kv_hll *h, const void *ele, size_t n, size_t max_bytes);
 int kv_hll_set(kv_hll *h, unsigned index, unsigned count, size_t max_bytes);
 /* Sparse to dense (no-op when dense): 0, or -1 if the body is corrupt. */

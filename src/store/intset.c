@@ -167,10 +167,13 @@ int64_t kv_is_get(const unsigned char *is, size_t pos)
     return at(is, pos);
 }
 
-/* xorshift64* on the caller's state (any non-zero seed; 0 is remapped). */
+/* xorshift64* on the caller's state (any seed; 0 is remapped). An empty
+ * set has nothing to pick: 0. */
 int64_t kv_is_random(const unsigned char *is, uint64_t *rng)
 {
     uint64_t x = *rng ? *rng : 0x9E3779B97F4A7C15ULL;
+    if (rd32(is + 4) == 0)
+        return 0;
     x ^= x >> 12;
     x ^= x << 25;
     x ^= x >> 27;

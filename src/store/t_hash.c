@@ -130,6 +130,8 @@ kv_obj *kv_hash_new(void)
     return kv_obj_new(KV_TYPE_HASH, KV_ENC_LISTPACK, kv_lp_new());
 }
 
+/* Flat encodings (a listpack, or any blob) are one allocation; only the
+ * hashtable has parts. */
 void kv_hash_free_value(kv_obj *o)
 {
     if (kv_obj_encoding(o) == KV_ENC_HT) {
@@ -137,7 +139,7 @@ void kv_hash_free_value(kv_obj *o)
         kv_dict_clear(&t->d, hnode_free, NULL);
         free(t);
     } else {
-        kv_lp_free((unsigned char *)kv_obj_ptr(o));
+        free(kv_obj_ptr(o));
     }
 }
 

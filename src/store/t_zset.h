@@ -69,9 +69,11 @@ int kv_zset_del(kv_obj *o, const char *m, size_t n);
 /* 0-based rank (from the highest score when rev), -1 if absent. */
 long long kv_zset_rank(const kv_obj *o, const char *m, size_t n, int rev, double *score);
 
-/* Counts and removals over ranges; ranks are 0-based, inclusive and valid. */
-size_t kv_zset_count(const kv_obj *o, const kv_zrange *r);
-size_t kv_zset_lexcount(const kv_obj *o, const kv_zlex *r);
+/* Counts and removals over ranges; ranks are 0-based, inclusive and valid.
+ * A lex count over members with different scores follows Redis's rank
+ * arithmetic, which can even be negative. */
+long long kv_zset_count(const kv_obj *o, const kv_zrange *r);
+long long kv_zset_lexcount(const kv_obj *o, const kv_zlex *r);
 size_t kv_zset_del_rank(kv_obj *o, size_t start, size_t end);
 size_t kv_zset_del_score(kv_obj *o, const kv_zrange *r);
 size_t kv_zset_del_lex(kv_obj *o, const kv_zlex *r);

@@ -119,6 +119,24 @@ unsigned char *kv_zlp_delete(unsigned char *lp, unsigned char *p, unsigned char 
 
 /* ------------------------------------------------------------- ranges */
 
+/* Redis's zzlIsInLexRange: the last member is >= min and the first <= max.
+ * (Members sort by score first, so with mixed scores this quick test can
+ * decide a lex query by itself, exactly as it does in Redis.) */
+static int lex_may_match(unsigned char *lp, const kv_zlex *r)
+{
+    char buf[KV_ZSET_D2STR_MAX];
+    unsigned char *p;
+    const char *m;
+    size_t n;
+    if (kv_zlex_empty(r) || !(p = kv_zlp_last(lp)))
+        return 0;
+    m = kv_zlp_member(p, buf, &n);
+    if (!kv_zlex_gte_min(m, n, r))
+        return 0;
+    m = kv_zlp_member(kv_zlp_first(lp), buf, &n);
+    return kv_zlex_lte_max(m, n, r);
+}
+
 unsigned char *kv_zlp_first_in(unsigned char *lp, const kv_zrange *r)
 {
     unsigned char *p;
@@ -149,7 +167,7 @@ unsigned char *kv_zlp_first_in_lex(unsigned char *lp, const kv_zlex *r)
 {
     unsigned char *p;
     char buf[KV_ZSET_D2STR_MAX];
-    if (kv_zlex_empty(r))
+    if (!lex_may_match(lp, r))
         return NULL;
     for (p = kv_lp_first(lp); p; p = kv_zlp_next(lp, p)) {
         size_t n;
@@ -164,7 +182,7 @@ unsigned char *kv_zlp_last_in_lex(unsigned char *lp, const kv_zlex *r)
 {
     unsigned char *p;
     char buf[KV_ZSET_D2STR_MAX];
-    if (kv_zlex_empty(r))
+    if (!lex_may_match(lp, r))
         return NULL;
     for (p = kv_zlp_last(lp); p; p = kv_zlp_prev(lp, p)) {
         size_t n;

@@ -331,11 +331,26 @@ kv_zsl_node *kv_zsl_at(const kv_zsl *z, size_t rank)
 
 /* ------------------------------------------------------------- ranges */
 
+/* Redis's zslIsInRange / zslIsInLexRange: the range is not empty, the
+ * last element is >= min and the first <= max. */
+static int may_match(const kv_zsl *z, const kv_zrange *r)
+{
+    return !kv_zrange_empty(r) && z->tail && kv_zrange_gte_min(z->tail->score, r) &&
+           kv_zrange_lte_max(z->head->fwd[0]->score, r);
+}
+
+static int lex_may_match(const kv_zsl *z, const kv_zlex *r)
+{
+    const kv_zsl_node *f = z->head->fwd[0];
+    return !kv_zlex_empty(r) && z->tail && kv_zlex_gte_min(mbytes(z->tail), z->tail->mlen, r) &&
+           kv_zlex_lte_max(mbytes(f), f->mlen, r);
+}
+
 kv_zsl_node *kv_zsl_first_in(const kv_zsl *z, const kv_zrange *r)
 {
     kv_zsl_node *p = z->head;
     int i;
-    if (kv_zrange_empty(r) || !z->tail || !kv_zrange_gte_min(z->tail->score, r))
+    if (!may_match(z, r))
         return NULL;
     for (i = z->level - 1; i >= 0; i--)
         while (p->fwd[i] && !kv_zrange_gte_min(p->fwd[i]->score, r))
@@ -348,7 +363,7 @@ kv_zsl_node *kv_zsl_last_in(const kv_zsl *z, const kv_zrange *r)
 {
     kv_zsl_node *p = z->head;
     int i;
-    if (kv_zrange_empty(r) || !z->tail || !kv_zrange_lte_max(z->head->fwd[0]->score, r))
+    if (!may_match(z, r))
         return NULL;
     for (i = z->level - 1; i >= 0; i--)
         while (p->fwd[i] && kv_zrange_lte_max(p->fwd[i]->score, r))
@@ -360,7 +375,7 @@ kv_zsl_node *kv_zsl_first_in_lex(const kv_zsl *z, const kv_zlex *r)
 {
     kv_zsl_node *p = z->head;
     int i;
-    if (kv_zlex_empty(r) || !z->tail || !kv_zlex_gte_min(mbytes(z->tail), z->tail->mlen, r))
+    if (!lex_may_match(z, r))
         return NULL;
     for (i = z->level - 1; i >= 0; i--)
         while (p->fwd[i] && !kv_zlex_gte_min(mbytes(p->fwd[i]), p->fwd[i]->mlen, r))
@@ -371,9 +386,9 @@ kv_zsl_node *kv_zsl_first_in_lex(const kv_zsl *z, const kv_zlex *r)
 
 kv_zsl_node *kv_zsl_last_in_lex(const kv_zsl *z, const kv_zlex *r)
 {
-    kv_zsl_node *p = z->head, *f = z->head->fwd[0];
+    kv_zsl_node *p = z->head;
     int i;
-    if (kv_zlex_empty(r) || !f || !kv_zlex_lte_max(mbytes(f), f->mlen, r))
+    if (!lex_may_match(z, r))
         return NULL;
     for (i = z->level - 1; i >= 0; i--)
         while (p->fwd[i] && kv_zlex_lte_max(mbytes(p->fwd[i]), p->fwd[i]->mlen, r))

@@ -1,0 +1,32 @@
+/* Shared by the geo command files: argument parsers with Redis's error
+ * texts, reply formats for coordinates and distances, and the search
+ * commands' entry points (geo_search.c; the family table is in geo.c). */
+#ifndef KV_CMD_GEO_H
+#define KV_CMD_GEO_H
+
+#include "cmd/geohash.h"
+#include "cmd/zsets.h"
+
+/* "lon lat" at argv[0..1] into xy; 0, or -1 after replying the error. */
+int kv_geo_parse_lonlat(kv_ctx *ctx, const kv_str *argv, double xy[2]);
+/* Metres per unit (m, km, ft, mi), or -1 after replying the error. */
+double kv_geo_parse_unit(kv_ctx *ctx, const kv_str *u);
+/* "radius unit" / "width height unit"; 0, or -1 after replying. */
+int kv_geo_parse_radius(kv_ctx *ctx, const kv_str *argv, double *conversion, double *radius);
+int kv_geo_parse_box(kv_ctx *ctx, const kv_str *argv, double *conversion, double *w, double *h);
+
+/* A coordinate as GEOPOS replies it (bulk, or a RESP3 double). */
+void kv_geo_reply_coord(kv_ctx *ctx, double v);
+/* A distance: always a bulk string, 4 decimals. */
+void kv_geo_reply_distance(kv_ctx *ctx, double d);
+
+void kv_cmd_georadius(kv_ctx *ctx, int argc, const kv_str *argv);
+void kv_cmd_georadius_ro(kv_ctx *ctx, int argc, const kv_str *argv);
+void kv_cmd_georadiusbymember(kv_ctx *ctx, int argc, const kv_str *argv);
+void kv_cmd_georadiusbymember_ro(kv_ctx *ctx, int argc, const kv_str *argv);
+void kv_cmd_geosearch(kv_ctx *ctx, int argc, const kv_str *argv);
+void kv_cmd_geosearchstore(kv_ctx *ctx, int argc, const kv_str *argv);
+int kv_coord_geosearch(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *argv);
+int kv_getkeys_georadius(int argc, const kv_str *argv, int *pos, int max);
+
+#endif

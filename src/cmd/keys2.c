@@ -1,0 +1,352 @@
+/* Commands that move or copy a value to another key or database: RENAME,
+ * RENAMENX, COPY (DB n, REPLACE), MOVE and SWAPDB. With both keys on one
+ * shard they are plain store operations that keep the TTL; with the keys on
+ * two shards, RENAME and COPY coordinate: read the source as a DUMP payload
+ * (plus its expire time) and check the destination, then write the
+ * destination, then (RENAME) delete the source. Reads come before writes so
+ * the atomic multi-shard protocol can later run the steps under locks. */
+#include "cmd/keys.h"
+#include "cmd/watch.h"
+
+#include <limits.h>
+#include <string.h>
+
+#include "store/rdb.h"
+
+static int same_str(const kv_str *a, const kv_str *b)
+{
+    return a->n == b->n && memcmp(a->p, b->p, a->n) == 0;
+}
+
+/* Pass a sub-command's reply on to the client unchanged. */
+static void reply_through(kv_ctx *ctx, kv_str r)
+{
+    kv_reply_raw(&ctx->out, r.p, r.n);
+    if (r.n > 0 && r.p[0] == '-')
+        ctx->out.errors++;
+}
+
+static int is_one(kv_str r)
+{
+    long long v;
+    return kv_resp_reply_int(r.p, r.n, &v) && v == 1;
+}
+
+/* ------------------------------------------------------------- RENAME */
+
+static void rename_generic(kv_ctx *ctx, const kv_str *argv, int nx)
+{
+    kv_db *db = kv_ctx_db(ctx);
+    kv_entry *src = kv_lookup_write(ctx, &argv[1]), *dst;
+    long long when;
+    kv_obj *o;
+    int created;
+
+    if (!src) {
+        kv_reply_error(&ctx->out, "ERR no such key");
+        return;
+    }
+    if (same_str(&argv[1], &argv[2])) {
+        if (nx)
+            kv_reply_int(&ctx->out, 0);
+        else
+            kv_reply_status(&ctx->out, "OK");
+        return;
+    }
+    when = kv_db_get_expire(db, src);
+    if ((dst = kv_lookup_write(ctx, &argv[2])) != NULL) {
+        if (nx) {
+            kv_reply_int(&ctx->out, 0);
+            return;
+        }
+        kv_db_delete_entry(db, dst);
+    }
+    o = kv_entry_take_val(src);
+    kv_db_delete_entry(db, src);
+    dst = kv_db_upsert(db, argv[2].p, argv[2].n, &created);
+    kv_entry_set_val(dst, o);
+    if (when != -1)
+        kv_db_set_expire(db, dst, when);
+    if (nx)
+        kv_reply_int(&ctx->out, 1);
+    else
+        kv_reply_status(&ctx->out, "OK");
+}
+
+void kv_cmd_rename(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    (void)argc;
+    rename_generic(ctx, argv, 0);
+}
+
+void kv_cmd_renamenx(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    (void)argc;
+    rename_generic(ctx, argv, 1);
+}
+
+/* The keys are on two shards (so they differ). */
+int kv_coord_rename(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *argv)
+{
+    int nx = strcmp(ctx->cmd->name, "renamenx") == 0;
+    int s_src = kv_shard_of_key(ctx->shard, argv[1].p, argv[1].n);
+    int s_dst = kv_shard_of_key(ctx->shard, argv[2].p, argv[2].n);
+    kv_str sub[5], payload, r;
+    long long when;
+    char wbuf[32];
+    int got;
+    (void)argc;
+
+    sub[0] = argv[0];
+    switch (kv_coord_step(co)) {
+    case 0: /* reads: the source's value, whether the destination exists */
+        sub[1] = argv[1];
+        kv_coord_send(co, s_src, ctx->db, &kv_sub_val_get, 2, sub);
+        if (nx) {
+            sub[1] = argv[2];
+            kv_coord_send(co, s_dst, ctx->db, &kv_sub_val_has, 2, sub);
+        }
+        return KV_COORD_WAIT;
+    case 1: /* write the destination */
+        r = kv_coord_reply(co, 0);
+        if ((got = kv_val_reply(r, &payload, &when)) < 0) {
+            reply_through(ctx, r);
+            return KV_COORD_DONE;
+        }
+        if (got == 0) {
+            kv_reply_error(&ctx->out, "ERR no such key");
+            return KV_COORD_DONE;
+        }
+        if (nx && is_one(kv_coord_reply(co, 1))) {
+            kv_reply_int(&ctx->out, 0);
+            return KV_COORD_DONE;
+        }
+        sub[1] = argv[2];
+        sub[2] = payload;
+        sub[3].p = wbuf;
+        sub[3].n = (size_t)kv_ll2str(wbuf, sizeof wbuf, when);
+        sub[4].p = nx ? "n" : "";
+        sub[4].n = nx ? 1 : 0;
+        kv_coord_send(co, s_dst, ctx->db, &kv_sub_val_put, 5, sub);
+        return KV_COORD_WAIT;
+    case 2: /* delete the source once the destination holds the value */
+        r = kv_coord_reply(co, 0);
+        if (!is_one(r)) {
+            if (r.n > 0 && r.p[0] == '-')
+                reply_through(ctx, r);
+            else
+                kv_reply_int(&ctx->out, 0);
+            return KV_COORD_DONE;
+        }
+        sub[1] = argv[1];
+        kv_coord_send(co, s_src, ctx->db, &kv_sub_val_del, 2, sub);
+        return KV_COORD_WAIT;
+    default:
+        if (nx)
+            kv_reply_int(&ctx->out, 1);
+        else
+            kv_reply_status(&ctx->out, "OK");
+        return KV_COORD_DONE;
+    }
+}
+
+/* --------------------------------------------------------------- COPY */
+
+/* COPY's options; 0, or -1 after replying (quiet: just -1). */
+static int copy_options(kv_ctx *ctx, int argc, const kv_str *argv, int *db, int *replace,
+                        int quiet)
+{
+    int j;
+    *db = ctx->db;
+    *replace = 0;
+    for (j = 3; j < argc; j++) {
+        if (kv_arg_eq(&argv[j], "replace")) {
+            *replace = 1;
+        } else if (kv_arg_eq(&argv[j], "db") && j + 1 < argc) {
+            if (quiet) {
+                long long v;
+                if (!kv_arg_ll(&argv[++j], &v) || v < 0 || v >= kv_state(ctx)->ks->ndb)
+                    return -1;
+                *db = (int)v;
+            } else if (kv_keys_db_arg(ctx, &argv[++j], db) != 0) {
+                return -1;
+            }
+        } else {
+            if (!quiet)
+                kv_reply_syntax(ctx);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int kv_check_copy(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    int db, replace;
+    return copy_options(ctx, argc, argv, &db, &replace, 0);
+}
+
+void kv_cmd_copy(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    kv_keyspace *ks = kv_state(ctx)->ks;
+    int dstdb, replace, created;
+    kv_entry *src, *dst;
+    kv_obj *copy;
+    long long when;
+
+    if (copy_options(ctx, argc, argv, &dstdb, &replace, 1) != 0) {
+        kv_reply_syntax(ctx); /* the check has already refused these */
+        return;
+    }
+    if (dstdb == ctx->db && same_str(&argv[1], &argv[2])) {
+        kv_reply_error(&ctx->out, "ERR source and destination objects are the same");
+        return;
+    }
+    if (!(src = kv_lookup_read(ctx, &argv[1]))) {
+        kv_reply_int(&ctx->out, 0);
+        return;
+    }
+    when = kv_db_get_expire(kv_ctx_db(ctx), src);
+    dst = kv_ks_lookup_write(ks, dstdb, argv[2].p, argv[2].n, kv_now_ms(ctx));
+    if (dst && !replace) {
+        kv_reply_int(&ctx->out, 0);
+        return;
+    }
+    if (!(copy = kv_rdb_dup(kv_entry_val(src)))) {
+        kv_reply_dump_unsupported(ctx, kv_entry_val(src));
+        return;
+    }
+    kv_obj_mark_unshared(copy);
+    kv_keys_stamp(ctx, copy);
+    if (dst)
+        kv_db_delete_entry(ks->db[dstdb], dst);
+    dst = kv_db_upsert(ks->db[dstdb], argv[2].p, argv[2].n, &created);
+    kv_entry_set_val(dst, copy);
+    if (when != -1)
+        kv_db_set_expire(ks->db[dstdb], dst, when);
+    kv_reply_int(&ctx->out, 1);
+}
+
+int kv_coord_copy(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *argv)
+{
+    int s_src = kv_shard_of_key(ctx->shard, argv[1].p, argv[1].n);
+    int s_dst = kv_shard_of_key(ctx->shard, argv[2].p, argv[2].n);
+    int dstdb, replace, got;
+    kv_str sub[5], payload, r;
+    long long when;
+    char wbuf[32];
+
+    if (copy_options(ctx, argc, argv, &dstdb, &replace, 1) != 0) {
+        kv_reply_syntax(ctx);
+        return KV_COORD_DONE;
+    }
+    sub[0] = argv[0];
+    switch (kv_coord_step(co)) {
+    case 0:
+        sub[1] = argv[1];
+        kv_coord_send(co, s_src, ctx->db, &kv_sub_val_getr, 2, sub);
+        if (!replace) {
+            sub[1] = argv[2];
+            kv_coord_send(co, s_dst, dstdb, &kv_sub_val_has, 2, sub);
+        }
+        return KV_COORD_WAIT;
+    case 1:
+        r = kv_coord_reply(co, 0);
+        if ((got = kv_val_reply(r, &payload, &when)) < 0) {
+            reply_through(ctx, r);
+            return KV_COORD_DONE;
+        }
+        if (got == 0 || (!replace && is_one(kv_coord_reply(co, 1)))) {
+            kv_reply_int(&ctx->out, 0);
+            return KV_COORD_DONE;
+        }
+        sub[1] = argv[2];
+        sub[2] = payload;
+        sub[3].p = wbuf;
+        sub[3].n = (size_t)kv_ll2str(wbuf, sizeof wbuf, when);
+        sub[4].p = replace ? "c" : "nc";
+        sub[4].n = replace ? 1 : 2;
+        kv_coord_send(co, s_dst, dstdb, &kv_sub_val_put, 5, sub);
+        return KV_COORD_WAIT;
+    default:
+        reply_through(ctx, kv_coord_reply(co, 0));
+        return KV_COORD_DONE;
+    }
+}
+
+/* ---------------------------------------------------------- MOVE, SWAPDB */
+
+void kv_cmd_move(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    kv_keyspace *ks = kv_state(ctx)->ks;
+    kv_entry *src, *dst;
+    long long when;
+    kv_obj *o;
+    int dstdb, created;
+    (void)argc;
+
+    if (kv_keys_db_arg(ctx, &argv[2], &dstdb) != 0)
+        return;
+    if (dstdb == ctx->db) {
+        kv_reply_error(&ctx->out, "ERR source and destination objects are the same");
+        return;
+    }
+    if (!(src = kv_lookup_write(ctx, &argv[1])) ||
+        kv_ks_lookup_write(ks, dstdb, argv[1].p, argv[1].n, kv_now_ms(ctx))) {
+        kv_reply_int(&ctx->out, 0);
+        return;
+    }
+    when = kv_db_get_expire(kv_ctx_db(ctx), src);
+    o = kv_entry_take_val(src);
+    kv_db_delete_entry(kv_ctx_db(ctx), src);
+    dst = kv_db_upsert(ks->db[dstdb], argv[1].p, argv[1].n, &created);
+    kv_entry_set_val(dst, o);
+    if (when != -1)
+        kv_db_set_expire(ks->db[dstdb], dst, when);
+    kv_reply_int(&ctx->out, 1);
+}
+
+/* getIntFromObjectOrReply with SWAPDB's messages, then the range. */
+static int swapdb_args(kv_ctx *ctx, const kv_str *argv, int *a, int *b)
+{
+    static const char *const msg[2] = {"ERR invalid first DB index",
+                                       "ERR invalid second DB index"};
+    long long v[2];
+    int i;
+    for (i = 0; i < 2; i++) {
+        if (!kv_arg_ll(&argv[1 + i], &v[i]) || v[i] < INT_MIN || v[i] > INT_MAX) {
+            kv_reply_error(&ctx->out, msg[i]);
+            return -1;
+        }
+    }
+    for (i = 0; i < 2; i++) {
+        if (v[i] < 0 || v[i] >= kv_state(ctx)->ks->ndb) {
+            kv_reply_error(&ctx->out, "ERR DB index is out of range");
+            return -1;
+        }
+    }
+    *a = (int)v[0];
+    *b = (int)v[1];
+    return 0;
+}
+
+int kv_check_swapdb(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    int a, b;
+    (void)argc;
+    return swapdb_args(ctx, argv, &a, &b);
+}
+
+/* Every shard swaps its own two databases. */
+void kv_cmd_swapdb(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    int a, b;
+    (void)argc;
+    if (swapdb_args(ctx, argv, &a, &b) != 0)
+        return;
+    if (a != b) {
+        kv_watch_touch_db(kv_state(ctx)->watch, kv_state(ctx)->ks, a, b);
+        kv_ks_swapdb(kv_state(ctx)->ks, a, b);
+    }
+    kv_reply_status(&ctx->out, "OK");
+}

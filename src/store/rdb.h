@@ -1,0 +1,177 @@
+/* Redis's serialization format (RDB object encoding, version 10 = Redis 7.0)
+ * for DUMP/RESTORE payloads and for moving values between shards. rdb.c has
+ * the primitives, strings and the payload framing; each collection type's
+ * body lives in its own file (rdb_list.c, rdb_hash.c, rdb_set.c, rdb_zset.c)
+ * so the type's author owns it. Readers treat every byte as untrusted.
+ *
+ * A DUMP payload is: one RDB type byte, the object's body, the RDB version
+ * as 2 bytes little-endian, then the CRC-64/Jones (crc64.h) of everything
+ * before it as 8 bytes little-endian. Redis accepts any version <= its own.
+ *
+ * Primitives, as Redis writes them (all multi-byte lengths big-endian):
+ *  - length: 00xxxxxx (6 bits), 01xxxxxx xxxxxxxx (14 bits), 0x80 + u32,
+ *    0x81 + u64. A byte 11xxxxxx announces a special string encoding
+ *    (below); where a plain length is expected Redis reads its low 6 bits
+ *    as the length, and so does kv_rdb_read_len.
+ *  - string: a length then the bytes, or 0xC0 int8, 0xC1 int16 LE, 0xC2
+ *    int32 LE (strings of at most 11 bytes that are canonical integers), or
+ *    0xC3 LZF: compressed length, original length, the LZF bytes (strings
+ *    over 20 bytes when compression saves at least 4 bytes).
+ *  - double, ZSET_2 and later: 8 bytes, IEEE 754 little-endian. Old ZSET
+ *    (type 3): one length byte (253 NaN, 254 +inf, 255 -inf) then that many
+ *    ASCII bytes of "%.17g".
+ *  - blobs (listpack, intset, ziplist, zipmap): a string (so possibly LZF)
+ *    whose bytes are the structure exactly as Redis keeps it in memory.
+ *
+ * Bodies by type (what each rdb_<type>.c reads and writes):
+ *  list:  QUICKLIST_2 (18, what 7.0 writes): node count, then per node a
+ *         container length (1 plain: the blob is one element; 2 packed: the
+ *         blob is a listpack). QUICKLIST (14): node count, each a ziplist
+ *         blob. ZIPLIST (10): one ziplist. LIST (1): count, then strings.
+ *  set:   INTSET (11): an intset blob (intset.h). SET (2): count, strings.
+ *  hash:  LISTPACK (16): a listpack of field, value, ... HASH (4): pair
+ *         count, then field and value strings. ZIPLIST (13) / ZIPMAP (9):
+ *         older blobs to convert.
+ *  zset:  LISTPACK (17): a listpack of member, score, ... (scores as
+ *         listpack strings or integers). ZSET_2 (5): count, then member
+ *         string and binary double, highest score first as Redis writes it.
+ *         ZSET (3): the same with string doubles. ZIPLIST (12): older blob.
+ * Loaders must reject (return NULL): empty collections (Redis refuses them
+ * too), blobs that fail kv_lp_validate / kv_is_validate (kevy always
+ * validates deeply: payloads come from clients), duplicate members or
+ * fields, and counts that exceed what the remaining bytes can hold. A
+ * ziplist is: zlbytes u32, zltail u32, zllen u16, entries (prevlen: 1 byte,
+ * or 0xFE + u32; encoding; data), 0xFF, all little-endian. */
+#ifndef KEVY_STORE_RDB_H
+#define KEVY_STORE_RDB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kevy/resp.h"
+#include "store/object.h"
+
+#define KV_RDB_VERSION 10
+#define KV_RDB_FOOTER 10 /* version (2) + CRC-64 (8) */
+
+/* RDB object type bytes (Redis 7.0 knows 0..7 and 9..19). */
+enum {
+    KV_RDB_TYPE_STRING = 0,
+    KV_RDB_TYPE_LIST = 1,
+    KV_RDB_TYPE_SET = 2,
+    KV_RDB_TYPE_ZSET = 3,
+    KV_RDB_TYPE_HASH = 4,
+    KV_RDB_TYPE_ZSET_2 = 5,
+    KV_RDB_TYPE_MODULE = 6,
+    KV_RDB_TYPE_MODULE_2 = 7,
+    KV_RDB_TYPE_HASH_ZIPMAP = 9,
+    KV_RDB_TYPE_LIST_ZIPLIST = 10,
+    KV_RDB_TYPE_SET_INTSET = 11,
+    KV_RDB_TYPE_ZSET_ZIPLIST = 12,
+    KV_RDB_TYPE_HASH_ZIPLIST = 13,
+    KV_RDB_TYPE_LIST_QUICKLIST = 14,
+    KV_RDB_TYPE_STREAM_LISTPACKS = 15,
+    KV_RDB_TYPE_HASH_LISTPACK = 16,
+    KV_RDB_TYPE_ZSET_LISTPACK = 17,
+    KV_RDB_TYPE_LIST_QUICKLIST_2 = 18,
+    KV_RDB_TYPE_STREAM_LISTPACKS_2 = 19
+};
+
+#define KV_RDB_QUICKLIST_PLAIN 1
+#define KV_RDB_QUICKLIST_PACKED 2
+
+/* Save results. */
+#define KV_RDB_OK 0
+#define KV_RDB_UNSUPPORTED (-1) /* kevy cannot serialize this type (yet) */
+
+/* ------------------------------------------------------------- writing */
+
+void kv_rdb_write_type(kv_buf *out, int type);
+void kv_rdb_write_len(kv_buf *out, uint64_t len);
+/* Redis's rdbSaveRawString: int-encoded when the bytes are a canonical
+ * integer of at most 11 chars that fits 32 bits, LZF when longer than 20
+ * bytes and compression saves at least 4 bytes, else length + bytes. Use it
+ * for elements and for blobs alike. */
+void kv_rdb_write_string(kv_buf *out, const void *p, size_t n);
+/* An integer value (rdbSaveLongLongAsStringObject): int-encoded if it fits
+ * 32 bits, else its decimal digits, never compressed. */
+void kv_rdb_write_ll(kv_buf *out, long long v);
+void kv_rdb_write_double_bin(kv_buf *out, double d);
+void kv_rdb_write_double_str(kv_buf *out, double d);
+
+/* ------------------------------------------------------------- reading */
+
+/* A bounded cursor over untrusted bytes. Reads return 0, or -1 when the
+ * data is malformed or would run past the end (pos then means nothing). */
+typedef struct kv_rdb_reader {
+    const unsigned char *p;
+    size_t len;
+    size_t pos;
+} kv_rdb_reader;
+
+void kv_rdb_reader_init(kv_rdb_reader *r, const void *p, size_t len);
+size_t kv_rdb_remaining(const kv_rdb_reader *r);
+int kv_rdb_read_u8(kv_rdb_reader *r, unsigned *v);
+int kv_rdb_read_bytes(kv_rdb_reader *r, size_t n, const unsigned char **p);
+/* A length. isencoded (may be NULL) is set to 1 when the byte was 11xxxxxx
+ * (then *len is the 6-bit encoding number). */
+int kv_rdb_read_len(kv_rdb_reader *r, uint64_t *len, int *isencoded);
+
+/* A string in any of its encodings. p/n are valid until kv_rdb_str_free
+ * and point into the reader's bytes (plain), into ibuf (integers: is_int is
+ * set and ll holds the value) or into heap (LZF). */
+typedef struct kv_rdb_str {
+    const char *p;
+    size_t n;
+    int is_int;
+    long long ll;
+    char *heap;
+    char ibuf[KV_LLSTR_SIZE];
+} kv_rdb_str;
+
+int kv_rdb_read_string(kv_rdb_reader *r, kv_rdb_str *s);
+void kv_rdb_str_free(kv_rdb_str *s);
+/* A string as a malloc'd copy (blobs to adopt after validation); NULL on
+ * malformed data. */
+unsigned char *kv_rdb_read_blob(kv_rdb_reader *r, size_t *n);
+int kv_rdb_read_double_bin(kv_rdb_reader *r, double *d);
+int kv_rdb_read_double_str(kv_rdb_reader *r, double *d);
+
+/* ------------------------------------------------------------- objects */
+
+/* Type byte and body of a value; KV_RDB_UNSUPPORTED leaves out unchanged. */
+int kv_rdb_save_object(kv_buf *out, const kv_obj *o);
+/* Type byte and body; NULL if malformed or of a type kevy cannot build.
+ * Strings come back in the encoding SET would give them. */
+kv_obj *kv_rdb_load_object(kv_rdb_reader *r);
+/* A deep copy (COPY): strings directly, other types through save + load,
+ * so a type gets COPY as soon as its save and load exist. NULL if
+ * unsupported. */
+kv_obj *kv_rdb_dup(const kv_obj *o);
+
+/* Collections, one file each. save: write the type byte and the body and
+ * return KV_RDB_OK, or KV_RDB_UNSUPPORTED (rdb.c rolls out back). load:
+ * called after the type byte `rdbtype` was read; a new value or NULL. */
+int kv_rdb_save_list(kv_buf *out, const kv_obj *o);
+int kv_rdb_save_set(kv_buf *out, const kv_obj *o);
+int kv_rdb_save_zset(kv_buf *out, const kv_obj *o);
+int kv_rdb_save_hash(kv_buf *out, const kv_obj *o);
+kv_obj *kv_rdb_load_list(int rdbtype, kv_rdb_reader *r);
+kv_obj *kv_rdb_load_set(int rdbtype, kv_rdb_reader *r);
+kv_obj *kv_rdb_load_zset(int rdbtype, kv_rdb_reader *r);
+kv_obj *kv_rdb_load_hash(int rdbtype, kv_rdb_reader *r);
+
+/* ------------------------------------------------------- DUMP payloads */
+
+/* Append o's payload (type, body, version, CRC); KV_RDB_UNSUPPORTED leaves
+ * out unchanged. */
+int kv_rdb_dump(kv_buf *out, const kv_obj *o);
+/* Redis's verifyDumpPayload: 0 if at least 10 bytes, version <= ours and
+ * the CRC matches; -1 otherwise. */
+int kv_rdb_payload_check(const void *p, size_t n);
+/* The value in a payload (checked or not). Like Redis, the object is read
+ * from the whole buffer, footer included, and trailing bytes are ignored.
+ * NULL: "Bad data format". */
+kv_obj *kv_rdb_payload_load(const void *p, size_t n);
+
+#endif
