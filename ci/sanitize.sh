@@ -17,4 +17,8 @@ fi
 if [ "$which" = tsan ] || [ "$which" = all ]; then
   make -j2 O=build/tsan SAN=tsan CC=clang all unit
   make O=build/tsan conformance CONF_SHARDS=4
+  # The bank and deadlock tests again, longer: races in the lock manager and
+  # the EXEC engine show up under load (bounded time, see test_atomic.py).
+  KEVY_STRESS_SECONDS=${KEVY_STRESS_SECONDS:-45} \
+    make O=build/tsan conformance CONF_SHARDS=4 PYTEST_ARGS="-k 'bank or deadlock'"
 fi

@@ -70,3 +70,26 @@ def wait_until(predicate, timeout=2.0, interval=0.02):
         if time.monotonic() >= deadline:
             return False
         time.sleep(interval)
+
+
+def watch_dirtied(connect, setup, command, watched):
+    """Does `command` invalidate a WATCH on the keys `watched`?
+
+    A fresh connection runs the `setup` commands (a list of argument lists),
+    a second one WATCHes `watched`, the first runs `command`, and the
+    watcher's MULTI/PING/EXEC tells: None from EXEC (True here) means the
+    watch was invalidated, ["PONG"] (False) means it was not. The two
+    connections may sit on different shards of a kevy server, so this also
+    checks that a write reaches watchers on another shard."""
+    writer, watcher = connect(2), connect(2)
+    for args in setup:
+        writer.value(*args)
+    assert watcher.value("WATCH", *watched) == "OK"
+    writer.value(*command)
+    assert watcher.value("MULTI") == "OK"
+    assert watcher.value("PING") == "QUEUED"
+    reply = watcher.value("EXEC")
+    writer.close()
+    watcher.close()
+    assert reply is None or reply == ["PONG"], reply
+    return reply is None

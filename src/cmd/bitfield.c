@@ -4,6 +4,7 @@
  * key is touched; a write grows the string to cover its furthest field
  * first, even when every write then fails on overflow. */
 #include "cmd/strbits.h"
+#include "cmd/watch.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -182,8 +183,9 @@ static void kv_bf_reply_get(kv_ctx *ctx, const unsigned char *p, size_t len, con
 }
 
 /* SET replies the old value, INCRBY the new one; an overflow under FAIL
- * replies null and writes nothing. */
-static void kv_bf_write(kv_ctx *ctx, unsigned char *p, const kv_bfop *o)
+ * replies null and writes nothing (-1); else 1 if the field's value
+ * changed, 0 if not. */
+static int kv_bf_write(kv_ctx *ctx, unsigned char *p, const kv_bfop *o)
 {
     uint64_t old = kv_bf_get(p, o->off, o->bits), nu;
     long long ret;
@@ -209,10 +211,11 @@ static void kv_bf_write(kv_ctx *ctx, unsigned char *p, const kv_bfop *o)
     }
     if (ovf && o->ow == KV_BF_FAIL) {
         kv_reply_null(&ctx->out);
-        return;
+        return -1;
     }
     kv_reply_int(&ctx->out, ret);
     kv_bf_set(p, o->off, o->bits, nu);
+    return kv_bf_get(p, o->off, o->bits) != old;
 }
 
 static void kv_bitfield(kv_ctx *ctx, int argc, const kv_str *argv, int readonly_cmd)
@@ -222,8 +225,8 @@ static void kv_bitfield(kv_ctx *ctx, int argc, const kv_str *argv, int readonly_
     const unsigned char *rp = NULL;
     unsigned char *wp = NULL;
     uint64_t maxbit;
-    size_t len = 0;
-    int n, writes, i;
+    size_t len = 0, oldlen = 0;
+    int n, writes, i, changes = 0;
 
     if (!ops)
         abort();
@@ -242,17 +245,28 @@ static void kv_bitfield(kv_ctx *ctx, int argc, const kv_str *argv, int readonly_
         kv_reply_error(&ctx->out, "ERR BITFIELD_RO only supports the GET subcommand");
         goto out;
     } else {
+        kv_entry *e = kv_lookup_write(ctx, &argv[1]);
+        if (e && kv_obj_type(kv_entry_val(e)) == KV_TYPE_STRING)
+            oldlen = kv_str_len(kv_entry_val(e));
         if (!(wp = kv_bit_string_grow(ctx, &argv[1], maxbit, &len)))
             goto out;
         rp = wp;
     }
     kv_reply_array(&ctx->out, n);
     for (i = 0; i < n; i++) {
-        if (ops[i].op == KV_BF_GET)
+        int rc;
+        if (ops[i].op == KV_BF_GET) {
             kv_bf_reply_get(ctx, rp, len, &ops[i]);
-        else
-            kv_bf_write(ctx, wp, &ops[i]);
+            continue;
+        }
+        /* Redis counts a write done (not refused by FAIL) that changed the
+         * field or came with a grown string. */
+        rc = kv_bf_write(ctx, wp, &ops[i]);
+        if (rc > 0 || (rc == 0 && len != oldlen))
+            changes++;
     }
+    if (changes)
+        kv_signal_modified(ctx, ctx->db, &argv[1]);
 out:
     free(ops);
 }

@@ -5,6 +5,7 @@
  * exactly: BITCOUNT looks the key up before parsing its range (a missing
  * key answers 0 to anything), BITPOS parses the bit first. */
 #include "cmd/strbits.h"
+#include "cmd/watch.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -29,12 +30,16 @@ err:
     return -1;
 }
 
-unsigned char *kv_bit_string_grow(kv_ctx *ctx, const kv_str *key, uint64_t maxbit, size_t *len)
+/* kv_bit_string_grow, also telling whether the key was created or grew
+ * (which makes a SETBIT a modification even when the bit was already so). */
+static unsigned char *kv_bit_grow(kv_ctx *ctx, const kv_str *key, uint64_t maxbit, size_t *len,
+                                  int *grew)
 {
     kv_entry *e = kv_lookup_write(ctx, key);
     size_t need = (size_t)(maxbit >> 3) + 1;
     kv_obj *o;
     unsigned char *p;
+    *grew = 1;
     if (!e) {
         int created;
         /* Grown before it is attached, so the db accounts its full size. */
@@ -48,10 +53,17 @@ unsigned char *kv_bit_string_grow(kv_ctx *ctx, const kv_str *key, uint64_t maxbi
             kv_reply_wrongtype(ctx);
             return NULL;
         }
+        *grew = kv_str_len(o) < need;
         p = (unsigned char *)kv_str_grow(o, need);
     }
     *len = kv_str_len(o);
     return p;
+}
+
+unsigned char *kv_bit_string_grow(kv_ctx *ctx, const kv_str *key, uint64_t maxbit, size_t *len)
+{
+    int grew;
+    return kv_bit_grow(ctx, key, maxbit, len, &grew);
 }
 
 /* The bytes of the string under key for reading: NULL with *len 0 when
@@ -78,7 +90,7 @@ static void kv_cmd_setbit(kv_ctx *ctx, int argc, const kv_str *argv)
     long long on;
     unsigned char *p, mask;
     size_t len;
-    int old;
+    int old, grew;
     (void)argc;
     if (kv_bit_offset(ctx, &argv[2], 0, &off) != 0)
         return;
@@ -86,7 +98,7 @@ static void kv_cmd_setbit(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_reply_error(&ctx->out, "ERR bit is not an integer or out of range");
         return;
     }
-    if (!(p = kv_bit_string_grow(ctx, &argv[1], off, &len)))
+    if (!(p = kv_bit_grow(ctx, &argv[1], off, &len, &grew)))
         return;
     mask = (unsigned char)(0x80u >> (off & 7));
     old = (p[off >> 3] & mask) != 0;
@@ -94,6 +106,10 @@ static void kv_cmd_setbit(kv_ctx *ctx, int argc, const kv_str *argv)
         p[off >> 3] |= mask;
     else
         p[off >> 3] &= (unsigned char)~mask;
+    /* Like Redis 7.0: a bit already set so (in a string long enough) is no
+     * modification. */
+    if (grew || old != on)
+        kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_reply_int(&ctx->out, old);
 }
 

@@ -3,6 +3,7 @@
  * shard to another as a DUMP payload. RESTORE checks in Redis's order:
  * options, an existing key, the TTL, version and checksum, then the data. */
 #include "cmd/keys.h"
+#include "cmd/watch.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -91,7 +92,7 @@ void kv_cmd_restore(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_entry *e;
     kv_obj *o;
     kv_db *db = kv_ctx_db(ctx);
-    int created;
+    int created, deleted;
 
     if (restore_options(ctx, argc, argv, &opt) != 0)
         return;
@@ -113,12 +114,13 @@ void kv_cmd_restore(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_reply_error(&ctx->out, "ERR Bad data format");
         return;
     }
-    if (opt.replace)
-        kv_db_delete(db, argv[1].p, argv[1].n);
+    deleted = opt.replace && kv_db_delete(db, argv[1].p, argv[1].n);
     if (ttl && !opt.absttl)
         ttl = (long long)((unsigned long long)ttl + (unsigned long long)now); /* wraps like Redis */
     if (ttl && ttl <= now) {
         kv_obj_free(o); /* already expired: nothing is created */
+        if (deleted) /* but the replaced key went */
+            kv_signal_modified(ctx, ctx->db, &argv[1]);
         kv_reply_status(&ctx->out, "OK");
         return;
     }
@@ -130,6 +132,7 @@ void kv_cmd_restore(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_obj_set_lru(o, lru_from_idle(kv_state(ctx)->ks->lru_clock, opt.idle));
     else
         kv_keys_stamp(ctx, o);
+    kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_reply_status(&ctx->out, "OK");
 }
 
@@ -189,8 +192,10 @@ static void kv_sub_put(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_reply_error(&ctx->out, "ERR Bad data format");
         return;
     }
-    if (e)
+    if (e) {
         kv_db_delete_entry(db, e);
+        kv_signal_modified(ctx, ctx->db, &argv[1]);
+    }
     if (when != -1 && when <= kv_now_ms(ctx)) {
         kv_obj_free(o); /* it expired on the way */
         kv_reply_int(&ctx->out, 1);
@@ -203,6 +208,7 @@ static void kv_sub_put(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_keys_stamp(ctx, o);
     if (when != -1)
         kv_db_set_expire(db, e, when);
+    kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_reply_int(&ctx->out, 1);
 }
 
@@ -210,8 +216,10 @@ static void kv_sub_del(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     kv_entry *e = kv_lookup_write(ctx, &argv[1]);
     (void)argc;
-    if (e)
+    if (e) {
         kv_db_delete_entry(kv_ctx_db(ctx), e);
+        kv_signal_modified(ctx, ctx->db, &argv[1]);
+    }
     kv_reply_int(&ctx->out, e != NULL);
 }
 

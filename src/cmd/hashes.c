@@ -12,6 +12,7 @@
 
 #include "cmd/collscan.h"
 #include "cmd/fmt_float.h"
+#include "cmd/watch.h"
 #include "store/t_hash.h"
 
 /* HRANDFIELD with a negative count replies in batches of this many picks,
@@ -84,6 +85,8 @@ static void kv_cmd_hset(kv_ctx *ctx, int argc, const kv_str *argv)
     hash_opts(ctx, &opts);
     for (j = 2; j < argc; j += 2)
         added += kv_hash_set(o, argv[j].p, argv[j].n, argv[j + 1].p, argv[j + 1].n, &opts);
+    /* Even when every value was already there, as Redis. */
+    kv_signal_modified(ctx, ctx->db, &argv[1]);
     /* HMSET is the deprecated form with a status reply. */
     if (ctx->cmd->name[1] == 'm')
         kv_reply_status(&ctx->out, "OK");
@@ -104,6 +107,7 @@ static void kv_cmd_hsetnx(kv_ctx *ctx, int argc, const kv_str *argv)
     }
     hash_opts(ctx, &opts);
     kv_hash_set(o, argv[2].p, argv[2].n, argv[3].p, argv[3].n, &opts);
+    kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_reply_int(&ctx->out, 1);
 }
 
@@ -129,6 +133,8 @@ static void kv_cmd_hdel(kv_ctx *ctx, int argc, const kv_str *argv)
             break;
         }
     }
+    if (deleted)
+        kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_reply_int(&ctx->out, deleted);
 }
 
@@ -158,6 +164,7 @@ static void kv_cmd_hincrby(kv_ctx *ctx, int argc, const kv_str *argv)
     value += incr;
     hash_opts(ctx, &opts);
     kv_hash_set(o, argv[2].p, argv[2].n, buf, (size_t)kv_ll2str(buf, sizeof buf, value), &opts);
+    kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_reply_int(&ctx->out, value);
 }
 
@@ -199,6 +206,7 @@ static void kv_cmd_hincrbyfloat(kv_ctx *ctx, int argc, const kv_str *argv)
     n = kv_ld2str_human(buf, KV_LD_MAX_CHARS, value);
     hash_opts(ctx, &opts);
     kv_hash_set(o, argv[2].p, argv[2].n, buf, n, &opts);
+    kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_reply_bulk(&ctx->out, buf, n);
     free(buf);
 }

@@ -11,6 +11,7 @@
 
 #include "cmd/cfg.h"
 #include "cmd/svc.h"
+#include "cmd/watch.h"
 #include "store/hll.h"
 
 static const char kv_err_not_hll[] = "WRONGTYPE Key is not a valid HyperLogLog string value.";
@@ -122,8 +123,10 @@ static void kv_cmd_pfadd(kv_ctx *ctx, int argc, const kv_str *argv)
                 unsigned idx, count = kv_hll_pattern(argv[j].p, argv[j].n, &idx);
                 updated |= kv_hll_dense_set(w + KV_HLL_HDR_SIZE, idx, count);
             }
-            if (updated)
+            if (updated) {
                 kv_hll_cache_invalidate(w);
+                kv_signal_modified(ctx, ctx->db, &argv[1]);
+            }
             kv_reply_int(&ctx->out, updated);
             return;
         }
@@ -146,10 +149,13 @@ static void kv_cmd_pfadd(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_hll_store(ctx, e, &argv[1], &h);
     }
     kv_hll_free(&h);
-    if (rc < 0)
-        kv_reply_error(&ctx->out, kv_err_corrupt);
-    else
-        kv_reply_int(&ctx->out, updated);
+    if (rc < 0) {
+        kv_reply_error(&ctx->out, kv_err_corrupt); /* Redis signals nothing then */
+        return;
+    }
+    if (updated)
+        kv_signal_modified(ctx, ctx->db, &argv[1]);
+    kv_reply_int(&ctx->out, updated);
 }
 
 /* -------------------------------------------------------------- PFCOUNT */
@@ -176,6 +182,7 @@ static void kv_pfcount_one(kv_ctx *ctx, const kv_str *key)
             return;
         }
         kv_hll_cache_set(w, card);
+        kv_signal_modified(ctx, ctx->db, key); /* the cache write is one, as in Redis */
     }
     kv_reply_int(&ctx->out, (long long)card);
 }
@@ -231,6 +238,7 @@ static void kv_pfmerge_store(kv_ctx *ctx, const kv_str *key, const uint8_t *max,
     kv_hll_cache_invalidate(h.p);
     kv_hll_store(ctx, e, key, &h);
     kv_hll_free(&h);
+    kv_signal_modified(ctx, ctx->db, key);
     kv_reply_status(&ctx->out, "OK");
 }
 

@@ -4,6 +4,7 @@
  * Multi-key forms run per shard on that shard's keys and are summed by the
  * runtime (kv_reduce_sum), so each function only ever sees local keys. */
 #include "cmd/keys.h"
+#include "cmd/watch.h"
 
 #include <limits.h>
 
@@ -58,6 +59,7 @@ static void kv_cmd_del(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_entry *e = kv_lookup_write(ctx, &argv[j]); /* expires it lazily first */
         if (e) {
             kv_db_delete_entry(kv_ctx_db(ctx), e);
+            kv_signal_modified(ctx, ctx->db, &argv[j]);
             deleted++;
         }
     }
@@ -94,8 +96,11 @@ static void kv_cmd_type(kv_ctx *ctx, int argc, const kv_str *argv)
 static void kv_cmd_persist(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     kv_entry *e = kv_lookup_write(ctx, &argv[1]);
+    int removed = e && kv_db_persist(kv_ctx_db(ctx), e);
     (void)argc;
-    kv_reply_int(&ctx->out, e && kv_db_persist(kv_ctx_db(ctx), e) ? 1 : 0);
+    if (removed) /* a key without a TTL is left as it was */
+        kv_signal_modified(ctx, ctx->db, &argv[1]);
+    kv_reply_int(&ctx->out, removed);
 }
 
 /* The option words after EXPIRE key time; 0, or -1 after replying. */
@@ -165,6 +170,7 @@ static void kv_expire_generic(kv_ctx *ctx, int argc, const kv_str *argv, long lo
         kv_db_delete_entry(db, e); /* already in the past: deleted now */
     else
         kv_db_set_expire(db, e, when);
+    kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_reply_int(&ctx->out, 1);
     return;
 invalid:
@@ -257,7 +263,7 @@ const kv_cmddef kv_cmds_keys[] = {
     {{.name = "expire", .arity = -3, .flags = W | F, KEY1, .exec = kv_cmd_expire}, NULL, 0},
     {{.name = "expireat", .arity = -3, .flags = W | F, KEY1, .exec = kv_cmd_expireat}, NULL, 0},
     {{.name = "expiretime", .arity = 2, .flags = R | F, KEY1, .exec = kv_cmd_expiretime}, NULL, 0},
-    {{.name = "keys", .arity = 2, .flags = R, .route = KV_ROUTE_ALL, .exec = kv_cmd_keys, .reduce = kv_reduce_concat}, NULL, 0},
+    {{.name = "keys", .arity = 2, .flags = R | KV_CMD_WHOLE, .route = KV_ROUTE_ALL, .exec = kv_cmd_keys, .reduce = kv_reduce_concat}, NULL, 0},
     {{.name = "move", .arity = 3, .flags = W | F, KEY1, .exec = kv_cmd_move}, NULL, 0},
     {{.name = "object", .arity = -2, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_object}, KV_SUBS(object_subs)},
     {{.name = "persist", .arity = 2, .flags = W | F, KEY1, .exec = kv_cmd_persist}, NULL, 0},
@@ -265,12 +271,12 @@ const kv_cmddef kv_cmds_keys[] = {
     {{.name = "pexpireat", .arity = -3, .flags = W | F, KEY1, .exec = kv_cmd_pexpireat}, NULL, 0},
     {{.name = "pexpiretime", .arity = 2, .flags = R | F, KEY1, .exec = kv_cmd_pexpiretime}, NULL, 0},
     {{.name = "pttl", .arity = 2, .flags = R | F, KEY1, .exec = kv_cmd_pttl}, NULL, 0},
-    {{.name = "randomkey", .arity = 1, .flags = R, .route = KV_ROUTE_ALL, .exec = kv_cmd_randomkey, .reduce = kv_reduce_randomkey}, NULL, 0},
+    {{.name = "randomkey", .arity = 1, .flags = R | KV_CMD_WHOLE, .route = KV_ROUTE_ALL, .exec = kv_cmd_randomkey, .reduce = kv_reduce_randomkey}, NULL, 0},
     {{.name = "rename", .arity = 3, .flags = W, KV_KEYS(1, 2, 1), .route = KV_ROUTE_COORD, .exec = kv_cmd_rename, .coord = kv_coord_rename}, NULL, 0},
     {{.name = "renamenx", .arity = 3, .flags = W | F, KV_KEYS(1, 2, 1), .route = KV_ROUTE_COORD, .exec = kv_cmd_renamenx, .coord = kv_coord_rename}, NULL, 0},
     {{.name = "restore", .arity = -4, .flags = W, KEY1, .exec = kv_cmd_restore}, NULL, 0},
     {{.name = "scan", .arity = -2, .flags = R, .route = KV_ROUTE_CUSTOM, .exec = kv_cmd_scan, .target = kv_target_scan}, NULL, 0},
-    {{.name = "swapdb", .arity = 3, .flags = W | F, .route = KV_ROUTE_ALL, .exec = kv_cmd_swapdb, .reduce = kv_reduce_first, .check = kv_check_swapdb}, NULL, 0},
+    {{.name = "swapdb", .arity = 3, .flags = W | F | KV_CMD_WHOLE, .route = KV_ROUTE_ALL, .exec = kv_cmd_swapdb, .reduce = kv_reduce_first, .check = kv_check_swapdb}, NULL, 0},
     {{.name = "touch", .arity = -2, .flags = R | F, KV_KEYS(1, -1, 1), .route = KV_ROUTE_KEYS, .exec = kv_cmd_touch, .reduce = kv_reduce_sum}, NULL, 0},
     {{.name = "ttl", .arity = 2, .flags = R | F, KEY1, .exec = kv_cmd_ttl}, NULL, 0},
     {{.name = "type", .arity = 2, .flags = R | F, KEY1, .exec = kv_cmd_type}, NULL, 0},

@@ -67,6 +67,8 @@ static void rename_generic(kv_ctx *ctx, const kv_str *argv, int nx)
     kv_entry_set_val(dst, o);
     if (when != -1)
         kv_db_set_expire(db, dst, when);
+    kv_signal_modified(ctx, ctx->db, &argv[1]);
+    kv_signal_modified(ctx, ctx->db, &argv[2]);
     if (nx)
         kv_reply_int(&ctx->out, 1);
     else
@@ -224,6 +226,7 @@ void kv_cmd_copy(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_entry_set_val(dst, copy);
     if (when != -1)
         kv_db_set_expire(ks->db[dstdb], dst, when);
+    kv_signal_modified(ctx, dstdb, &argv[2]);
     kv_reply_int(&ctx->out, 1);
 }
 
@@ -303,6 +306,8 @@ void kv_cmd_move(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_entry_set_val(dst, o);
     if (when != -1)
         kv_db_set_expire(ks->db[dstdb], dst, when);
+    kv_signal_modified(ctx, ctx->db, &argv[1]);
+    kv_signal_modified(ctx, dstdb, &argv[1]);
     kv_reply_int(&ctx->out, 1);
 }
 

@@ -5,6 +5,8 @@
  * land, a type change racing between the steps can lose a moved element. */
 #include "cmd/lists.h"
 
+#include "cmd/watch.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,8 +81,9 @@ void kv_cmd_lmove(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_ql_iter_delete(&it);
     /* Push before dropping an emptied source: with src == dst the list
      * is never empty, exactly as in Redis. */
-    kv_list_push_key(ctx, &argv[2], de, s, n, to);
+    kv_list_push_key(ctx, &argv[2], de, s, n, to); /* signals the destination */
     kv_list_drop_if_empty(ctx, se);
+    kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_reply_bulk(&ctx->out, s, n);
     free(copy);
 }
@@ -143,7 +146,8 @@ static int bulk_bytes(kv_str r, kv_str *out)
 static void free_copy(void *p) { free(p); }
 
 /* Across shards: both types (reads), then pop from the source, then push
- * onto the destination, then reply the element. */
+ * onto the destination, then reply the element. The pop and push steps
+ * signal WATCH on their own shards. */
 int kv_coord_lmove(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *argv)
 {
     int src = kv_shard_of_key(ctx->shard, argv[1].p, argv[1].n);
@@ -290,6 +294,7 @@ static void mpop_from(kv_ctx *ctx, const kv_str *key, kv_entry *e, int where, lo
         kv_ql_iter_delete(&it);
     }
     kv_list_drop_if_empty(ctx, e);
+    kv_signal_modified(ctx, ctx->db, key);
 }
 
 void kv_cmd_lmpop(kv_ctx *ctx, int argc, const kv_str *argv)

@@ -4,6 +4,8 @@
  * call gets. The multi-key commands are in listmove.c. */
 #include "cmd/lists.h"
 
+#include "cmd/watch.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +33,8 @@ void kv_list_reply_entry(kv_ctx *ctx, const kv_lpval *v)
         kv_reply_bulk_ll(&ctx->out, v->v);
 }
 
+/* Signals the key's watchers too: every caller (LMOVE on one shard, the
+ * push step of a cross-shard move) really modifies it. */
 void kv_list_push_key(kv_ctx *ctx, const kv_str *key, kv_entry *e, const char *s, size_t n,
                       int where)
 {
@@ -42,6 +46,7 @@ void kv_list_push_key(kv_ctx *ctx, const kv_str *key, kv_entry *e, const char *s
         kv_entry_set_val(e, kv_list_new());
     }
     kv_list_push(kv_entry_val(e), s, n, where, &opts);
+    kv_signal_modified(ctx, ctx->db, key);
 }
 
 void kv_list_drop_if_empty(kv_ctx *ctx, kv_entry *e)
@@ -77,6 +82,7 @@ static void push(kv_ctx *ctx, int argc, const kv_str *argv, int where, int x)
     kv_list_cmd_opts(ctx, &opts);
     for (j = 2; j < argc; j++)
         kv_ql_push(ql_of(e), opts.fill, argv[j].p, argv[j].n, where);
+    kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_reply_int(&ctx->out, (long long)kv_ql_count(ql_of(e)));
 }
 
@@ -122,6 +128,9 @@ static void pop(kv_ctx *ctx, int argc, const kv_str *argv, int where)
         kv_ql_iter_delete(&it);
     }
     kv_list_drop_if_empty(ctx, e);
+    /* COUNT 0 pops nothing: Redis leaves watchers alone then. */
+    if (count > 0)
+        kv_signal_modified(ctx, ctx->db, &argv[1]);
 }
 
 void kv_cmd_lpop(kv_ctx *ctx, int argc, const kv_str *argv) { pop(ctx, argc, argv, KV_QL_HEAD); }
@@ -213,6 +222,7 @@ static void kv_cmd_lset(kv_ctx *ctx, int argc, const kv_str *argv)
         return;
     }
     kv_ql_iter_replace(&it, argv[3].p, argv[3].n);
+    kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_reply_status(&ctx->out, "OK");
 }
 
@@ -243,6 +253,7 @@ static void kv_cmd_linsert(kv_ctx *ctx, int argc, const kv_str *argv)
     while (kv_ql_next(&it, &v)) {
         if (kv_lp_equal(it.node->lp + it.off, argv[3].p, argv[3].n)) {
             kv_ql_iter_insert(&it, opts.fill, argv[4].p, argv[4].n, after);
+            kv_signal_modified(ctx, ctx->db, &argv[1]);
             kv_reply_int(&ctx->out, (long long)kv_ql_count(ql_of(e)));
             return;
         }
@@ -280,6 +291,8 @@ static void kv_cmd_lrem(kv_ctx *ctx, int argc, const kv_str *argv)
             break;
     }
     kv_list_drop_if_empty(ctx, e);
+    if (removed)
+        kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_reply_int(&ctx->out, removed);
 }
 
@@ -312,6 +325,8 @@ static void kv_cmd_ltrim(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_ql_del_range(ql_of(e), 0, (size_t)ltrim);
         kv_ql_del_range(ql_of(e), (size_t)(len - ltrim - rtrim), (size_t)rtrim);
         kv_list_drop_if_empty(ctx, e);
+        /* Redis signals an existing list even when nothing was trimmed. */
+        kv_signal_modified(ctx, ctx->db, &argv[1]);
     }
     kv_reply_status(&ctx->out, "OK");
 }

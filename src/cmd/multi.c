@@ -146,6 +146,15 @@ int kv_multi_before_exec(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_multi *m = kv_multi_of(ctx->conn, 0);
     const kv_cmd *cmd = ctx->cmd;
     kv_mq *q;
+    if (kv_is_named(cmd, "exec") && argc != 1) {
+        /* EXEC's arity is checked here, not by the runtime: a malformed
+         * EXEC, in MULTI or not, gets Redis's execCommandAbort reply. */
+        kv_reply_error(&ctx->out, "EXECABORT Transaction discarded because of: wrong "
+                                  "number of arguments for 'exec' command");
+        if (m && m->active)
+            kv_multi_reset(ctx->shard, ctx->state, ctx->conn);
+        return KV_EXEC_REPLIED;
+    }
     if (!m || !m->active || kv_is_named(cmd, "exec") || kv_is_named(cmd, "discard") ||
         kv_is_named(cmd, "multi") || kv_is_named(cmd, "watch") || kv_is_named(cmd, "quit") ||
         kv_is_named(cmd, "reset"))
@@ -388,8 +397,11 @@ static void kv_cmd_exec(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_ctx sub = *ctx;
     kv_buf check;
     int i, dirty;
-    (void)argc;
-    (void)argv;
+    if (argc != 1) { /* only without the hooks (kv_local): see before_exec */
+        kv_reply_error(&ctx->out, "EXECABORT Transaction discarded because of: wrong "
+                                  "number of arguments for 'exec' command");
+        return;
+    }
     if (!ctx->conn || kv_exec_refused(ctx, m))
         return;
     kv_buf_init(&check);
@@ -497,7 +509,7 @@ done:
 
 const kv_cmddef kv_cmds_multi[] = {
     {{.name = "discard", .arity = 1, .flags = KV_CMD_FAST | KV_CMD_NOSCRIPT, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_discard}, NULL, 0},
-    {{.name = "exec", .arity = 1, .flags = KV_CMD_NOSCRIPT, .route = KV_ROUTE_COORD, .exec = kv_cmd_exec, .coord = kv_coord_exec, .lockkeys = kv_exec_lockkeys}, NULL, 0},
+    {{.name = "exec", .arity = -1, /* checked in before_exec */ .flags = KV_CMD_NOSCRIPT, .route = KV_ROUTE_COORD, .exec = kv_cmd_exec, .coord = kv_coord_exec, .lockkeys = kv_exec_lockkeys}, NULL, 0},
     {{.name = "multi", .arity = 1, .flags = KV_CMD_FAST | KV_CMD_NOSCRIPT, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_multi}, NULL, 0},
     {{.name = "unwatch", .arity = 1, .flags = KV_CMD_FAST | KV_CMD_NOSCRIPT, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_unwatch}, NULL, 0},
     {{.name = "watch", .arity = -2, .flags = KV_CMD_FAST | KV_CMD_NOSCRIPT, KV_KEYS(1, -1, 1), .route = KV_ROUTE_COORD, .exec = kv_cmd_watch, .coord = kv_coord_watch, .lockkeys = kv_watch_lockkeys}, NULL, 0},

@@ -255,10 +255,10 @@ static void kv_cmd_flushall(kv_ctx *ctx, int argc, const kv_str *argv)
 
 const kv_cmddef kv_cmds_server[] = {
     {{.name = "auth", .arity = -2, .flags = KV_CMD_NOSCRIPT | F, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_auth}, NULL, 0},
-    {{.name = "dbsize", .arity = 1, .flags = R | F, .route = KV_ROUTE_ALL, .exec = kv_cmd_dbsize, .reduce = kv_reduce_sum}, NULL, 0},
+    {{.name = "dbsize", .arity = 1, .flags = R | F | KV_CMD_WHOLE, .route = KV_ROUTE_ALL, .exec = kv_cmd_dbsize, .reduce = kv_reduce_sum}, NULL, 0},
     {{.name = "echo", .arity = 2, .flags = F, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_echo}, NULL, 0},
-    {{.name = "flushall", .arity = -1, .flags = W, .route = KV_ROUTE_ALL, .exec = kv_cmd_flushall, .reduce = kv_reduce_first, .check = kv_check_flush}, NULL, 0},
-    {{.name = "flushdb", .arity = -1, .flags = W, .route = KV_ROUTE_ALL, .exec = kv_cmd_flushdb, .reduce = kv_reduce_first, .check = kv_check_flush}, NULL, 0},
+    {{.name = "flushall", .arity = -1, .flags = W | KV_CMD_WHOLE, .route = KV_ROUTE_ALL, .exec = kv_cmd_flushall, .reduce = kv_reduce_first, .check = kv_check_flush}, NULL, 0},
+    {{.name = "flushdb", .arity = -1, .flags = W | KV_CMD_WHOLE, .route = KV_ROUTE_ALL, .exec = kv_cmd_flushdb, .reduce = kv_reduce_first, .check = kv_check_flush}, NULL, 0},
     {{.name = "hello", .arity = -1, .flags = F, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_hello}, NULL, 0},
     {{.name = "info", .arity = -1, .route = KV_ROUTE_ALL, .exec = kv_cmd_info, .reduce = kv_reduce_info}, NULL, 0},
     {{.name = "ping", .arity = -1, .flags = F, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_ping}, NULL, 0},

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/watch.h"
 #include "store/t_set.h"
 
 /* ------------------------------------------------------------ arguments */
@@ -316,8 +317,10 @@ void kv_setop_store(kv_ctx *ctx, const kv_str *dst, kv_obj *result)
     int created;
     if (size == 0) {
         kv_obj_free(result);
-        if (e)
+        if (e) { /* an empty result deletes the destination: a change */
             kv_db_delete_entry(db, e);
+            kv_signal_modified(ctx, ctx->db, dst);
+        }
         kv_reply_int(&ctx->out, 0);
         return;
     }
@@ -327,6 +330,7 @@ void kv_setop_store(kv_ctx *ctx, const kv_str *dst, kv_obj *result)
         e = kv_db_upsert(db, dst->p, dst->n, &created);
     kv_obj_set_lru(result, kv_state(ctx)->ks->lru_clock); /* a new value */
     kv_entry_set_val(e, result);
+    kv_signal_modified(ctx, ctx->db, dst);
     kv_reply_int(&ctx->out, (long long)size);
 }
 

@@ -11,6 +11,7 @@
 
 #include "cmd/collscan.h"
 #include "cmd/setops.h"
+#include "cmd/watch.h"
 #include "store/t_set.h"
 
 #define RANDOM_BATCH 1000
@@ -73,6 +74,8 @@ static void kv_cmd_sadd(kv_ctx *ctx, int argc, const kv_str *argv)
     }
     for (j = 2; j < argc; j++)
         added += kv_set_add(o, argv[j].p, argv[j].n, &opts);
+    if (added)
+        kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_reply_int(&ctx->out, added);
 }
 
@@ -91,6 +94,8 @@ static void kv_cmd_srem(kv_ctx *ctx, int argc, const kv_str *argv)
             break;
         }
     }
+    if (removed)
+        kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_reply_int(&ctx->out, removed);
 }
 
@@ -188,6 +193,7 @@ static void spop_count(kv_ctx *ctx, const kv_str *argv)
         kv_reply_set(&ctx->out, 0);
         return;
     }
+    kv_signal_modified(ctx, ctx->db, &argv[1]); /* pops at least one member */
     size = kv_set_size(o);
     if ((unsigned long long)l >= size) {
         spop_all(ctx, e, o);
@@ -230,6 +236,7 @@ static void kv_cmd_spop(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_set_remove_val(o, &m);
     if (kv_set_size(o) == 0)
         kv_db_delete_entry(kv_ctx_db(ctx), e);
+    kv_signal_modified(ctx, ctx->db, &argv[1]);
 }
 
 /* ------------------------------------------------------------ SRANDMEMBER */
@@ -390,13 +397,16 @@ static void kv_cmd_smove(kv_ctx *ctx, int argc, const kv_str *argv)
     }
     if (kv_set_size(src) == 0)
         kv_db_delete_entry(kv_ctx_db(ctx), se);
+    kv_signal_modified(ctx, ctx->db, &argv[1]);
     set_opts(ctx, &opts);
     if (!dst) {
         dst = stamped(ctx, kv_set_new_for(argv[3].p, argv[3].n, &opts));
         de = kv_db_upsert(kv_ctx_db(ctx), argv[2].p, argv[2].n, &created);
         kv_entry_set_val(de, dst);
     }
-    kv_set_add(dst, argv[3].p, argv[3].n, &opts);
+    /* A destination that already had the member is not modified. */
+    if (kv_set_add(dst, argv[3].p, argv[3].n, &opts))
+        kv_signal_modified(ctx, ctx->db, &argv[2]);
     kv_reply_int(&ctx->out, 1);
 }
 
@@ -426,7 +436,8 @@ static int reply_is_error(kv_ctx *ctx, kv_str r)
 }
 
 /* SMOVE with source and destination on different shards: check both types
- * (reads), then remove from the source, then add to the destination. */
+ * (reads), then remove from the source, then add to the destination. SREM
+ * and SADD signal WATCH on their shards, each only if it changed its key. */
 static int kv_coord_smove(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *argv)
 {
     kv_str sub[3];

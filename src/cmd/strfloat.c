@@ -4,6 +4,7 @@
  * result is a new "embstr" value (never "int") that keeps the key's TTL. */
 #include "cmd/fmt_float.h"
 #include "cmd/strbits.h"
+#include "cmd/watch.h"
 
 #include <math.h>
 
@@ -48,5 +49,6 @@ void kv_cmd_incrbyfloat(kv_ctx *ctx, int argc, const kv_str *argv)
         e = kv_db_upsert(kv_ctx_db(ctx), argv[1].p, argv[1].n, &created);
         kv_entry_set_val(e, nv);
     }
+    kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_reply_bulk(&ctx->out, out, n);
 }

@@ -6,6 +6,7 @@
  * touched, INCR keeps a key's TTL while SET drops it unless KEEPTTL. */
 #include "cmd/cmd.h"
 #include "cmd/strbits.h"
+#include "cmd/watch.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -137,6 +138,7 @@ store:
     kv_entry_set_val(e, kv_str_new(argv[2].p, argv[2].n));
     if (when >= 0)
         kv_db_set_expire(db, e, when);
+    kv_signal_modified(ctx, ctx->db, &argv[1]);
     if (!(flags & SET_GET))
         kv_reply_status(&ctx->out, "OK");
 }
@@ -175,6 +177,7 @@ static void kv_set_pairs(kv_ctx *ctx, int argc, const kv_str *argv)
         else
             kv_db_persist(db, e);
         kv_entry_set_val(e, kv_str_new(argv[j + 1].p, argv[j + 1].n));
+        kv_signal_modified(ctx, ctx->db, &argv[j]);
     }
 }
 
@@ -214,6 +217,7 @@ static void kv_incr_by(kv_ctx *ctx, const kv_str *key, long long incr)
         e = kv_db_upsert(kv_ctx_db(ctx), key->p, key->n, &created);
         kv_entry_set_val(e, kv_str_from_ll(value));
     }
+    kv_signal_modified(ctx, ctx->db, key);
     kv_reply_int(&ctx->out, value);
 }
 
@@ -264,6 +268,7 @@ static void kv_set_whole(kv_ctx *ctx, const kv_str *key, kv_entry *e, const kv_s
     kv_entry_set_val(e, kv_str_new(val->p, val->n));
     if (when >= 0)
         kv_db_set_expire(db, e, when);
+    kv_signal_modified(ctx, ctx->db, key);
 }
 
 static void kv_cmd_setnx(kv_ctx *ctx, int argc, const kv_str *argv)
@@ -333,8 +338,10 @@ static void kv_cmd_getdel(kv_ctx *ctx, int argc, const kv_str *argv)
     int err;
     kv_entry *e = kv_get_reply(ctx, &argv[1], &err);
     (void)argc;
-    if (e)
+    if (e) {
         kv_db_delete_entry(kv_ctx_db(ctx), e);
+        kv_signal_modified(ctx, ctx->db, &argv[1]);
+    }
 }
 
 #define GETEX_PERSIST 0x100
@@ -397,12 +404,14 @@ static void kv_cmd_getex(kv_ctx *ctx, int argc, const kv_str *argv)
         return;
     kv_reply_obj(ctx, kv_entry_val(e));
     db = kv_ctx_db(ctx);
+    /* Only a changed TTL (or the deletion) is a modification. */
     if ((flags & (SET_EXAT | SET_PXAT)) && when <= kv_now_ms(ctx))
         kv_db_delete_entry(db, e);
     else if (expire)
         kv_db_set_expire(db, e, when);
-    else if (flags & GETEX_PERSIST)
-        kv_db_persist(db, e);
+    else if (!(flags & GETEX_PERSIST) || !kv_db_persist(db, e))
+        return;
+    kv_signal_modified(ctx, ctx->db, &argv[1]);
 }
 
 /* MSETNX on one shard: nothing is set if any key exists. */

@@ -4,6 +4,7 @@
  * dbUnshareStringValue does); a new key from APPEND is encoded like SET's
  * value, one from SETRANGE is always "raw". */
 #include "cmd/strbits.h"
+#include "cmd/watch.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,7 @@ void kv_cmd_append(kv_ctx *ctx, int argc, const kv_str *argv)
         int created;
         e = kv_db_upsert(kv_ctx_db(ctx), argv[1].p, argv[1].n, &created);
         kv_entry_set_val(e, kv_str_new(argv[2].p, argv[2].n));
+        kv_signal_modified(ctx, ctx->db, &argv[1]);
         kv_reply_int(&ctx->out, (long long)argv[2].n);
         return;
     }
@@ -50,8 +52,10 @@ void kv_cmd_append(kv_ctx *ctx, int argc, const kv_str *argv)
     }
     if (kv_check_string_length(ctx, (unsigned long long)kv_str_len(o) + argv[2].n) != 0)
         return;
-    /* Even an empty append leaves the value "raw", like Redis. */
+    /* Even an empty append leaves the value "raw" and counts as a
+     * modification, like Redis. */
     kv_str_append(o, argv[2].p, argv[2].n);
+    kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_reply_int(&ctx->out, (long long)kv_str_len(o));
 }
 
@@ -147,6 +151,7 @@ void kv_cmd_setrange(kv_ctx *ctx, int argc, const kv_str *argv)
         memcpy(bytes + offset, v->p, v->n);
         e = kv_db_upsert(kv_ctx_db(ctx), argv[1].p, argv[1].n, &created);
         kv_entry_set_val(e, o);
+        kv_signal_modified(ctx, ctx->db, &argv[1]);
         kv_reply_int(&ctx->out, (long long)kv_str_len(o));
         return;
     }
@@ -163,5 +168,6 @@ void kv_cmd_setrange(kv_ctx *ctx, int argc, const kv_str *argv)
         return;
     bytes = kv_str_grow(o, (size_t)offset + v->n);
     memcpy(bytes + offset, v->p, v->n);
+    kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_reply_int(&ctx->out, (long long)kv_str_len(o));
 }

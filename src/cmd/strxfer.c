@@ -4,6 +4,7 @@
  * only arrays, bulks and integers, which read the same in RESP2 and RESP3,
  * so the coordinator parses them whatever the client's protocol. */
 #include "cmd/strbits.h"
+#include "cmd/watch.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -43,7 +44,10 @@ static void kv_strstore_exec(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_entry *e;
     int created;
     if (argc < 3) {
-        kv_db_delete(db, argv[1].p, argv[1].n);
+        /* An empty result deletes the destination: a change only if it
+         * existed. */
+        if (kv_db_delete(db, argv[1].p, argv[1].n))
+            kv_signal_modified(ctx, ctx->db, &argv[1]);
         kv_reply_int(&ctx->out, 0);
         return;
     }
@@ -53,6 +57,7 @@ static void kv_strstore_exec(kv_ctx *ctx, int argc, const kv_str *argv)
     else
         kv_db_persist(db, e);
     kv_entry_set_val(e, kv_str_new_raw(argv[2].p, argv[2].n));
+    kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_reply_int(&ctx->out, (long long)argv[2].n);
 }
 

@@ -31,7 +31,9 @@ static void check_entry(const kv_cmd *c)
         fprintf(stderr, "  '%s': table %d %d %d %d, Redis %d %d %d %d\n", c->name, c->arity,
                 c->first_key, c->last_key, c->key_step, m->arity, m->first_key, m->last_key,
                 m->key_step);
-    CHECK_EQ_LL(c->arity, m->arity);
+    /* EXEC checks its own arity (a malformed EXEC aborts an open MULTI with
+     * EXECABORT instead of the runtime's plain arity error). */
+    CHECK_EQ_LL(c->arity, strcmp(c->name, "exec") ? m->arity : -1);
     CHECK_EQ_LL(c->first_key, m->first_key);
     CHECK_EQ_LL(c->last_key, m->last_key);
     CHECK_EQ_LL(c->key_step, m->key_step);
