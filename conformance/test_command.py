@@ -320,6 +320,12 @@ def keys_reply(*keys):
     (["expire", "k", "10"], ["k"]),
     (["incrby", "n", "5"], ["n"]),
     (["ttl", "t"], ["t"]),
+    # Commands whose keys move with their arguments.
+    (["zunionstore", "d", "2", "a", "b"], ["d", "a", "b"]),
+    (["zunion", "2", "a", "b"], ["a", "b"]),
+    (["lmpop", "2", "a", "b", "LEFT"], ["a", "b"]),
+    (["zintercard", "2", "a", "b"], ["a", "b"]),
+    (["lmove", "a", "b", "LEFT", "LEFT"], ["a", "b"]),
 ])
 def test_command_getkeys(raw, cmd, keys):
     assert raw.raw("COMMAND", "GETKEYS", *cmd) == keys_reply(*keys)
@@ -339,12 +345,36 @@ def test_command_getkeys_resp3(raw3):
     (["set", "k"], err("ERR Invalid number of arguments specified for command")),
     (["mset", "a"], err("ERR Invalid number of arguments specified for command")),
     (["ttl", "a", "b"], err("ERR Invalid number of arguments specified for command")),
+    (["zunionstore", "d", "3", "a", "b"], err("ERR Invalid arguments specified for command")),
     ([], arity_err("command|getkeys")),
     (["get"], arity_err("command|getkeys")),
     (["nosuch"], arity_err("command|getkeys")),
 ])
 def test_command_getkeys_errors(raw, cmd, reply):
     assert raw.raw("COMMAND", "GETKEYS", *cmd) == reply
+
+
+FLAG_SET = b"*2\r\n$1\r\n%s\r\n~%d\r\n%s"
+
+
+def keys_and_flags(*pairs):
+    """RESP3 GETKEYSANDFLAGS reply: (key, [flags]) pairs."""
+    return b"*%d\r\n" % len(pairs) + b"".join(
+        FLAG_SET % (k.encode(), len(f), b"".join(b"+%s\r\n" % x.encode() for x in f))
+        for k, f in pairs)
+
+
+@pytest.mark.parametrize("cmd,pairs", [
+    (["lmove", "a", "b", "LEFT", "LEFT"], [("a", ["RW", "access", "delete"]), ("b", ["RW", "insert"])]),
+    (["zunionstore", "d", "2", "a", "b"],
+     [("d", ["OW", "update"]), ("a", ["RO", "access"]), ("b", ["RO", "access"])]),
+    (["set", "a", "b"], [("a", ["OW", "update"])]),
+    (["set", "a", "b", "GET"], [("a", ["RW", "access", "update"])]),
+    (["rename", "a", "b"], [("a", ["RW", "access", "delete"]), ("b", ["OW", "update"])]),
+    (["lmpop", "2", "a", "b", "LEFT"], [("a", ["RW", "access", "delete"]), ("b", ["RW", "access", "delete"])]),
+])
+def test_command_getkeysandflags(raw3, cmd, pairs):
+    assert raw3.raw("COMMAND", "GETKEYSANDFLAGS", *cmd) == keys_and_flags(*pairs)
 
 
 def test_command_redis_py(r, raw):

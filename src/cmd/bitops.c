@@ -46,7 +46,7 @@ static unsigned char *kv_bit_grow(kv_ctx *ctx, const kv_str *key, uint64_t maxbi
         o = kv_new_zeroed_string(need);
         p = (unsigned char *)kv_str_grow(o, 0);
         e = kv_db_upsert(kv_ctx_db(ctx), key->p, key->n, &created);
-        kv_entry_set_val(e, o);
+        kv_set_val(ctx, e, o);
     } else {
         o = kv_entry_val(e);
         if (kv_obj_type(o) != KV_TYPE_STRING) {

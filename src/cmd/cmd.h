@@ -123,6 +123,8 @@ void kv_reply_syntax(kv_ctx *ctx);
 kv_db *kv_ctx_db(kv_ctx *ctx);
 kv_entry *kv_lookup_read(kv_ctx *ctx, const kv_str *key);
 kv_entry *kv_lookup_write(kv_ctx *ctx, const kv_str *key);
+/* Put val (owned from now on) under e, stamped as just created. */
+void kv_set_val(kv_ctx *ctx, kv_entry *e, kv_obj *val);
 
 /* Used across family files. */
 void kv_cmd_info(kv_ctx *ctx, int argc, const kv_str *argv);

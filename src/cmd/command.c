@@ -5,6 +5,7 @@
  * implements. Commands kevy lacks are absent, as an unknown name would be. */
 #include "cmd/cmd.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/cmdmeta.h"
@@ -100,55 +101,178 @@ static const char *kv_next_line(const char *p, const char *end)
     return nl ? nl + 1 : NULL;
 }
 
-/* Flags of a command's first key spec, read from its COMMAND INFO bytes
- * (element 9: an array of maps, the first entry of each being "flags", a
- * set of simple strings). Returns how many were stored in out. */
-static int kv_keyspec_flags(const kv_cmdmeta *m, kv_str *out, int max)
+/* One key spec of a command, as much of it as GETKEYSANDFLAGS needs: its
+ * flags and where its keys begin (an argument index, or after a keyword). */
+typedef struct kv_keyspec {
+    kv_str flags[8];
+    int nflags;
+    int index;      /* begin_search "index", or -1 */
+    kv_str keyword; /* begin_search "keyword" (n = 0 if none) */
+} kv_keyspec;
+
+#define KV_MAX_SPECS 8
+
+/* A RESP3 bulk string at *pp ("$n\r\n...\r\n"): its bytes, *pp moved past. */
+static int kv_take_bulk(const char **pp, const char *end, kv_str *out)
 {
-    const char *p = m->info_resp3, *end = p + m->info_len, *cr;
+    const char *p = *pp, *cr;
+    long long n;
+    if (p >= end || *p != '$' || !(cr = memchr(p, '\r', (size_t)(end - p))) ||
+        !kv_str2ll(p + 1, (size_t)(cr - p - 1), &n) || n < 0 || end - (cr + 2) < n + 2)
+        return -1;
+    out->p = cr + 2;
+    out->n = (size_t)n;
+    *pp = cr + 2 + n + 2;
+    return 0;
+}
+
+/* "%n", "*n" or "~n" at *pp: n, *pp moved past the line; -1 if not one. */
+static long long kv_take_len(const char **pp, const char *end, const char *types)
+{
+    const char *p = *pp, *cr;
+    long long n;
+    if (p >= end || !strchr(types, *p) || !(cr = memchr(p, '\r', (size_t)(end - p))) ||
+        !kv_str2ll(p + 1, (size_t)(cr - p - 1), &n) || n < 0)
+        return -1;
+    *pp = cr + 2;
+    return n;
+}
+
+static int kv_is(const kv_str *s, const char *lit)
+{
+    return s->n == strlen(lit) && memcmp(s->p, lit, s->n) == 0;
+}
+
+/* begin_search's map: {type: index|keyword|unknown, spec: {...}}. */
+static int kv_parse_begin(const char **pp, const char *end, kv_keyspec *ks)
+{
+    long long n = kv_take_len(pp, end, "%"), m;
+    kv_str k, v;
     long len;
-    long long count;
-    int i, nflags = 0;
+    while (n-- > 0) {
+        if (kv_take_bulk(pp, end, &k) != 0)
+            return -1;
+        if (!kv_is(&k, "spec")) {
+            if ((len = kv_resp_reply_len(*pp, (size_t)(end - *pp))) < 0)
+                return -1;
+            *pp += len;
+            continue;
+        }
+        for (m = kv_take_len(pp, end, "%"); m > 0; m--) {
+            if (kv_take_bulk(pp, end, &k) != 0)
+                return -1;
+            if (kv_is(&k, "index") && **pp == ':') {
+                const char *cr = memchr(*pp, '\r', (size_t)(end - *pp));
+                long long idx;
+                if (!cr || !kv_str2ll(*pp + 1, (size_t)(cr - *pp - 1), &idx))
+                    return -1;
+                ks->index = (int)idx;
+                *pp = cr + 2;
+            } else if (kv_is(&k, "keyword") && kv_take_bulk(pp, end, &v) == 0) {
+                ks->keyword = v;
+            } else {
+                if ((len = kv_resp_reply_len(*pp, (size_t)(end - *pp))) < 0)
+                    return -1;
+                *pp += len;
+            }
+        }
+    }
+    return 0;
+}
+
+/* The key specs in a command's COMMAND INFO bytes (element 9: a set of
+ * maps). Returns how many were read. */
+static int kv_keyspecs(const kv_cmdmeta *m, kv_keyspec *specs, int max)
+{
+    const char *p = m->info_resp3, *end = p + m->info_len;
+    long long nspecs, nfields, nflags;
+    long len;
+    int i, n = 0;
     p = kv_next_line(p, end); /* past "*10" */
     for (i = 0; p && i < 8; i++) {
         if ((len = kv_resp_reply_len(p, (size_t)(end - p))) < 0)
             return 0;
         p += len;
     }
-    /* "*N" of specs, then "%K" opening the first spec. */
-    if (!p || *p != '*' || !(p = kv_next_line(p, end)) || *p != '%' ||
-        !(p = kv_next_line(p, end)) || (size_t)(end - p) < 12 ||
-        memcmp(p, "$5\r\nflags\r\n~", 12) != 0)
+    if (!p || (nspecs = kv_take_len(&p, end, "*~")) < 0)
         return 0;
-    p += 12;
-    if (!(cr = memchr(p, '\r', (size_t)(end - p))) || !kv_str2ll(p, (size_t)(cr - p), &count) ||
-        !(p = kv_next_line(p, end)))
-        return 0;
-    for (; p && count > 0 && nflags < max; count--) {
-        if (*p != '+' || !(cr = memchr(p, '\r', (size_t)(end - p))))
-            break;
-        if (!(cr - p - 1 == 14 && memcmp(p + 1, "variable_flags", 14) == 0)) {
-            out[nflags].p = p + 1;
-            out[nflags].n = (size_t)(cr - p - 1);
-            nflags++;
+    for (; nspecs > 0 && n < max; nspecs--, n++) {
+        kv_keyspec *ks = &specs[n];
+        memset(ks, 0, sizeof *ks);
+        ks->index = -1;
+        if ((nfields = kv_take_len(&p, end, "%")) < 0)
+            return n;
+        while (nfields-- > 0) {
+            kv_str k;
+            if (kv_take_bulk(&p, end, &k) != 0)
+                return n;
+            if (kv_is(&k, "flags")) {
+                if ((nflags = kv_take_len(&p, end, "~*")) < 0)
+                    return n;
+                for (; nflags > 0; nflags--) {
+                    const char *cr = memchr(p, '\r', (size_t)(end - p));
+                    if (*p != '+' || !cr)
+                        return n;
+                    if (!(cr - p - 1 == 14 && memcmp(p + 1, "variable_flags", 14) == 0) &&
+                        ks->nflags < 8) {
+                        ks->flags[ks->nflags].p = p + 1;
+                        ks->flags[ks->nflags].n = (size_t)(cr - p - 1);
+                        ks->nflags++;
+                    }
+                    p = cr + 2;
+                }
+            } else if (kv_is(&k, "begin_search")) {
+                if (kv_parse_begin(&p, end, ks) != 0)
+                    return n;
+            } else {
+                if ((len = kv_resp_reply_len(p, (size_t)(end - p))) < 0)
+                    return n;
+                p += len;
+            }
         }
-        p = kv_next_line(p, end);
     }
-    return nflags;
+    return n;
+}
+
+/* The spec a key at argument pos belongs to: the one whose keyword comes
+ * right before it (SORT ... STORE d), else the index spec starting
+ * nearest before it (ZUNIONSTORE d 2 a b: d is spec 0, a and b spec 1). */
+static const kv_keyspec *kv_spec_of(const kv_keyspec *specs, int n, const kv_str *argv, int pos)
+{
+    const kv_keyspec *best = NULL;
+    int i;
+    for (i = 0; i < n; i++)
+        if (specs[i].keyword.n && pos > 0 && argv[pos - 1].n == specs[i].keyword.n) {
+            size_t j;
+            for (j = 0; j < argv[pos - 1].n; j++) {
+                char c = argv[pos - 1].p[j];
+                if ((c >= 'a' && c <= 'z' ? c - 32 : c) != specs[i].keyword.p[j])
+                    break;
+            }
+            if (j == argv[pos - 1].n)
+                return &specs[i];
+        }
+    for (i = 0; i < n; i++)
+        if (specs[i].index >= 0 && specs[i].index <= pos &&
+            (!best || specs[i].index > best->index))
+            best = &specs[i];
+    return best ? best : (n ? &specs[0] : NULL);
 }
 
 static void kv_getkeys(kv_ctx *ctx, int argc, const kv_str *argv, int with_flags)
 {
     const kv_str *cargv = argv + 2;
-    int cargc = argc - 2, first, last, step, j, nkeys = 0, nflags = 0;
+    int cargc = argc - 2, j, nkeys = 0, posbuf[16], *pos = posbuf;
     const kv_cmd *cmd = kv_cmd_lookup((void *)(uintptr_t)kv_state(ctx)->srv, cargc, cargv);
     const kv_cmdmeta *m;
-    kv_str flags[8];
+    kv_keyspec specs[KV_MAX_SPECS];
+    int nspecs = 0;
+    kv_str setflags[3];
     if (cmd->flags & KV_CMD_UNKNOWN) {
         kv_reply_error(&ctx->out, "ERR Invalid command specified");
         return;
     }
-    if (cmd->first_key <= 0) {
+    if (cmd->first_key <= 0 && !cmd->getkeys) {
         kv_reply_error(&ctx->out, "ERR The command has no key arguments");
         return;
     }
@@ -156,36 +280,52 @@ static void kv_getkeys(kv_ctx *ctx, int argc, const kv_str *argv, int with_flags
         kv_reply_error(&ctx->out, "ERR Invalid number of arguments specified for command");
         return;
     }
-    first = cmd->first_key;
-    last = cmd->last_key < 0 ? cargc + cmd->last_key : cmd->last_key;
-    step = cmd->key_step > 0 ? cmd->key_step : 1;
-    if (last >= cargc)
-        last = cargc - 1;
-    if (last >= first)
-        nkeys = (last - first) / step + 1;
+    /* The same key positions the runtime routes by (getkeys included). */
+    nkeys = kv_command_keys(cmd, cargc, cargv, pos, 16);
+    if (nkeys > 16) {
+        if (!(pos = malloc((size_t)nkeys * sizeof *pos)))
+            abort();
+        kv_command_keys(cmd, cargc, cargv, pos, nkeys);
+    }
+    if (nkeys <= 0) {
+        kv_reply_error(&ctx->out, "ERR Invalid arguments specified for command");
+        return;
+    }
     m = kv_cmdmeta_find(cmd->name, strlen(cmd->name));
     if (with_flags && m)
-        nflags = kv_keyspec_flags(m, flags, 8);
+        nspecs = kv_keyspecs(m, specs, KV_MAX_SPECS);
     /* SET's key flags depend on its GET option, as Redis's setGetKeys says. */
     if (with_flags && strcmp(cmd->name, "set") == 0) {
         int get = 0;
         for (j = 3; j < cargc; j++)
             get |= kv_arg_eq(&cargv[j], "get");
-        flags[0].p = get ? "RW" : "OW";
-        flags[0].n = 2;
-        flags[1].p = get ? "access" : "update";
-        flags[1].n = 6;
-        flags[2].p = "update";
-        flags[2].n = 6;
-        nflags = get ? 3 : 2;
+        setflags[0].p = get ? "RW" : "OW";
+        setflags[0].n = 2;
+        setflags[1].p = get ? "access" : "update";
+        setflags[1].n = 6;
+        setflags[2].p = "update";
+        setflags[2].n = 6;
     }
     kv_reply_array(&ctx->out, nkeys);
     for (j = 0; j < nkeys; j++) {
-        const kv_str *k = &cargv[first + j * step];
-        int f;
+        const kv_str *k = &cargv[pos[j]];
+        const kv_keyspec *ks;
+        const kv_str *flags = NULL;
+        int f, nflags = 0;
         if (!with_flags) {
             kv_reply_bulk(&ctx->out, k->p, k->n);
             continue;
+        }
+        if (strcmp(cmd->name, "set") == 0) {
+            flags = setflags;
+            nflags = setflags[0].p[0] == 'R' ? 3 : 2;
+        } else if (strcmp(cmd->name, "sort") == 0 && j > 0 && nspecs > 2) {
+            /* SORT's third spec is STORE's (begin_search "unknown"). */
+            flags = specs[2].flags;
+            nflags = specs[2].nflags;
+        } else if ((ks = kv_spec_of(specs, nspecs, cargv, pos[j])) != NULL) {
+            flags = ks->flags;
+            nflags = ks->nflags;
         }
         kv_reply_array(&ctx->out, 2);
         kv_reply_bulk(&ctx->out, k->p, k->n);
@@ -193,6 +333,8 @@ static void kv_getkeys(kv_ctx *ctx, int argc, const kv_str *argv, int with_flags
         for (f = 0; f < nflags; f++)
             kv_reply_statusn(&ctx->out, flags[f].p, flags[f].n);
     }
+    if (pos != posbuf)
+        free(pos);
 }
 
 static void kv_cmd_command_getkeys(kv_ctx *ctx, int argc, const kv_str *argv)

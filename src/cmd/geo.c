@@ -138,7 +138,7 @@ static void kv_cmd_geoadd(kv_ctx *ctx, int argc, const kv_str *argv)
                                                                        : KV_ENC_LISTPACK,
                         kv_zseed(ctx));
         e = kv_db_upsert(kv_ctx_db(ctx), argv[1].p, argv[1].n, &created);
-        kv_entry_set_val(e, o);
+        kv_set_val(ctx, e, o);
     }
     for (i = 0; i < n; i++) {
         const kv_str *m = &argv[first + 3 * i + 2];

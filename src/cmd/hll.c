@@ -97,7 +97,7 @@ static void kv_hll_store(kv_ctx *ctx, kv_entry *e, const kv_str *key, const kv_h
         e = kv_db_upsert(kv_ctx_db(ctx), key->p, key->n, &created);
     else
         kv_obj_set_lru(v, kv_obj_lru(kv_entry_val(e)));
-    kv_entry_set_val(e, v);
+    kv_set_val(ctx, e, v);
 }
 
 /* ---------------------------------------------------------------- PFADD */

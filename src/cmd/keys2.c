@@ -64,7 +64,7 @@ static void rename_generic(kv_ctx *ctx, const kv_str *argv, int nx)
     o = kv_entry_take_val(src);
     kv_db_delete_entry(db, src);
     dst = kv_db_upsert(db, argv[2].p, argv[2].n, &created);
-    kv_entry_set_val(dst, o);
+    kv_set_val(ctx, dst, o);
     if (when != -1)
         kv_db_set_expire(db, dst, when);
     kv_signal_modified(ctx, ctx->db, &argv[1]);
@@ -223,7 +223,7 @@ void kv_cmd_copy(kv_ctx *ctx, int argc, const kv_str *argv)
     if (dst)
         kv_db_delete_entry(ks->db[dstdb], dst);
     dst = kv_db_upsert(ks->db[dstdb], argv[2].p, argv[2].n, &created);
-    kv_entry_set_val(dst, copy);
+    kv_set_val(ctx, dst, copy);
     if (when != -1)
         kv_db_set_expire(ks->db[dstdb], dst, when);
     kv_signal_modified(ctx, dstdb, &argv[2]);
@@ -303,7 +303,7 @@ void kv_cmd_move(kv_ctx *ctx, int argc, const kv_str *argv)
     o = kv_entry_take_val(src);
     kv_db_delete_entry(kv_ctx_db(ctx), src);
     dst = kv_db_upsert(ks->db[dstdb], argv[1].p, argv[1].n, &created);
-    kv_entry_set_val(dst, o);
+    kv_set_val(ctx, dst, o);
     if (when != -1)
         kv_db_set_expire(ks->db[dstdb], dst, when);
     kv_signal_modified(ctx, ctx->db, &argv[1]);

@@ -43,7 +43,7 @@ void kv_list_push_key(kv_ctx *ctx, const kv_str *key, kv_entry *e, const char *s
     if (e == NULL) {
         int created;
         e = kv_db_upsert(kv_ctx_db(ctx), key->p, key->n, &created);
-        kv_entry_set_val(e, kv_list_new());
+        kv_set_val(ctx, e, kv_list_new());
     }
     kv_list_push(kv_entry_val(e), s, n, where, &opts);
     kv_signal_modified(ctx, ctx->db, key);
@@ -77,7 +77,7 @@ static void push(kv_ctx *ctx, int argc, const kv_str *argv, int where, int x)
             return;
         }
         e = kv_db_upsert(kv_ctx_db(ctx), argv[1].p, argv[1].n, &created);
-        kv_entry_set_val(e, kv_list_new());
+        kv_set_val(ctx, e, kv_list_new());
     }
     kv_list_cmd_opts(ctx, &opts);
     for (j = 2; j < argc; j++)

@@ -329,7 +329,7 @@ void kv_setop_store(kv_ctx *ctx, const kv_str *dst, kv_obj *result)
     else
         e = kv_db_upsert(db, dst->p, dst->n, &created);
     kv_obj_set_lru(result, kv_state(ctx)->ks->lru_clock); /* a new value */
-    kv_entry_set_val(e, result);
+    kv_set_val(ctx, e, result);
     kv_signal_modified(ctx, ctx->db, dst);
     kv_reply_int(&ctx->out, (long long)size);
 }

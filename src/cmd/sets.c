@@ -70,7 +70,7 @@ static void kv_cmd_sadd(kv_ctx *ctx, int argc, const kv_str *argv)
     if (!o) {
         o = stamped(ctx, kv_set_new_for(argv[2].p, argv[2].n, &opts));
         e = kv_db_upsert(kv_ctx_db(ctx), argv[1].p, argv[1].n, &created);
-        kv_entry_set_val(e, o);
+        kv_set_val(ctx, e, o);
     }
     for (j = 2; j < argc; j++)
         added += kv_set_add(o, argv[j].p, argv[j].n, &opts);
@@ -402,7 +402,7 @@ static void kv_cmd_smove(kv_ctx *ctx, int argc, const kv_str *argv)
     if (!dst) {
         dst = stamped(ctx, kv_set_new_for(argv[3].p, argv[3].n, &opts));
         de = kv_db_upsert(kv_ctx_db(ctx), argv[2].p, argv[2].n, &created);
-        kv_entry_set_val(de, dst);
+        kv_set_val(ctx, de, dst);
     }
     /* A destination that already had the member is not modified. */
     if (kv_set_add(dst, argv[3].p, argv[3].n, &opts))

@@ -43,11 +43,11 @@ void kv_cmd_incrbyfloat(kv_ctx *ctx, int argc, const kv_str *argv)
     n = kv_ld2str_human(out, sizeof out, value);
     nv = kv_str_new_embstr(out, n);
     if (e) {
-        kv_entry_set_val(e, nv); /* a new value under the same key: the TTL stays */
+        kv_set_val(ctx, e, nv); /* a new value under the same key: the TTL stays */
     } else {
         int created;
         e = kv_db_upsert(kv_ctx_db(ctx), argv[1].p, argv[1].n, &created);
-        kv_entry_set_val(e, nv);
+        kv_set_val(ctx, e, nv);
     }
     kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_reply_bulk(&ctx->out, out, n);

@@ -135,7 +135,7 @@ static void kv_cmd_set(kv_ctx *ctx, int argc, const kv_str *argv)
     else if (!(flags & SET_KEEPTTL))
         kv_db_persist(db, e);
 store:
-    kv_entry_set_val(e, kv_str_new(argv[2].p, argv[2].n));
+    kv_set_val(ctx, e, kv_str_new(argv[2].p, argv[2].n));
     if (when >= 0)
         kv_db_set_expire(db, e, when);
     kv_signal_modified(ctx, ctx->db, &argv[1]);
@@ -176,7 +176,7 @@ static void kv_set_pairs(kv_ctx *ctx, int argc, const kv_str *argv)
             e = kv_db_upsert(db, argv[j].p, argv[j].n, &created);
         else
             kv_db_persist(db, e);
-        kv_entry_set_val(e, kv_str_new(argv[j + 1].p, argv[j + 1].n));
+        kv_set_val(ctx, e, kv_str_new(argv[j + 1].p, argv[j + 1].n));
         kv_signal_modified(ctx, ctx->db, &argv[j]);
     }
 }
@@ -215,7 +215,7 @@ static void kv_incr_by(kv_ctx *ctx, const kv_str *key, long long incr)
         kv_str_set_ll(kv_entry_val(e), value); /* in place: the TTL stays */
     } else {
         e = kv_db_upsert(kv_ctx_db(ctx), key->p, key->n, &created);
-        kv_entry_set_val(e, kv_str_from_ll(value));
+        kv_set_val(ctx, e, kv_str_from_ll(value));
     }
     kv_signal_modified(ctx, ctx->db, key);
     kv_reply_int(&ctx->out, value);
@@ -265,7 +265,7 @@ static void kv_set_whole(kv_ctx *ctx, const kv_str *key, kv_entry *e, const kv_s
         e = kv_db_upsert(db, key->p, key->n, &created);
     else
         kv_db_persist(db, e);
-    kv_entry_set_val(e, kv_str_new(val->p, val->n));
+    kv_set_val(ctx, e, kv_str_new(val->p, val->n));
     if (when >= 0)
         kv_db_set_expire(db, e, when);
     kv_signal_modified(ctx, ctx->db, key);

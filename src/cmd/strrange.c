@@ -40,7 +40,7 @@ void kv_cmd_append(kv_ctx *ctx, int argc, const kv_str *argv)
     if (!e) {
         int created;
         e = kv_db_upsert(kv_ctx_db(ctx), argv[1].p, argv[1].n, &created);
-        kv_entry_set_val(e, kv_str_new(argv[2].p, argv[2].n));
+        kv_set_val(ctx, e, kv_str_new(argv[2].p, argv[2].n));
         kv_signal_modified(ctx, ctx->db, &argv[1]);
         kv_reply_int(&ctx->out, (long long)argv[2].n);
         return;
@@ -150,7 +150,7 @@ void kv_cmd_setrange(kv_ctx *ctx, int argc, const kv_str *argv)
         bytes = kv_str_grow(o, 0);
         memcpy(bytes + offset, v->p, v->n);
         e = kv_db_upsert(kv_ctx_db(ctx), argv[1].p, argv[1].n, &created);
-        kv_entry_set_val(e, o);
+        kv_set_val(ctx, e, o);
         kv_signal_modified(ctx, ctx->db, &argv[1]);
         kv_reply_int(&ctx->out, (long long)kv_str_len(o));
         return;

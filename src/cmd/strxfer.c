@@ -56,7 +56,7 @@ static void kv_strstore_exec(kv_ctx *ctx, int argc, const kv_str *argv)
         e = kv_db_upsert(db, argv[1].p, argv[1].n, &created);
     else
         kv_db_persist(db, e);
-    kv_entry_set_val(e, kv_str_new_raw(argv[2].p, argv[2].n));
+    kv_set_val(ctx, e, kv_str_new_raw(argv[2].p, argv[2].n));
     kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_reply_int(&ctx->out, (long long)argv[2].n);
 }

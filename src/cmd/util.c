@@ -72,6 +72,14 @@ kv_entry *kv_lookup_write(kv_ctx *ctx, const kv_str *key)
     return kv_ks_lookup_write(kv_state(ctx)->ks, ctx->db, key->p, key->n, kv_now_ms(ctx));
 }
 
+void kv_set_val(kv_ctx *ctx, kv_entry *e, kv_obj *val)
+{
+    /* A value put under a key is as fresh as Redis's createObject makes it
+     * (OBJECT IDLETIME 0). */
+    kv_obj_set_lru(val, kv_state(ctx)->ks->lru_clock);
+    kv_entry_set_val(e, val);
+}
+
 /* ------------------------------------------------------------- hooks */
 
 static void kv_cmd_expired(void *arg, int db, const char *key, size_t klen)

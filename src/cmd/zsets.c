@@ -91,7 +91,7 @@ static void zadd_generic(kv_ctx *ctx, int argc, const kv_str *argv, int flags)
                                                                        : KV_ENC_LISTPACK,
                         kv_zseed(ctx));
         e = kv_db_upsert(kv_ctx_db(ctx), argv[1].p, argv[1].n, &created);
-        kv_entry_set_val(e, o);
+        kv_set_val(ctx, e, o);
     }
     for (j = 0; j < n; j++) {
         const kv_str *m = &argv[first + 2 * j + 1];

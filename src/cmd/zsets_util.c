@@ -345,7 +345,7 @@ long long kv_zstore_pairs(kv_ctx *ctx, const kv_str *dst, const kv_zpairs *p)
         e = kv_db_upsert(db, dst->p, dst->n, &created);
     else
         kv_db_persist(db, e);
-    kv_entry_set_val(e, o);
+    kv_set_val(ctx, e, o);
     kv_signal_modified(ctx, ctx->db, dst);
     return (long long)p->n;
 }

@@ -8,6 +8,10 @@
 #include <string.h>
 
 #include "store/mem.h"
+#include "store/t_hash.h"
+#include "store/t_list.h"
+#include "store/t_set.h"
+#include "store/t_zset.h"
 
 #define EMB_OFF offsetof(kv_obj, u)
 
@@ -107,8 +111,22 @@ void kv_obj_free(kv_obj *o)
 size_t kv_obj_mem(const kv_obj *o)
 {
     size_t hdr = kv_mem_chunk(sizeof(kv_obj));
-    if (o->type != KV_TYPE_STRING)
+    /* Collections measure themselves (header included), each in O(1) or
+     * O(nodes), never O(elements). */
+    switch (o->type) {
+    case KV_TYPE_LIST:
+        return kv_list_mem(o);
+    case KV_TYPE_SET:
+        return kv_set_mem(o);
+    case KV_TYPE_ZSET:
+        return kv_zset_mem(o);
+    case KV_TYPE_HASH:
+        return kv_hash_mem(o);
+    case KV_TYPE_STRING:
+        break;
+    default:
         return hdr;
+    }
     switch (o->encoding) {
     case KV_ENC_EMBSTR: {
         size_t n = EMB_OFF + o->len + 1;
