@@ -134,8 +134,9 @@ sanitize:
 valgrind:
 	bash ci/valgrind.sh
 
-bench:
-	$(PY) bench/bench.py $(BENCH_ARGS)
+# Throughput (both modes) then the memory report; BENCH_ARGS=--no-memory skips it.
+bench: $(SERVER)
+	$(PY) bench/bench.py --kevy-bin $(SERVER) --memory $(BENCH_ARGS)
 
 ci:
 	bash ci/ci.sh

@@ -3,7 +3,8 @@
 ports, run the same redis-benchmark workloads against each, alternating over
 several rounds, and print median requests/s and the kevy/Redis ratio per
 workload, per core (both pinned to one CPU) and for the whole machine.
-Stdlib only; see bench/README.md. Usage: bench.py [--quick] [--mode ...]."""
+Stdlib only; see bench/README.md. Usage: bench.py [--quick] [--mode ...]
+[--workloads all] [--memory] (then bench/mem.py's bytes-per-element report)."""
 
 import argparse
 import json
@@ -18,9 +19,9 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-WORKLOADS = ("set", "get", "incr", "mset")
-# The test names redis-benchmark prints in its --csv output.
-CSV_NAME = {"set": "SET", "get": "GET", "incr": "INCR", "mset": "MSET (10 keys)"}
+# mem.py does `from bench import ...`: let it get this very module, so that
+# its BenchError is the one main() catches.
+sys.modules.setdefault("bench", sys.modules[__name__])
 
 
 class BenchError(Exception):
@@ -43,25 +44,58 @@ def _cmd(*args):
     return b"".join(out)
 
 
-def _expect(sock, want, count=1):
-    """Read exactly count copies of the simple reply want."""
-    need = want * count
-    got = b""
-    while len(got) < len(need):
-        chunk = sock.recv(min(1 << 20, len(need) - len(got)))
-        if not chunk:
+class Conn:
+    """A blocking RESP2 connection: enough to prefill data and read INFO.
+    An error reply raises BenchError (a prefill that fails must not go on)."""
+
+    def __init__(self, port, timeout=30.0):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.rf = self.sock.makefile("rb")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        self.rf.close()
+        self.sock.close()
+
+    def reply(self):
+        line = self.rf.readline()
+        if not line.endswith(b"\r\n"):
             raise BenchError("connection closed")
-        got += chunk
-    if got != need:
-        bad = next(i for i in range(0, len(need), len(want))
-                   if got[i:i + len(want)] != want)
-        raise BenchError("unexpected reply %r" % got[bad:bad + 60])
+        kind, rest = line[:1], line[1:-2]
+        if kind == b"+":
+            return rest.decode()
+        if kind == b"-":
+            raise BenchError("server replied -%s" % rest.decode(errors="replace"))
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            n = int(rest)
+            return None if n < 0 else self.rf.read(n + 2)[:-2]
+        if kind == b"*":
+            n = int(rest)
+            return None if n < 0 else [self.reply() for _ in range(n)]
+        raise BenchError("unexpected reply %r" % line[:60])
+
+    def call(self, *args):
+        self.sock.sendall(_cmd(*args))
+        return self.reply()
+
+    def pipeline(self, cmds):
+        """Send encoded commands in one write; return their replies."""
+        self.sock.sendall(b"".join(cmds))
+        return [self.reply() for _ in cmds]
 
 
 def call_simple(port, want, *args, timeout=5.0):
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(_cmd(*args))
-        _expect(s, want)
+    with Conn(port, timeout) as c:
+        got = c.call(*args)
+    if got != want:
+        raise BenchError("%s: expected %r, got %r" % (args[0], want, got))
 
 
 def wait_ready(port, proc, log, timeout=15.0):
@@ -71,7 +105,7 @@ def wait_ready(port, proc, log, timeout=15.0):
             raise BenchError("server on port %d exited with %s; log:\n%s"
                              % (port, proc.returncode, tail(log)))
         try:
-            call_simple(port, b"+PONG\r\n", "PING", timeout=1.0)
+            call_simple(port, "PONG", "PING", timeout=1.0)
             return
         except (OSError, BenchError):
             if time.time() > deadline:
@@ -80,15 +114,79 @@ def wait_ready(port, proc, log, timeout=15.0):
             time.sleep(0.05)
 
 
-def prefill_get_keys(port, keyspace):
+# ------------------------------------------------------------- workloads
+
+def _prefill_get(conn, args, _requests):
     """GET should measure hits: store every key redis-benchmark -r can pick
     ("key:" + 12-digit number, see its __rand_int__ rule)."""
-    batch = 1000
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
-        for lo in range(0, keyspace, batch):
-            hi = min(keyspace, lo + batch)
-            s.sendall(b"".join(_cmd("SET", "key:%012d" % i, "xxx") for i in range(lo, hi)))
-            _expect(s, b"+OK\r\n", hi - lo)
+    for lo in range(0, args.keyspace, 1000):
+        hi = min(args.keyspace, lo + 1000)
+        conn.pipeline([_cmd("SET", "key:%012d" % i, "xxx") for i in range(lo, hi)])
+
+
+def _prefill_lpop(conn, args, requests):
+    """LPOP should pop, not answer nil: "mylist" (the key redis-benchmark's
+    LPOP uses) gets more elements than the run can pop, even overshooting
+    by a pipeline per client."""
+    left = requests + args.clients * max(args.pipelines) + 1000
+    while left > 0:
+        batch = min(left, 1000)
+        conn.call("RPUSH", "mylist", *(["xxx"] * batch))
+        left -= batch
+
+
+def _check_lpop(conn):
+    if not conn.call("LLEN", "mylist"):
+        raise BenchError("LPOP emptied mylist: the last pops missed")
+
+
+ZRANGE_MEMBERS = 1000
+
+
+def _prefill_zrange(conn, _args, _requests):
+    pairs = []
+    for i in range(ZRANGE_MEMBERS):
+        pairs += [i, "member:%d" % i]
+    conn.call("ZADD", "zr", *pairs)
+
+
+class Workload:
+    """test: a redis-benchmark -t name, or cmd: a custom command line (its
+    CSV row is then named by the command line itself). cost: time per request
+    relative to SET, sizes the probe and --quick runs."""
+
+    def __init__(self, name, doc, test=None, csv=None, cmd=None, cost=1.0,
+                 prefill=None, check=None):
+        self.name, self.doc, self.test, self.cmd = name, doc, test, cmd
+        self.csv = csv if test else " ".join(cmd)
+        self.cost, self.prefill, self.check = cost, prefill, check
+
+    def argv(self):
+        return ["-t", self.test] if self.test else list(self.cmd)
+
+
+WORKLOAD_LIST = (
+    Workload("set", "SET key:<rand> <v>", "set", "SET"),
+    Workload("get", "GET key:<rand>, all keys stored first (hits)", "get", "GET",
+             prefill=_prefill_get),
+    Workload("incr", "INCR counter:<rand>", "incr", "INCR"),
+    Workload("mset", "MSET of 10 key:<rand> (cross-shard on a multi-shard kevy)",
+             "mset", "MSET (10 keys)", cost=5),
+    Workload("mset_tag", "MSET of 10 {t}key:<rand> (one hashtag: one shard)",
+             cmd=["MSET"] + ["{t}key:__rand_int__", "xxx"] * 10, cost=5),
+    Workload("lpush", "LPUSH mylist <v> (one growing list)", "lpush", "LPUSH"),
+    Workload("lpop", "LPOP mylist, list prefilled so every pop hits", "lpop", "LPOP",
+             prefill=_prefill_lpop, check=_check_lpop),
+    Workload("sadd", "SADD myset element:<rand>", "sadd", "SADD"),
+    Workload("hset", "HSET myhash element:<rand> <v>", "hset", "HSET"),
+    Workload("zadd", "ZADD myzset <rand> element:<rand>", "zadd", "ZADD"),
+    Workload("zrange", "ZRANGE zr 0 99 WITHSCORES on a %d-member zset" % ZRANGE_MEMBERS,
+             cmd=["ZRANGE", "zr", "0", "99", "WITHSCORES"], cost=3,
+             prefill=_prefill_zrange),
+)
+WORKLOADS = {w.name: w for w in WORKLOAD_LIST}
+# The default keeps `make bench` near 10 minutes on a 2-core box.
+DEFAULT_WORKLOADS = ("set", "get", "mset", "mset_tag", "hset", "zrange")
 
 
 def tail(path, n=20):
@@ -163,13 +261,14 @@ def taskset(cpus):
 CHILDREN = []  # live redis-benchmark processes, killed on the way out
 
 
-def run_benchmark(args, port, workload, pipeline, requests, cpus):
+def run_benchmark(args, port, wl, pipeline, requests, cpus):
     argv = taskset(cpus) + [
         args.benchmark_bin, "-h", "127.0.0.1", "-p", str(port),
         "-c", str(args.clients), "-n", str(requests), "-r", str(args.keyspace),
-        "-P", str(pipeline), "-t", workload, "--csv"]
+        "-P", str(pipeline), "--csv"]
     if args.client_threads:
         argv += ["--threads", str(args.client_threads)]
+    argv += wl.argv()  # a custom command must come last
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL)
     CHILDREN.append(proc)
@@ -179,35 +278,44 @@ def run_benchmark(args, port, workload, pipeline, requests, cpus):
         proc.kill()
         proc.communicate()
         raise BenchError("redis-benchmark %s -P %d on port %d timed out"
-                         % (workload, pipeline, port))
+                         % (wl.name, pipeline, port))
     finally:
         CHILDREN.remove(proc)
     text = out.decode(errors="replace")
     if proc.returncode != 0 or "Error from server" in text:
         raise BenchError("redis-benchmark %s -P %d on port %d failed:\n%s"
-                         % (workload, pipeline, port, text[-2000:]))
+                         % (wl.name, pipeline, port, text[-2000:]))
     for line in text.splitlines():
         cols = [c.strip('"') for c in line.split('","')]
-        if len(cols) >= 2 and cols[0] == CSV_NAME[workload]:
+        if len(cols) >= 2 and cols[0] == wl.csv:
             return float(cols[1])
-    raise BenchError("no %s row in redis-benchmark output:\n%s" % (CSV_NAME[workload], text))
+    raise BenchError("no %s row in redis-benchmark output:\n%s" % (wl.csv, text))
 
 
-def prepare(server, workload, args):
-    call_simple(server.port, b"+OK\r\n", "FLUSHALL")
-    if workload == "get":
-        prefill_get_keys(server.port, args.keyspace)
+def prepare(server, wl, args, requests):
+    with Conn(server.port) as c:
+        if c.call("FLUSHALL") != "OK":
+            raise BenchError("FLUSHALL failed on %s" % server.label)
+        if wl.prefill:
+            wl.prefill(c, args, requests)
 
 
-def calibrate(args, ref, workload, pipeline, client_cpus):
+def after_run(server, wl):
+    if wl.check:
+        with Conn(server.port) as c:
+            wl.check(c)
+
+
+def calibrate(args, ref, wl, pipeline, client_cpus):
     """Requests per run so one run lasts about --seconds on the reference."""
     if args.requests:
         return args.requests
     if args.quick:
-        return 5000 * pipeline if workload != "mset" else 1000 * pipeline
-    probe = 20000 * pipeline if workload != "mset" else 4000 * pipeline
-    prepare(ref, workload, args)
-    rps = run_benchmark(args, ref.port, workload, pipeline, probe, client_cpus)
+        return int(5000 * pipeline / wl.cost)
+    probe = int(20000 * pipeline / wl.cost)
+    prepare(ref, wl, args, probe)
+    rps = run_benchmark(args, ref.port, wl, pipeline, probe, client_cpus)
+    after_run(ref, wl)
     n = max(1000, int(rps * args.seconds))
     digits = len(str(n)) - 2  # two significant digits keep -n readable
     return int(round(n, -digits))
@@ -237,7 +345,7 @@ def run_mode(args, mode, workdir, results):
         plan = []
         for w in args.workloads:
             for p in args.pipelines:
-                n = calibrate(args, redis, w, p, cli_cpus)
+                n = calibrate(args, redis, WORKLOADS[w], p, cli_cpus)
                 row = {"mode": mode, "workload": w, "pipeline": p, "requests": n,
                        "redis": [], "kevy": []}
                 results.append(row)
@@ -246,10 +354,12 @@ def run_mode(args, mode, workdir, results):
             # Swap who goes first each round so slow drift hits both sides.
             order = servers if rnd % 2 == 0 else servers[::-1]
             for row in plan:
+                wl = WORKLOADS[row["workload"]]
                 for s in order:
-                    prepare(s, row["workload"], args)
-                    rps = run_benchmark(args, s.port, row["workload"], row["pipeline"],
+                    prepare(s, wl, args, row["requests"])
+                    rps = run_benchmark(args, s.port, wl, row["pipeline"],
                                         row["requests"], cli_cpus)
+                    after_run(s, wl)
                     row[s.label].append(rps)
             print("  round %d/%d done" % (rnd + 1, args.rounds), flush=True)
         print_table(plan)
@@ -271,14 +381,14 @@ def summarize(row):
 
 
 def print_table(rows):
-    print("%-10s %10s %14s %7s %14s %7s %11s"
+    print("%-13s %10s %14s %7s %14s %7s %11s"
           % ("workload", "requests", "redis rps", "spread", "kevy rps", "spread",
              "kevy/redis"))
     for row in rows:
         summarize(row)
         if row["redis_median"] is None or row["kevy_median"] is None:
             continue
-        print("%-10s %10d %14.0f %6.1f%% %14.0f %6.1f%% %11.2f"
+        print("%-13s %10d %14.0f %6.1f%% %14.0f %6.1f%% %11.2f"
               % ("%s P%d" % (row["workload"].upper(), row["pipeline"]), row["requests"],
                  row["redis_median"], 100 * row["redis_spread"],
                  row["kevy_median"], 100 * row["kevy_spread"], row["ratio"]))
@@ -294,10 +404,16 @@ def version_of(binary):
 
 
 def parse_args():
-    ap = argparse.ArgumentParser(description="kevy vs Redis with redis-benchmark")
-    ap.add_argument("--mode", choices=("percore", "machine", "both"), default="both")
-    ap.add_argument("--workloads", default=",".join(WORKLOADS),
-                    help="comma list from: %s" % ",".join(WORKLOADS))
+    epilog = "workloads (* = default):\n" + "\n".join(
+        "  %-9s %s %s" % (w.name, "*" if w.name in DEFAULT_WORKLOADS else " ", w.doc)
+        for w in WORKLOAD_LIST)
+    ap = argparse.ArgumentParser(description="kevy vs Redis with redis-benchmark",
+                                 epilog=epilog,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--mode", choices=("percore", "machine", "both", "none"),
+                    default="both", help="none: no throughput runs (with --memory)")
+    ap.add_argument("--workloads", default=",".join(DEFAULT_WORKLOADS),
+                    help="comma list from: %s; or all" % ",".join(WORKLOADS))
     ap.add_argument("--pipelines", default="1,16", help="comma list of -P values")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=2.0,
@@ -320,12 +436,20 @@ def parse_args():
     ap.add_argument("--benchmark-bin",
                     default=shutil.which("redis-benchmark") or "redis-benchmark")
     ap.add_argument("--run-timeout", type=float, default=300.0)
+    ap.add_argument("--memory", action=argparse.BooleanOptionalAction, default=False,
+                    help="then the bytes-per-element report of bench/mem.py")
+    ap.add_argument("--memory-elements", type=int, default=0,
+                    help="elements per type there (default 1000000, --quick 100000)")
+    ap.add_argument("--memory-types", default="",
+                    help="types there, as mem.py --types (default: its default)")
     ap.add_argument("--json", metavar="FILE", help="save raw numbers here")
     ap.add_argument("--compare", nargs=2, metavar=("OLD", "NEW"),
                     help="compare two --json files and exit (runs nothing)")
     args = ap.parse_args()
     if args.compare:
         return args
+    if args.workloads.strip().lower() == "all":
+        args.workloads = ",".join(WORKLOADS)
     args.workloads = [w.strip().lower() for w in args.workloads.split(",") if w.strip()]
     for w in args.workloads:
         if w not in WORKLOADS:
@@ -333,6 +457,14 @@ def parse_args():
     args.pipelines = [int(p) for p in args.pipelines.split(",") if p.strip()]
     if args.quick and args.rounds == 5:
         args.rounds = 2
+    if not args.memory_elements:
+        args.memory_elements = 100000 if args.quick else 1000000
+    import mem  # not at the top: mem imports this file
+    try:
+        args.memory_types = (mem.parse_kinds(args.memory_types) if args.memory_types
+                             else mem.DEFAULT_KINDS)
+    except ValueError as e:
+        ap.error("--memory-types: %s" % e)
     for b in ("kevy_bin", "redis_bin", "benchmark_bin"):  # fail before starting anything
         path = getattr(args, b)
         if not (os.path.isfile(path) and os.access(path, os.X_OK)):
@@ -349,17 +481,23 @@ def compare(old_path, new_path):
             rows = json.load(f)["results"]
         return {(r["mode"], r["workload"], r["pipeline"]): r for r in rows}
     old, new = load(old_path), load(new_path)
-    print("%-8s %-10s %13s %13s %8s %8s" % ("mode", "workload", "kevy new/old",
+    print("%-8s %-13s %13s %13s %8s %8s" % ("mode", "workload", "kevy new/old",
                                             "redis new/old", "old k/r", "new k/r"))
     for key in sorted(set(old) & set(new)):
         o, n = old[key], new[key]
         if None in (o["kevy_median"], n["kevy_median"], o["redis_median"], n["redis_median"]):
             continue
-        print("%-8s %-10s %13.3f %13.3f %8.2f %8.2f"
+        print("%-8s %-13s %13.3f %13.3f %8.2f %8.2f"
               % (key[0], "%s P%d" % (key[1].upper(), key[2]),
                  n["kevy_median"] / o["kevy_median"], n["redis_median"] / o["redis_median"],
                  o["ratio"], n["ratio"]))
     return 0
+
+
+def run_memory(args, workdir):
+    import mem  # not at the top: mem imports this file
+    return mem.run(args.kevy_bin, args.redis_bin, args.impl, args.memory_elements,
+                   args.memory_types, workdir)
 
 
 def on_signal(signum, _frame):
@@ -375,12 +513,14 @@ def main():
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
     workdir = tempfile.mkdtemp(prefix="kevy-bench-")
-    results = []
-    modes = ("percore", "machine") if args.mode == "both" else (args.mode,)
+    results, memory = [], None
+    modes = {"both": ("percore", "machine"), "none": ()}.get(args.mode, (args.mode,))
     status = 0
     try:
         for mode in modes:
             run_mode(args, mode, workdir, results)
+        if args.memory:
+            memory = run_memory(args, workdir)
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         status = 130
@@ -401,7 +541,7 @@ def main():
                 "cpus": os.cpu_count(), "clients": args.clients,
                 "keyspace": args.keyspace, "rounds": args.rounds, "complete": status == 0}
         with open(args.json, "w") as f:
-            json.dump({"meta": meta, "results": results}, f, indent=1)
+            json.dump({"meta": meta, "results": results, "memory": memory}, f, indent=1)
         print("raw numbers saved to %s" % args.json)
     return status
 
