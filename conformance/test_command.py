@@ -370,6 +370,7 @@ def keys_and_flags(*pairs):
      [("d", ["OW", "update"]), ("a", ["RO", "access"]), ("b", ["RO", "access"])]),
     (["set", "a", "b"], [("a", ["OW", "update"])]),
     (["set", "a", "b", "GET"], [("a", ["RW", "access", "update"])]),
+    (["sort", "a", "STORE", "b"], [("a", ["RO", "access"]), ("b", ["OW", "update"])]),
     (["rename", "a", "b"], [("a", ["RW", "access", "delete"]), ("b", ["OW", "update"])]),
     (["lmpop", "2", "a", "b", "LEFT"], [("a", ["RW", "access", "delete"]), ("b", ["RW", "access", "delete"])]),
 ])

@@ -336,6 +336,14 @@ static int kv_exec_lockkeys(kv_ctx *ctx, int argc, const kv_str *argv, kv_str *k
         if (q->cmd->route == KV_ROUTE_ALL || q->cmd->route == KV_ROUTE_CUSTOM ||
             (q->cmd->flags & KV_CMD_WHOLE))
             *whole = 1;
+        if (q->cmd->lockkeys) { /* its own run-time lock set (SORT's patterns) */
+            kv_ctx sub = *ctx;
+            int w = 0, at = total < max ? total : max;
+            sub.cmd = q->cmd;
+            total += q->cmd->lockkeys(&sub, q->argc, q->argv, keys + at, max - at, &w);
+            *whole |= w;
+            continue;
+        }
         n = kv_command_keys(q->cmd, q->argc, q->argv, pos, 64);
         if (n > 64) /* a huge key list: lock every shard whole instead */
             *whole = 1, n = 0;

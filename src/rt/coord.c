@@ -330,6 +330,11 @@ void kv_coord_send_cmd(kv_coord *co, int db, const kv_cmd *cmd, int argc, const 
     kv_conn *c = co->conn;
     int ownerbuf[16], *owner = NULL, nkeys = 0, first = 0, last = 0, slot, target;
     target = kv_route_target(sh, cmd, argc, argv, &owner, &nkeys, &first, &last, ownerbuf);
+    /* A coordination whose lock set is decided at run time (SORT with BY/GET
+     * patterns) coordinates whenever that set leaves this shard. */
+    if (cmd->route == KV_ROUTE_COORD && cmd->lockkeys && target != KV_BUSY_MANY &&
+        kv_lockkeys_target(c, db, cmd, argc, argv) == KV_BUSY_MANY)
+        target = KV_BUSY_MANY;
     if (cmd->route == KV_ROUTE_LOCAL) {
         /* A connection command (SELECT...) runs here, with the client. */
         kv_buf *reply = kv_replies_next(&co->fill);

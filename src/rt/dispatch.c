@@ -252,7 +252,7 @@ static void kv_forward(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, in
 
 /* A command with a run-time lock set (EXEC): inline if every key is on the
  * home shard, else coordinated; never forwarded, its state is the client's. */
-static int kv_lockkeys_target(kv_conn *c, const kv_cmd *cmd, int argc, const kv_str *argv)
+int kv_lockkeys_target(kv_conn *c, int db, const kv_cmd *cmd, int argc, const kv_str *argv)
 {
     kv_shard *sh = c->sh;
     kv_str keybuf[32], *keys = keybuf;
@@ -265,7 +265,7 @@ static int kv_lockkeys_target(kv_conn *c, const kv_cmd *cmd, int argc, const kv_
     ctx.shard = sh;
     ctx.conn = c;
     ctx.cmd = cmd;
-    ctx.db = c->db;
+    ctx.db = db;
     ctx.home = sh->id;
     ctx.client_id = c->id;
     n = cmd->lockkeys(&ctx, argc, argv, keys, 32, &whole);
@@ -325,7 +325,7 @@ int kv_dispatch(kv_conn *c, int argc, const kv_str *argv)
     kv_ctx ctx;
 
     if (arity_ok && cmd->route == KV_ROUTE_COORD && cmd->lockkeys)
-        target = kv_lockkeys_target(c, cmd, argc, argv);
+        target = kv_lockkeys_target(c, c->db, cmd, argc, argv);
     else if (arity_ok)
         target = kv_route_target(sh, cmd, argc, argv, &owner, &nkeys, &first, &last, ownerbuf);
     /* Program order: only more work for the same single remote shard may

@@ -330,6 +330,9 @@ long long kv_exec_part(kv_shard *sh, const kv_cmd *cmd, int db, int proto, kv_bu
  * fills pos (at most max), returns the count (may exceed max), -1 if the
  * arguments are malformed. */
 int kv_cmd_key_positions(const kv_cmd *cmd, int argc, const kv_str *argv, int *pos, int max);
+/* For a command with a lockkeys hook: the home shard if every key it would
+ * lock is there, else KV_BUSY_MANY (it must coordinate). */
+int kv_lockkeys_target(kv_conn *c, int db, const kv_cmd *cmd, int argc, const kv_str *argv);
 /* Would this forwarded request cut into another transaction's locks? */
 int kv_msg_blocked(kv_shard *sh, const kv_msg *m);
 void kv_inflight_add(kv_conn *c, int busy);
