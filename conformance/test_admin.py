@@ -334,3 +334,20 @@ def test_debug_errors(dbg):
     help_ = dbg.value("DEBUG", "HELP")
     assert len(help_) == 106 and help_[0] == "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
     assert help_[-2:] == ["HELP", "    Prints this help."]
+
+
+@pytest.mark.restart
+def test_debug_digest_value_of_sorted_sets(dbg):
+    # Values taken from Redis 7.0.15 for the same data: each element digest
+    # goes in through SHA1 (xorDigest), in either encoding.
+    assert dbg.raw("ZADD", "z", "1.5", "m", "2", "n") == integer(2)
+    assert dbg.raw("ZADD", "inf", "inf", "a", "-inf", "b", "0", "c") == integer(3)
+    args = []
+    for i in range(1, 201):
+        args += ["%d.25" % i, "member%d" % i]
+    assert dbg.raw("ZADD", "big", *args) == integer(200)
+    assert dbg.value("OBJECT", "ENCODING", "big") == b"skiplist"
+    assert dbg.value("DEBUG", "DIGEST-VALUE", "z", "big", "inf") == [
+        "908aeffe4e922542b456cb5c8f5b1961a763d7dd",
+        "7492c63d8cf702cb738c314c7f5be892f49a1675",
+        "46134459c6a9364a3944c9eee3fa301502e6bbfa"]

@@ -8,8 +8,8 @@
  *   list:   mix(d, element) for each element, head to tail;
  *   set:    xor(d, member) for each member;
  *   zset:   for each member: e = 0; mix(e, member); mix(e, score as
- *           Redis's "%.17g" text); then d ^= e;
- *   hash:   for each field: e = 0; mix(e, field); mix(e, value); d ^= e;
+ *           Redis's "%.17g" text); then xor(d, e);
+ *   hash:   for each field: e = 0; mix(e, field); mix(e, value); xor(d, e);
  * then, if the key has a TTL, xor(d, "!!expire!!").
  * Collection types are digested by functions their modules own (the
  * digest_<type>.c files); until one is written it returns

@@ -1,6 +1,6 @@
 /* DEBUG DIGEST of a zset value (see store/digest.h for what to compute):
  * each member and its score ("%.17g", glibc's "inf"/"-inf") are mixed into
- * an element digest, and the element digests are xored together, so the
+ * an element digest, whose SHA1 is xored in (Redis's xorDigest), so the
  * result does not depend on the encoding or on the order of a walk. */
 #include "store/digest.h"
 
@@ -12,7 +12,7 @@
 int kv_digest_zset(unsigned char d[20], const kv_obj *o)
 {
     kv_zit it;
-    int more, i;
+    int more;
     for (more = kv_zit_rank(&it, o, 0, 0); more; more = kv_zit_next(&it)) {
         unsigned char e[20];
         char buf[64];
@@ -20,8 +20,7 @@ int kv_digest_zset(unsigned char d[20], const kv_obj *o)
         memset(e, 0, sizeof e);
         kv_digest_mix(e, it.m, it.mlen);
         kv_digest_mix(e, buf, (size_t)n);
-        for (i = 0; i < 20; i++)
-            d[i] ^= e[i];
+        kv_digest_xor(d, e, sizeof e);
     }
     return KV_DIGEST_OK;
 }
