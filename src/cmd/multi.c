@@ -340,7 +340,8 @@ static int kv_exec_lockkeys(kv_ctx *ctx, int argc, const kv_str *argv, kv_str *k
             kv_ctx sub = *ctx;
             int w = 0, at = total < max ? total : max;
             sub.cmd = q->cmd;
-            total += q->cmd->lockkeys(&sub, q->argc, q->argv, keys + at, max - at, &w);
+            total += q->cmd->lockkeys(&sub, q->argc, q->argv, keys ? keys + at : NULL,
+                                      max - at, &w);
             *whole |= w;
             continue;
         }
