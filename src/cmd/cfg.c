@@ -27,6 +27,20 @@ static char *kv_strndup(const char *s, size_t n)
     return p;
 }
 
+/* The encoding parameters as numbers. The names are the Redis 7.0 ones;
+ * the old *-ziplist-* aliases share their values (kv_cfg_store). */
+static void kv_enc_refresh(kv_cfg *c)
+{
+    kv_enc_limits *l = &c->enc;
+    l->hash_lp_entries = (size_t)kv_cfg_ll(c, "hash-max-listpack-entries");
+    l->hash_lp_value = (size_t)kv_cfg_ll(c, "hash-max-listpack-value");
+    l->set_intset_entries = (size_t)kv_cfg_ll(c, "set-max-intset-entries");
+    l->zset_lp_entries = (size_t)kv_cfg_ll(c, "zset-max-listpack-entries");
+    l->zset_lp_value = (size_t)kv_cfg_ll(c, "zset-max-listpack-value");
+    l->list_fill = (int)kv_cfg_ll(c, "list-max-listpack-size");
+    l->list_compress = (int)kv_cfg_ll(c, "list-compress-depth");
+}
+
 kv_cfg *kv_cfg_new(void)
 {
     kv_cfg *c = calloc(1, sizeof *c);
@@ -35,6 +49,7 @@ kv_cfg *kv_cfg_new(void)
         abort();
     for (i = 0; i < kv_ncfgdefs; i++)
         c->val[i] = kv_strndup(kv_cfgdefs[i].def, strlen(kv_cfgdefs[i].def));
+    kv_enc_refresh(c);
     return c;
 }
 
@@ -46,6 +61,7 @@ kv_cfg *kv_cfg_clone(const kv_cfg *src)
         abort();
     for (i = 0; i < kv_ncfgdefs; i++)
         c->val[i] = kv_strndup(src->val[i], strlen(src->val[i]));
+    c->enc = src->enc;
     return c;
 }
 
@@ -115,6 +131,7 @@ void kv_cfg_store(kv_cfg *c, int i, char *canon)
     }
     free(c->val[i]);
     c->val[i] = canon;
+    kv_enc_refresh(c);
 }
 
 /* ---------------------------------------------------------- generic types */

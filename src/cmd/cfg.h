@@ -8,9 +8,14 @@
 #include <stddef.h>
 
 #include "cmd/cfgtab.h"
+#include "store/rdb.h"
 
 typedef struct kv_cfg {
     char **val; /* kv_ncfgdefs canonical values, owned */
+    /* The collection encoding parameters (hash-max-listpack-entries, ...)
+     * parsed, kept current by kv_cfg_store: commands read them on every
+     * write that may convert a value. */
+    kv_enc_limits enc;
 } kv_cfg;
 
 kv_cfg *kv_cfg_new(void); /* every parameter at Redis's default */
@@ -31,7 +36,8 @@ int kv_cfg_yes(const kv_cfg *c, const char *name);      /* booleans */
  * in err ("argument must be 'yes' or 'no'"). */
 int kv_cfg_check(int i, const char *v, size_t n, const char *cur, char **canon, char *err,
                  size_t errlen);
-/* Store a canonical value (taking it) under i and its alias. */
+/* Store a canonical value (taking it) under i and its alias (and refresh
+ * enc). */
 void kv_cfg_store(kv_cfg *c, int i, char *canon);
 
 /* One class of a canonical client-output-buffer-limit: hard, soft, seconds. */

@@ -3,6 +3,7 @@
  * shard to another as a DUMP payload. RESTORE checks in Redis's order:
  * options, an existing key, the TTL, version and checksum, then the data. */
 #include "cmd/keys.h"
+#include "cmd/svc.h"
 #include "cmd/watch.h"
 
 #include <stdlib.h>
@@ -110,7 +111,8 @@ void kv_cmd_restore(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_reply_error(&ctx->out, "ERR DUMP payload version or checksum are wrong");
         return;
     }
-    if (!(o = kv_rdb_payload_load(argv[3].p, argv[3].n))) {
+    /* Encodings as Redis's loader picks them, by the live settings. */
+    if (!(o = kv_rdb_payload_load_enc(argv[3].p, argv[3].n, &kv_svc_of(ctx)->cfg->enc, 0))) {
         kv_reply_error(&ctx->out, "ERR Bad data format");
         return;
     }
@@ -188,7 +190,10 @@ static void kv_sub_put(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_reply_int(&ctx->out, 0);
         return;
     }
-    if (!kv_arg_ll(&argv[3], &when) || !(o = kv_rdb_payload_load(argv[2].p, argv[2].n))) {
+    /* The value as it was (Redis moves the object itself); a list gets
+     * this shard's list-max-listpack-size, its payload has no fill. */
+    if (!kv_arg_ll(&argv[3], &when) ||
+        !(o = kv_rdb_payload_load_enc(argv[2].p, argv[2].n, &kv_svc_of(ctx)->cfg->enc, 1))) {
         kv_reply_error(&ctx->out, "ERR Bad data format");
         return;
     }

@@ -97,6 +97,7 @@ static void kv_cmd_geoadd(kv_ctx *ctx, int argc, const kv_str *argv)
     int first = 2, nx = 0, xx = 0, ch = 0, n, i, err = 0, out;
     long long added = 0, updated = 0;
     double *scores;
+    kv_zset_opts opts;
     kv_obj *o;
     for (; first < argc; first++) {
         if (kv_arg_eq(&argv[first], "nx"))
@@ -127,6 +128,7 @@ static void kv_cmd_geoadd(kv_ctx *ctx, int argc, const kv_str *argv)
     o = kv_zget(ctx, &argv[1], 1, &err);
     if (err)
         goto done;
+    kv_zopts(ctx, &opts);
     if (!o) {
         int created;
         kv_entry *e;
@@ -134,16 +136,14 @@ static void kv_cmd_geoadd(kv_ctx *ctx, int argc, const kv_str *argv)
             kv_reply_int(&ctx->out, 0);
             goto done;
         }
-        o = kv_zset_new(argv[first + 2].n > KV_ZSET_MAX_LISTPACK_VALUE ? KV_ENC_SKIPLIST
-                                                                       : KV_ENC_LISTPACK,
-                        kv_zseed(ctx));
+        o = kv_zset_new_for(argv[first + 2].n, &opts);
         e = kv_db_upsert(kv_ctx_db(ctx), argv[1].p, argv[1].n, &created);
         kv_set_val(ctx, e, o);
     }
     for (i = 0; i < n; i++) {
         const kv_str *m = &argv[first + 3 * i + 2];
         kv_zset_add(o, scores[i], m->p, m->n, (nx ? KV_ZADD_NX : 0) | (xx ? KV_ZADD_XX : 0), &out,
-                    NULL, kv_zseed(ctx));
+                    NULL, &opts);
         added += !!(out & KV_ZADD_OUT_ADDED);
         updated += !!(out & KV_ZADD_OUT_UPDATED);
     }

@@ -12,6 +12,7 @@
 
 #include "cmd/collscan.h"
 #include "cmd/fmt_float.h"
+#include "cmd/svc.h"
 #include "cmd/watch.h"
 #include "store/t_hash.h"
 
@@ -19,9 +20,13 @@
  * so its scratch memory stays bounded whatever the count. */
 #define RANDOM_BATCH 1000
 
+/* The shard's live hash-max-listpack-* settings. */
 static void hash_opts(kv_ctx *ctx, kv_hash_opts *opts)
 {
+    const kv_enc_limits *lim = &kv_svc_of(ctx)->cfg->enc;
     kv_hash_opts_init(opts, kv_state(ctx)->srv->seed);
+    opts->max_lp_entries = lim->hash_lp_entries;
+    opts->max_lp_value = lim->hash_lp_value;
 }
 
 /* The hash at key for reading: *o is NULL if the key is missing; -1 after

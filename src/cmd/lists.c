@@ -4,6 +4,7 @@
  * call gets. The multi-key commands are in listmove.c. */
 #include "cmd/lists.h"
 
+#include "cmd/svc.h"
 #include "cmd/watch.h"
 
 #include <stdlib.h>
@@ -11,8 +12,10 @@
 
 void kv_list_cmd_opts(kv_ctx *ctx, kv_list_opts *opts)
 {
-    (void)ctx;
+    const kv_enc_limits *lim = &kv_svc_of(ctx)->cfg->enc;
     kv_list_opts_init(opts);
+    opts->fill = lim->list_fill;
+    opts->compress_depth = lim->list_compress;
 }
 
 int kv_list_lookup(kv_ctx *ctx, const kv_str *key, int write, kv_entry **e)
@@ -38,14 +41,14 @@ void kv_list_reply_entry(kv_ctx *ctx, const kv_lpval *v)
 void kv_list_push_key(kv_ctx *ctx, const kv_str *key, kv_entry *e, const char *s, size_t n,
                       int where)
 {
-    kv_list_opts opts;
-    kv_list_cmd_opts(ctx, &opts);
     if (e == NULL) {
+        kv_list_opts opts;
         int created;
+        kv_list_cmd_opts(ctx, &opts);
         e = kv_db_upsert(kv_ctx_db(ctx), key->p, key->n, &created);
-        kv_set_val(ctx, e, kv_list_new());
+        kv_set_val(ctx, e, kv_list_new(&opts));
     }
-    kv_list_push(kv_entry_val(e), s, n, where, &opts);
+    kv_list_push(kv_entry_val(e), s, n, where);
     kv_signal_modified(ctx, ctx->db, key);
 }
 
@@ -67,6 +70,7 @@ static void push(kv_ctx *ctx, int argc, const kv_str *argv, int where, int x)
 {
     kv_list_opts opts;
     kv_entry *e;
+    int fill;
     int j;
     if (kv_list_lookup(ctx, &argv[1], 1, &e) < 0)
         return;
@@ -76,12 +80,13 @@ static void push(kv_ctx *ctx, int argc, const kv_str *argv, int where, int x)
             kv_reply_int(&ctx->out, 0);
             return;
         }
+        kv_list_cmd_opts(ctx, &opts);
         e = kv_db_upsert(kv_ctx_db(ctx), argv[1].p, argv[1].n, &created);
-        kv_set_val(ctx, e, kv_list_new());
+        kv_set_val(ctx, e, kv_list_new(&opts));
     }
-    kv_list_cmd_opts(ctx, &opts);
+    fill = kv_list_fill(kv_entry_val(e)); /* the list's own, as in Redis */
     for (j = 2; j < argc; j++)
-        kv_ql_push(ql_of(e), opts.fill, argv[j].p, argv[j].n, where);
+        kv_ql_push(ql_of(e), fill, argv[j].p, argv[j].n, where);
     kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_reply_int(&ctx->out, (long long)kv_ql_count(ql_of(e)));
 }
@@ -228,7 +233,6 @@ static void kv_cmd_lset(kv_ctx *ctx, int argc, const kv_str *argv)
 
 static void kv_cmd_linsert(kv_ctx *ctx, int argc, const kv_str *argv)
 {
-    kv_list_opts opts;
     kv_entry *e;
     kv_qliter it;
     kv_lpval v;
@@ -248,11 +252,10 @@ static void kv_cmd_linsert(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_reply_int(&ctx->out, 0);
         return;
     }
-    kv_list_cmd_opts(ctx, &opts);
     kv_ql_iter_at(&it, ql_of(e), 0, KV_QL_HEAD);
     while (kv_ql_next(&it, &v)) {
         if (kv_lp_equal(it.node->lp + it.off, argv[3].p, argv[3].n)) {
-            kv_ql_iter_insert(&it, opts.fill, argv[4].p, argv[4].n, after);
+            kv_ql_iter_insert(&it, kv_list_fill(kv_entry_val(e)), argv[4].p, argv[4].n, after);
             kv_signal_modified(ctx, ctx->db, &argv[1]);
             kv_reply_int(&ctx->out, (long long)kv_ql_count(ql_of(e)));
             return;

@@ -7,8 +7,8 @@
 #include "cmd/cmd.h"
 #include "store/t_list.h"
 
-/* The list settings commands use (Redis's defaults until CONFIG SET can
- * change them: this is where a live setting will be read). */
+/* The settings a list created now gets: the shard's live
+ * list-max-listpack-size (an existing list keeps its own fill). */
 void kv_list_cmd_opts(kv_ctx *ctx, kv_list_opts *opts);
 /* The list at key: *e NULL if missing; -1 after replying WRONGTYPE. */
 int kv_list_lookup(kv_ctx *ctx, const kv_str *key, int write, kv_entry **e);

@@ -287,7 +287,7 @@ kv_obj *kv_setop_run(kv_ctx *ctx, const kv_setop *q, kv_obj **sets)
     outcome o, *out = &o;
     size_t i;
     memset(out, 0, sizeof *out);
-    kv_set_opts_init(&opts, kv_state(ctx)->srv->seed);
+    kv_set_cmd_opts(ctx, &opts);
     if (q->op == KV_SETOP_INTER)
         inter(sets, q->n, q, &opts, out);
     else

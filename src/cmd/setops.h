@@ -7,6 +7,11 @@
 
 #include "cmd/cmd.h"
 #include "store/listpack.h"
+#include "store/t_set.h"
+
+/* sets.c: the options set writes use, with the shard's live
+ * set-max-intset-entries (shared by the set command files). */
+void kv_set_cmd_opts(kv_ctx *ctx, kv_set_opts *opts);
 
 enum { KV_SETOP_INTER, KV_SETOP_UNION, KV_SETOP_DIFF };
 

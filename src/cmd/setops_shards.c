@@ -47,7 +47,7 @@ static void kv_cmd_setsstore(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_set_opts opts;
     kv_obj *o = kv_set_new();
     int j;
-    kv_set_opts_init(&opts, kv_state(ctx)->srv->seed);
+    kv_set_cmd_opts(ctx, &opts);
     if (argv[2].n == 1 && argv[2].p[0] == 'h')
         kv_set_convert(o, opts.seed);
     for (j = 3; j < argc; j++)
@@ -191,7 +191,7 @@ static int gather_read(kv_ctx *ctx, kv_coord *co, gather *g)
 {
     kv_set_opts opts;
     int s, j, part = 0, nshards = kv_shard_count(ctx->shard);
-    kv_set_opts_init(&opts, kv_state(ctx)->srv->seed);
+    kv_set_cmd_opts(ctx, &opts);
     for (s = 0; s < nshards; s++) {
         kv_str r;
         rd in;

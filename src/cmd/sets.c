@@ -11,6 +11,7 @@
 
 #include "cmd/collscan.h"
 #include "cmd/setops.h"
+#include "cmd/svc.h"
 #include "cmd/watch.h"
 #include "store/t_set.h"
 
@@ -23,9 +24,10 @@ static kv_obj *stamped(kv_ctx *ctx, kv_obj *o)
     return o;
 }
 
-static void set_opts(kv_ctx *ctx, kv_set_opts *opts)
+void kv_set_cmd_opts(kv_ctx *ctx, kv_set_opts *opts)
 {
     kv_set_opts_init(opts, kv_state(ctx)->srv->seed);
+    opts->max_intset_entries = kv_svc_of(ctx)->cfg->enc.set_intset_entries;
 }
 
 /* The set at key (read or write lookup): *o NULL if missing, *e its entry;
@@ -66,7 +68,7 @@ static void kv_cmd_sadd(kv_ctx *ctx, int argc, const kv_str *argv)
     int j, created;
     if (set_lookup(ctx, &argv[1], 1, &e, &o) != 0)
         return;
-    set_opts(ctx, &opts);
+    kv_set_cmd_opts(ctx, &opts);
     if (!o) {
         o = stamped(ctx, kv_set_new_for(argv[2].p, argv[2].n, &opts));
         e = kv_db_upsert(kv_ctx_db(ctx), argv[1].p, argv[1].n, &created);
@@ -165,7 +167,7 @@ static void spop_all(kv_ctx *ctx, kv_entry *e, kv_obj *o)
     kv_obj *src = o;
     if (kv_obj_encoding(o) != KV_ENC_INTSET) {
         c.dst = kv_set_new();
-        set_opts(ctx, &c.opts);
+        kv_set_cmd_opts(ctx, &c.opts);
         kv_set_foreach(o, copy_fn, &c);
         src = c.dst;
     }
@@ -174,6 +176,38 @@ static void spop_all(kv_ctx *ctx, kv_entry *e, kv_obj *o)
     if (src != o)
         kv_obj_free(src);
     kv_db_delete_entry(kv_ctx_db(ctx), e);
+}
+
+/* Redis's SPOP strategy switch: when at most count / 5 members remain, it
+ * picks those at random into a new set, made as SADD would make it (so by
+ * the live set-max-intset-entries: an intset when they are few integers,
+ * whatever the old encoding), replies what is left of the old set in its
+ * encoding's order and puts the new set under the key. */
+#define SPOP_MOVE_MUL 5
+
+static void spop_keep_few(kv_ctx *ctx, kv_entry *e, kv_obj *o, size_t remaining)
+{
+    kv_lpval *keep = malloc(remaining * sizeof *keep);
+    kv_set_opts opts;
+    kv_obj *ns = NULL;
+    size_t i, n;
+    if (!keep)
+        abort();
+    kv_set_cmd_opts(ctx, &opts);
+    n = kv_set_random_distinct(o, remaining, &kv_state(ctx)->ks->rng, keep);
+    for (i = 0; i < n; i++) {
+        if (!ns) /* an intset member is an integer: an intset then */
+            ns = keep[i].s ? kv_set_new_for((const char *)keep[i].s, keep[i].n, &opts)
+                           : kv_set_new();
+        kv_set_add_val(ns, &keep[i], &opts);
+    }
+    /* Removing a member frees only its own node: the other views stay valid. */
+    for (i = 0; i < n; i++)
+        kv_set_remove_val(o, &keep[i]);
+    free(keep);
+    kv_reply_set(&ctx->out, (long)kv_set_size(o));
+    kv_set_foreach(o, reply_member_fn, ctx);
+    kv_set_val(ctx, e, ns);
 }
 
 static void spop_count(kv_ctx *ctx, const kv_str *argv)
@@ -197,6 +231,10 @@ static void spop_count(kv_ctx *ctx, const kv_str *argv)
     size = kv_set_size(o);
     if ((unsigned long long)l >= size) {
         spop_all(ctx, e, o);
+        return;
+    }
+    if ((size - (size_t)l) * SPOP_MOVE_MUL <= (size_t)l) {
+        spop_keep_few(ctx, e, o, size - (size_t)l);
         return;
     }
     picked = malloc((size_t)l * sizeof *picked);
@@ -398,7 +436,7 @@ static void kv_cmd_smove(kv_ctx *ctx, int argc, const kv_str *argv)
     if (kv_set_size(src) == 0)
         kv_db_delete_entry(kv_ctx_db(ctx), se);
     kv_signal_modified(ctx, ctx->db, &argv[1]);
-    set_opts(ctx, &opts);
+    kv_set_cmd_opts(ctx, &opts);
     if (!dst) {
         dst = stamped(ctx, kv_set_new_for(argv[3].p, argv[3].n, &opts));
         de = kv_db_upsert(kv_ctx_db(ctx), argv[2].p, argv[2].n, &created);

@@ -401,7 +401,6 @@ void kv_sort_store_items(kv_ctx *ctx, const kv_str *dst, const kv_str *items, si
 {
     kv_db *db = kv_ctx_db(ctx);
     kv_entry *e = kv_lookup_write(ctx, dst);
-    kv_list_opts opts;
     kv_obj *o;
     size_t i;
     int created;
@@ -413,11 +412,11 @@ void kv_sort_store_items(kv_ctx *ctx, const kv_str *dst, const kv_str *items, si
         kv_reply_int(&ctx->out, 0);
         return;
     }
-    kv_list_cmd_opts(ctx, &opts);
-    o = kv_list_new();
+    /* Redis 7.0's SORT STORE makes its list without applying
+     * list-max-listpack-size: the quicklist default fill (-2) it is. */
+    o = kv_list_new(NULL);
     for (i = 0; i < n; i++)
-        kv_list_push(o, items[i].p ? items[i].p : "", items[i].p ? items[i].n : 0, KV_QL_TAIL,
-                     &opts);
+        kv_list_push(o, items[i].p ? items[i].p : "", items[i].p ? items[i].n : 0, KV_QL_TAIL);
     kv_obj_set_lru(o, kv_state(ctx)->ks->lru_clock);
     if (e)
         kv_db_persist(db, e);

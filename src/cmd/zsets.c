@@ -63,6 +63,7 @@ static void zadd_generic(kv_ctx *ctx, int argc, const kv_str *argv, int flags)
     int first = zadd_options(ctx, argc, argv, &flags), n, j, err = 0, out;
     long long added = 0, updated = 0, processed = 0;
     double *scores, score = 0;
+    kv_zset_opts opts;
     kv_entry *e;
     kv_obj *o;
 
@@ -82,20 +83,19 @@ static void zadd_generic(kv_ctx *ctx, int argc, const kv_str *argv, int flags)
     o = kv_zget(ctx, &argv[1], 1, &err);
     if (err)
         goto done;
+    kv_zopts(ctx, &opts);
     if (!o) {
         int created;
         if (flags & ZF_XX)
             goto reply;
         /* Redis picks the encoding from the first member's length alone. */
-        o = kv_zset_new(argv[first + 1].n > KV_ZSET_MAX_LISTPACK_VALUE ? KV_ENC_SKIPLIST
-                                                                       : KV_ENC_LISTPACK,
-                        kv_zseed(ctx));
+        o = kv_zset_new_for(argv[first + 1].n, &opts);
         e = kv_db_upsert(kv_ctx_db(ctx), argv[1].p, argv[1].n, &created);
         kv_set_val(ctx, e, o);
     }
     for (j = 0; j < n; j++) {
         const kv_str *m = &argv[first + 2 * j + 1];
-        if (!kv_zset_add(o, scores[j], m->p, m->n, flags & 0xff, &out, &score, kv_zseed(ctx))) {
+        if (!kv_zset_add(o, scores[j], m->p, m->n, flags & 0xff, &out, &score, &opts)) {
             kv_reply_error(&ctx->out, "ERR resulting score is not a number (NaN)");
             if (added || updated) /* earlier pairs stay, as in Redis */
                 kv_signal_modified(ctx, ctx->db, &argv[1]);

@@ -12,6 +12,8 @@
 
 /* The SipHash seed for zset dicts (the server's). */
 const uint8_t *kv_zseed(const kv_ctx *ctx);
+/* The options zset writes use: the shard's live zset-max-listpack-*. */
+void kv_zopts(const kv_ctx *ctx, kv_zset_opts *opts);
 /* The zset at key, NULL if absent. A value of another type replies
  * WRONGTYPE and sets *err (*err is left alone otherwise). */
 kv_obj *kv_zget(kv_ctx *ctx, const kv_str *key, int write, int *err);
@@ -64,8 +66,9 @@ void kv_zobj_write(kv_buf *out, kv_obj *o);
 void kv_zreply_range_len(kv_ctx *ctx, size_t n, int withscores);
 /* Reply the pairs as ZRANGE does (in their order). */
 void kv_zreply_pairs(kv_ctx *ctx, const kv_zpairs *p, int withscores);
-/* Store sorted pairs at dst as a new zset (listpack when small enough, as
- * Redis's stored results), deleting dst when there are none. Returns n. */
+/* Store sorted pairs at dst as a new zset (listpack when small enough for
+ * the live limits, as Redis's stored results), deleting dst when there are
+ * none. Returns n. */
 long long kv_zstore_pairs(kv_ctx *ctx, const kv_str *dst, const kv_zpairs *p);
 /* Sub-command: "zstore-internal dst blob" stores the blob's pairs. */
 extern const kv_cmd kv_zsub_store;

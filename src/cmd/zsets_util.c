@@ -7,12 +7,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/svc.h"
 #include "store/siphash.h"
 #include "store/t_set.h"
 
 const uint8_t *kv_zseed(const kv_ctx *ctx)
 {
     return kv_state(ctx)->srv->seed;
+}
+
+void kv_zopts(const kv_ctx *ctx, kv_zset_opts *opts)
+{
+    const kv_enc_limits *lim = &kv_svc_of(ctx)->cfg->enc;
+    kv_zset_opts_init(opts, kv_zseed(ctx));
+    opts->max_lp_entries = lim->zset_lp_entries;
+    opts->max_lp_value = lim->zset_lp_value;
 }
 
 kv_obj *kv_zget(kv_ctx *ctx, const kv_str *key, int write, int *err)
@@ -325,6 +334,7 @@ long long kv_zstore_pairs(kv_ctx *ctx, const kv_str *dst, const kv_zpairs *p)
     kv_db *db = kv_ctx_db(ctx);
     kv_entry *e = kv_lookup_write(ctx, dst);
     kv_obj *o;
+    kv_zset_opts opts;
     size_t i;
     int created, out;
     if (p->n == 0) {
@@ -334,13 +344,13 @@ long long kv_zstore_pairs(kv_ctx *ctx, const kv_str *dst, const kv_zpairs *p)
         }
         return 0;
     }
-    o = kv_zset_new(p->n <= KV_ZSET_MAX_LISTPACK_ENTRIES && p->maxlen <= KV_ZSET_MAX_LISTPACK_VALUE
+    kv_zopts(ctx, &opts);
+    o = kv_zset_new(p->n <= opts.max_lp_entries && p->maxlen <= opts.max_lp_value
                         ? KV_ENC_LISTPACK
                         : KV_ENC_SKIPLIST,
-                    kv_zseed(ctx));
+                    opts.seed);
     for (i = 0; i < p->n; i++)
-        kv_zset_add(o, p->v[i].score, kv_zpairs_member(p, i), p->v[i].len, 0, &out, NULL,
-                    kv_zseed(ctx));
+        kv_zset_add(o, p->v[i].score, kv_zpairs_member(p, i), p->v[i].len, 0, &out, NULL, &opts);
     if (!e)
         e = kv_db_upsert(db, dst->p, dst->n, &created);
     else

@@ -12,6 +12,10 @@
 #include "store/crc64.h"
 #include "store/lzf.h"
 #include "store/mem.h"
+#include "store/t_hash.h"
+#include "store/t_list.h"
+#include "store/t_set.h"
+#include "store/t_zset.h"
 
 #define ENC_INT8 0
 #define ENC_INT16 1
@@ -161,11 +165,28 @@ void kv_rdb_write_double_str(kv_buf *out, double d)
 
 /* ------------------------------------------------------------- reading */
 
+static const kv_enc_limits enc_defaults = {
+    KV_HASH_MAX_LISTPACK_ENTRIES, KV_HASH_MAX_LISTPACK_VALUE, KV_SET_MAX_INTSET_ENTRIES,
+    KV_ZSET_MAX_LISTPACK_ENTRIES, KV_ZSET_MAX_LISTPACK_VALUE, KV_LIST_MAX_LISTPACK_SIZE,
+    KV_LIST_COMPRESS_DEPTH};
+
+void kv_enc_limits_default(kv_enc_limits *l)
+{
+    *l = enc_defaults;
+}
+
 void kv_rdb_reader_init(kv_rdb_reader *r, const void *p, size_t len)
 {
     r->p = (const unsigned char *)p;
     r->len = len;
     r->pos = 0;
+    r->lim = NULL;
+    r->keep = 0;
+}
+
+const kv_enc_limits *kv_rdb_limits(const kv_rdb_reader *r)
+{
+    return r->lim ? r->lim : &enc_defaults;
 }
 
 size_t kv_rdb_remaining(const kv_rdb_reader *r)
@@ -440,9 +461,13 @@ kv_obj *kv_rdb_dup(const kv_obj *o)
     kv_buf_init(&b);
     if (kv_rdb_save_object(&b, o) == KV_RDB_OK) {
         kv_rdb_reader_init(&r, b.p, b.len);
+        r.keep = 1;
         c = kv_rdb_load_object(&r);
     }
     kv_buf_free(&b);
+    /* A list's fill is not in its payload; Redis's duplicate keeps it. */
+    if (c && kv_obj_type(c) == KV_TYPE_LIST)
+        kv_list_set_fill(c, kv_list_fill(o));
     return c;
 }
 
@@ -485,7 +510,14 @@ int kv_rdb_payload_check(const void *p, size_t n)
 
 kv_obj *kv_rdb_payload_load(const void *p, size_t n)
 {
+    return kv_rdb_payload_load_enc(p, n, NULL, 0);
+}
+
+kv_obj *kv_rdb_payload_load_enc(const void *p, size_t n, const kv_enc_limits *lim, int keep)
+{
     kv_rdb_reader r;
     kv_rdb_reader_init(&r, p, n);
+    r.lim = lim;
+    r.keep = keep;
     return kv_rdb_load_object(&r);
 }

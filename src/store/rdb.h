@@ -101,15 +101,38 @@ void kv_rdb_write_double_str(kv_buf *out, double d);
 
 /* ------------------------------------------------------------- reading */
 
+/* The encoding settings a loaded value is built with, as Redis applies its
+ * live *-max-* parameters when it loads a value: CONFIG SET writes the
+ * server's copy (cmd/cfg.h), commands read the same fields. */
+typedef struct kv_enc_limits {
+    size_t hash_lp_entries, hash_lp_value; /* hash-max-listpack-entries / -value */
+    size_t set_intset_entries;             /* set-max-intset-entries */
+    size_t zset_lp_entries, zset_lp_value; /* zset-max-listpack-entries / -value */
+    int list_fill;                         /* list-max-listpack-size */
+    int list_compress;                     /* list-compress-depth (not applied) */
+} kv_enc_limits;
+
+/* Redis 7.0.15's defaults (the KV_*_MAX_* constants of t_*.h). */
+void kv_enc_limits_default(kv_enc_limits *l);
+
 /* A bounded cursor over untrusted bytes. Reads return 0, or -1 when the
- * data is malformed or would run past the end (pos then means nothing). */
+ * data is malformed or would run past the end (pos then means nothing).
+ * lim (NULL: the defaults) decides the encodings of loaded collections as
+ * Redis's loader decides them; keep set means "rebuild what was saved"
+ * instead (a value moving between shards or copied, which Redis never
+ * re-encodes): compact bodies stay compact, table bodies become tables. */
 typedef struct kv_rdb_reader {
     const unsigned char *p;
     size_t len;
     size_t pos;
+    const kv_enc_limits *lim;
+    int keep;
 } kv_rdb_reader;
 
+/* A reader with the default limits, keep off (set the fields after). */
 void kv_rdb_reader_init(kv_rdb_reader *r, const void *p, size_t len);
+/* The limits in force for r (never NULL). */
+const kv_enc_limits *kv_rdb_limits(const kv_rdb_reader *r);
 size_t kv_rdb_remaining(const kv_rdb_reader *r);
 int kv_rdb_read_u8(kv_rdb_reader *r, unsigned *v);
 int kv_rdb_read_bytes(kv_rdb_reader *r, size_t n, const unsigned char **p);
@@ -144,9 +167,9 @@ int kv_rdb_save_object(kv_buf *out, const kv_obj *o);
 /* Type byte and body; NULL if malformed or of a type kevy cannot build.
  * Strings come back in the encoding SET would give them. */
 kv_obj *kv_rdb_load_object(kv_rdb_reader *r);
-/* A deep copy (COPY): strings directly, other types through save + load,
- * so a type gets COPY as soon as its save and load exist. NULL if
- * unsupported. */
+/* A deep copy (COPY): strings directly, other types through save + load
+ * with keep set, so the copy has the original's encoding (and a list its
+ * node fill), as Redis's COPY duplicates. NULL if unsupported. */
 kv_obj *kv_rdb_dup(const kv_obj *o);
 
 /* Collections, one file each. save: write the type byte and the body and
@@ -173,5 +196,7 @@ int kv_rdb_payload_check(const void *p, size_t n);
  * from the whole buffer, footer included, and trailing bytes are ignored.
  * NULL: "Bad data format". */
 kv_obj *kv_rdb_payload_load(const void *p, size_t n);
+/* The same with limits lim (NULL: the defaults) and keep as in the reader. */
+kv_obj *kv_rdb_payload_load_enc(const void *p, size_t n, const kv_enc_limits *lim, int keep);
 
 #endif

@@ -6,7 +6,8 @@
  * of entries, a consistent blob) and Redis 7.0's encoding choices: a HASH
  * body becomes a listpack unless it has more than hash-max-listpack-entries
  * pairs or a field or value longer than hash-max-listpack-value; LISTPACK
- * and ZIPLIST blobs convert on the entry count alone, ZIPMAP on both. */
+ * and ZIPLIST blobs convert on the entry count alone, ZIPMAP on both (the
+ * reader's limits; with keep, a HASH body is a hashtable, blobs listpacks). */
 #include "store/rdb.h"
 
 #include <stdlib.h>
@@ -88,8 +89,10 @@ static kv_obj *load_pairs(kv_rdb_reader *r)
         return NULL;
     load_seed(seed);
     kv_hash_opts_init(&opts, seed);
+    opts.max_lp_entries = kv_rdb_limits(r)->hash_lp_entries;
+    opts.max_lp_value = kv_rdb_limits(r)->hash_lp_value;
     o = kv_hash_new();
-    if (len > opts.max_lp_entries)
+    if (len > opts.max_lp_entries || r->keep)
         kv_hash_convert(o, seed);
     /* kv_hash_set converts at the first long field or value, as Redis's
      * loader does, and reports a field it already has (a corrupt payload). */
@@ -157,11 +160,12 @@ static int pairs_ok(unsigned char *lp)
 }
 
 /* Take a checked listpack (any origin) as a hash, converting it when it
- * holds more pairs than the limit or (convert_long) a long element. Like
- * Redis's lpLength, an unknown count in the header is filled in, so the
- * value DUMPs back as Redis would dump it. */
-static kv_obj *adopt(unsigned char *lp, int convert_long, size_t maxlen)
+ * holds more pairs than the limit or (convert_long) a long element, unless
+ * r->keep. Like Redis's lpLength, an unknown count in the header is filled
+ * in, so the value DUMPs back as Redis would dump it. */
+static kv_obj *adopt(const kv_rdb_reader *r, unsigned char *lp, int convert_long, size_t maxlen)
 {
+    const kv_enc_limits *lim = kv_rdb_limits(r);
     size_t n;
     kv_obj *o;
     uint8_t seed[16];
@@ -175,8 +179,8 @@ static kv_obj *adopt(unsigned char *lp, int convert_long, size_t maxlen)
         lp[5] = (unsigned char)(n >> 8);
     }
     o = kv_obj_new(KV_TYPE_HASH, KV_ENC_LISTPACK, lp);
-    if (n / 2 > KV_HASH_MAX_LISTPACK_ENTRIES ||
-        (convert_long && maxlen > KV_HASH_MAX_LISTPACK_VALUE)) {
+    if (!r->keep &&
+        (n / 2 > lim->hash_lp_entries || (convert_long && maxlen > lim->hash_lp_value))) {
         load_seed(seed);
         kv_hash_convert(o, seed);
     }
@@ -193,7 +197,7 @@ static kv_obj *load_listpack(kv_rdb_reader *r)
         free(lp);
         return NULL;
     }
-    return adopt(lp, 0, 0);
+    return adopt(r, lp, 0, 0);
 }
 
 /* ------------------------------------------------------- ZIPLIST (13) */
@@ -307,7 +311,7 @@ static kv_obj *load_ziplist(kv_rdb_reader *r)
         return NULL;
     lp = lp_from_ziplist(zl, n);
     free(zl);
-    return lp ? adopt(lp, 0, 0) : NULL;
+    return lp ? adopt(r, lp, 0, 0) : NULL;
 }
 
 /* -------------------------------------------------------- ZIPMAP (9) */
@@ -367,7 +371,7 @@ static kv_obj *load_zipmap(kv_rdb_reader *r)
     if (count == 0 || (zm[0] != 0xFE && zm[0] != count))
         goto bad;
     free(zm);
-    return adopt(lp, 1, maxlen);
+    return adopt(r, lp, 1, maxlen);
 bad:
     free(zm);
     kv_lp_free(lp);

@@ -142,13 +142,21 @@ static unsigned char *listpack_from_ziplist(const unsigned char *zl, size_t size
 
 /* ------------------------------------------------------------ loading */
 
+/* Like Redis's loader, a loaded list gets the current list-max-listpack-size
+ * as its fill; nodes in the payload are kept as they are. */
+static kv_obj *new_list(const kv_rdb_reader *r)
+{
+    kv_list_opts opts;
+    kv_list_opts_init(&opts);
+    opts.fill = kv_rdb_limits(r)->list_fill;
+    return kv_list_new(&opts);
+}
+
 static kv_obj *load_nodes(int rdbtype, kv_rdb_reader *r)
 {
-    kv_obj *o = kv_list_new();
+    kv_obj *o = new_list(r);
     kv_quicklist *ql = kv_list_ql(o);
-    kv_list_opts opts;
     uint64_t nodes, i, container = KV_RDB_QUICKLIST_PACKED;
-    kv_list_opts_init(&opts);
     if (kv_rdb_read_len(r, &nodes, NULL) < 0 || nodes > kv_rdb_remaining(r))
         goto bad;
     for (i = 0; i < nodes; i++) {
@@ -162,7 +170,7 @@ static kv_obj *load_nodes(int rdbtype, kv_rdb_reader *r)
             goto bad;
         if (container == KV_RDB_QUICKLIST_PLAIN) {
             /* one element (Redis's plain node, for huge ones): kept packed */
-            kv_ql_push(ql, opts.fill, (const char *)blob, n, KV_QL_TAIL);
+            kv_list_push(o, (const char *)blob, n, KV_QL_TAIL);
             free(blob);
             continue;
         }
@@ -193,7 +201,6 @@ bad:
 kv_obj *kv_rdb_load_list(int rdbtype, kv_rdb_reader *r)
 {
     kv_obj *o;
-    kv_list_opts opts;
     uint64_t len, i;
     if (rdbtype == KV_RDB_TYPE_LIST_QUICKLIST_2 || rdbtype == KV_RDB_TYPE_LIST_QUICKLIST)
         return load_nodes(rdbtype, r);
@@ -208,7 +215,7 @@ kv_obj *kv_rdb_load_list(int rdbtype, kv_rdb_reader *r)
             kv_lp_free(lp);
             return NULL;
         }
-        o = kv_list_new();
+        o = new_list(r);
         kv_ql_append_node(kv_list_ql(o), lp);
         return o;
     }
@@ -216,15 +223,14 @@ kv_obj *kv_rdb_load_list(int rdbtype, kv_rdb_reader *r)
         return NULL;
     if (kv_rdb_read_len(r, &len, NULL) < 0 || len == 0 || len > kv_rdb_remaining(r))
         return NULL;
-    kv_list_opts_init(&opts);
-    o = kv_list_new();
+    o = new_list(r);
     for (i = 0; i < len; i++) {
         kv_rdb_str s;
         if (kv_rdb_read_string(r, &s) < 0) {
             kv_obj_free(o);
             return NULL;
         }
-        kv_ql_push(kv_list_ql(o), opts.fill, s.p, s.n, KV_QL_TAIL);
+        kv_list_push(o, s.p, s.n, KV_QL_TAIL);
         kv_rdb_str_free(&s);
     }
     return o;

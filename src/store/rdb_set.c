@@ -4,7 +4,8 @@
  * Loads both with Redis's checks (no empty set, no duplicate member, a
  * valid intset, checked deeply) and Redis's encoding choice: a SET body of
  * at most set-max-intset-entries canonical integers becomes an intset, an
- * intset above that limit a hashtable. */
+ * intset above that limit a hashtable (the reader's limit; with keep, a SET
+ * body is a hashtable and an intset stays one). */
 #include "store/rdb.h"
 
 #include <stdlib.h>
@@ -81,7 +82,7 @@ static kv_obj *load_intset(kv_rdb_reader *r)
         return NULL;
     }
     o = kv_obj_new(KV_TYPE_SET, KV_ENC_INTSET, is);
-    if (kv_is_len(is) > KV_SET_MAX_INTSET_ENTRIES) {
+    if (!r->keep && kv_is_len(is) > kv_rdb_limits(r)->set_intset_entries) {
         load_seed(seed);
         kv_set_convert(o, seed);
     }
@@ -103,8 +104,9 @@ static kv_obj *load_members(kv_rdb_reader *r)
         return NULL;
     load_seed(seed);
     kv_set_opts_init(&opts, seed);
+    opts.max_intset_entries = kv_rdb_limits(r)->set_intset_entries;
     o = kv_set_new();
-    if (len > opts.max_intset_entries)
+    if (len > opts.max_intset_entries || r->keep)
         kv_set_convert(o, seed);
     for (i = 0; i < len; i++) {
         kv_rdb_str s;

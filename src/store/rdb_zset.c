@@ -3,7 +3,9 @@
  * blob as kept in memory, or ZSET_2 (5) from the highest score down. Loads
  * those, ZSET (3) and Redis 6's ZIPLIST (12), with Redis's checks: no empty
  * set, no duplicate member, no NaN, a valid blob; small ZSET_2/ZSET loads
- * become listpacks and big listpacks skiplists, as in Redis. */
+ * become listpacks and big listpacks skiplists, as in Redis, by the
+ * reader's limits (with keep, ZSET_2/ZSET bodies are skiplists and
+ * listpacks stay listpacks). */
 #include "store/rdb.h"
 
 #include <math.h>
@@ -73,6 +75,7 @@ static kv_obj *load_pairs(int rdbtype, kv_rdb_reader *r)
     size_t maxlen = 0;
     kv_obj *o = NULL;
     uint8_t seed[16];
+    kv_zset_opts opts;
     if (kv_rdb_read_len(r, &n, NULL) != 0 || n == 0)
         return NULL;
     /* Every element needs at least 2 bytes: a count past that is a lie. */
@@ -91,7 +94,11 @@ static kv_obj *load_pairs(int rdbtype, kv_rdb_reader *r)
         if (v[i].m.n > maxlen)
             maxlen = v[i].m.n;
     }
-    if (n <= KV_ZSET_MAX_LISTPACK_ENTRIES && maxlen <= KV_ZSET_MAX_LISTPACK_VALUE) {
+    kv_zset_opts_init(&opts, seed);
+    opts.max_lp_entries = kv_rdb_limits(r)->zset_lp_entries;
+    opts.max_lp_value = kv_rdb_limits(r)->zset_lp_value;
+    /* Redis loads into a skiplist and converts it after, by these rules. */
+    if (!r->keep && n <= opts.max_lp_entries && maxlen <= opts.max_lp_value) {
         o = kv_zset_new(KV_ENC_LISTPACK, NULL);
     } else {
         load_seed(seed);
@@ -105,7 +112,7 @@ static kv_obj *load_pairs(int rdbtype, kv_rdb_reader *r)
             o = NULL;
             break;
         }
-        kv_zset_add(o, v[i].score, v[i].m.p, v[i].m.n, 0, &out, NULL, seed);
+        kv_zset_add(o, v[i].score, v[i].m.p, v[i].m.n, 0, &out, NULL, &opts);
     }
 out:
     for (i = 0; i < got; i++)
@@ -156,7 +163,7 @@ static int pairs_ok(unsigned char *lp)
     return ok;
 }
 
-static kv_obj *adopt_listpack(unsigned char *lp)
+static kv_obj *adopt_listpack(const kv_rdb_reader *r, unsigned char *lp)
 {
     kv_obj *o;
     uint8_t seed[16];
@@ -165,7 +172,7 @@ static kv_obj *adopt_listpack(unsigned char *lp)
         return NULL;
     }
     o = kv_obj_new(KV_TYPE_ZSET, KV_ENC_LISTPACK, lp);
-    if (kv_zset_len(o) > KV_ZSET_MAX_LISTPACK_ENTRIES) {
+    if (!r->keep && kv_zset_len(o) > kv_rdb_limits(r)->zset_lp_entries) {
         load_seed(seed);
         kv_zset_convert(o, KV_ENC_SKIPLIST, seed);
     }
@@ -182,7 +189,7 @@ static kv_obj *load_listpack(kv_rdb_reader *r)
         free(lp);
         return NULL;
     }
-    return adopt_listpack(lp);
+    return adopt_listpack(r, lp);
 }
 
 /* ------------------------------------------------------------- ZIPLIST */
@@ -270,7 +277,7 @@ static kv_obj *load_ziplist(kv_rdb_reader *r)
         pos += used;
     }
     free(zl);
-    return adopt_listpack(lp);
+    return adopt_listpack(r, lp);
 }
 
 kv_obj *kv_rdb_load_zset(int rdbtype, kv_rdb_reader *r)

@@ -296,7 +296,9 @@ int kv_hash_set(kv_obj *o, const char *f, size_t fn, const char *v, size_t vn,
         added = 1;
     }
     kv_obj_set_ptr(o, lp, KV_ENC_LISTPACK);
-    if (added && kv_lp_count(lp) / 2 > opts->max_lp_entries)
+    /* Checked after an update too (Redis's hashTypeSet): a hash left over
+     * the limit by CONFIG SET converts on its next write. */
+    if (kv_lp_count(lp) / 2 > opts->max_lp_entries)
         kv_hash_convert(o, opts->seed);
     return added;
 }

@@ -14,12 +14,12 @@
 
 /* Redis 7.0.15's defaults (CONFIG GET hash-max-listpack-*): a hash stays a
  * listpack while it has at most this many fields and every field and value
- * is at most this many bytes. */
+ * is at most this many bytes. kv_hash_opts carries the live values. */
 #define KV_HASH_MAX_LISTPACK_ENTRIES 512
 #define KV_HASH_MAX_LISTPACK_VALUE 64
 
 /* What an operation that may convert a hash needs: the conversion limits
- * (live settings one day) and the SipHash key of a new dict. */
+ * (the server's live settings) and the SipHash key of a new dict. */
 typedef struct kv_hash_opts {
     size_t max_lp_entries;
     size_t max_lp_value;
@@ -42,8 +42,9 @@ int kv_hash_exists(kv_obj *o, const char *f, size_t fn);
 size_t kv_hash_strlen(kv_obj *o, const char *f, size_t fn);
 
 /* Set field f to v (converting to a hashtable first when f or v is longer
- * than max_lp_value, and after adding when there are more than
- * max_lp_entries fields). Returns 1 if the field is new, 0 if updated. */
+ * than max_lp_value, and after the write, an update too, when there are
+ * more than max_lp_entries fields). Returns 1 if the field is new, 0 if
+ * updated. */
 int kv_hash_set(kv_obj *o, const char *f, size_t fn, const char *v, size_t vn,
                 const kv_hash_opts *opts);
 /* 1 if the field existed and was removed. A hash is never converted back. */

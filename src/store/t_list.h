@@ -11,8 +11,7 @@
 #include "store/quicklist.h"
 
 /* Redis 7.0.15's defaults (CONFIG GET list-max-listpack-size,
- * list-compress-depth). The one place these live: kv_list_opts_init copies
- * them; CONFIG SET will write kv_list_opts instead. */
+ * list-compress-depth); the live values are the server's configuration. */
 #define KV_LIST_MAX_LISTPACK_SIZE (-2)
 #define KV_LIST_COMPRESS_DEPTH 0
 
@@ -21,12 +20,20 @@ typedef struct kv_list_opts {
     int compress_depth; /* list-compress-depth: accepted, not applied */
 } kv_list_opts;
 
+/* Redis's defaults. */
 void kv_list_opts_init(kv_list_opts *opts);
 
-kv_obj *kv_list_new(void);
+/* An empty list whose nodes fill by opts->fill (NULL: the default). As in
+ * Redis, a list keeps the fill it was created with: a later CONFIG SET
+ * changes only lists created after it. */
+kv_obj *kv_list_new(const kv_list_opts *opts);
 kv_quicklist *kv_list_ql(const kv_obj *o);
 size_t kv_list_len(const kv_obj *o);
-void kv_list_push(kv_obj *o, const char *s, size_t n, int where, const kv_list_opts *opts);
+/* The list's fill (clamped to what a quicklist takes, -5 .. 32767), for
+ * every insertion into it. */
+int kv_list_fill(const kv_obj *o);
+void kv_list_set_fill(kv_obj *o, int fill);
+void kv_list_push(kv_obj *o, const char *s, size_t n, int where);
 /* Bytes the value occupies (header, quicklist, nodes, listpacks). */
 size_t kv_list_mem(const kv_obj *o);
 

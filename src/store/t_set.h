@@ -17,8 +17,8 @@
 /* Redis 7.0.15's default (CONFIG GET set-max-intset-entries). */
 #define KV_SET_MAX_INTSET_ENTRIES 512
 
-/* What an operation that may convert a set needs: the limit (a live setting
- * one day) and the SipHash key of a new dict. */
+/* What an operation that may convert a set needs: the limit (the server's
+ * live set-max-intset-entries) and the SipHash key of a new dict. */
 typedef struct kv_set_opts {
     size_t max_intset_entries;
     const uint8_t *seed; /* 16 bytes */

@@ -42,6 +42,20 @@ kv_obj *kv_zset_new(unsigned encoding, const uint8_t seed[16])
     return kv_obj_new(KV_TYPE_ZSET, KV_ENC_SKIPLIST, kv_zsl_new(seed));
 }
 
+void kv_zset_opts_init(kv_zset_opts *opts, const uint8_t seed[16])
+{
+    opts->max_lp_entries = KV_ZSET_MAX_LISTPACK_ENTRIES;
+    opts->max_lp_value = KV_ZSET_MAX_LISTPACK_VALUE;
+    opts->seed = seed;
+}
+
+kv_obj *kv_zset_new_for(size_t mlen, const kv_zset_opts *opts)
+{
+    if (opts->max_lp_entries == 0 || mlen > opts->max_lp_value)
+        return kv_zset_new(KV_ENC_SKIPLIST, opts->seed);
+    return kv_zset_new(KV_ENC_LISTPACK, opts->seed);
+}
+
 size_t kv_zset_len(const kv_obj *o)
 {
     return is_lp(o) ? kv_zlp_len(lp_of(o)) : kv_zsl_len(sl_of(o));
@@ -88,10 +102,10 @@ void kv_zset_convert(kv_obj *o, unsigned encoding, const uint8_t seed[16])
     }
 }
 
-void kv_zset_shrink_if_small(kv_obj *o, size_t maxlen)
+void kv_zset_shrink_if_small(kv_obj *o, size_t maxlen, const kv_zset_opts *opts)
 {
-    if (!is_lp(o) && kv_zsl_len(sl_of(o)) <= KV_ZSET_MAX_LISTPACK_ENTRIES &&
-        maxlen <= KV_ZSET_MAX_LISTPACK_VALUE)
+    if (!is_lp(o) && kv_zsl_len(sl_of(o)) <= opts->max_lp_entries &&
+        maxlen <= opts->max_lp_value)
         kv_zset_convert(o, KV_ENC_LISTPACK, NULL);
 }
 
@@ -155,7 +169,7 @@ static int update_lp(kv_obj *o, unsigned char *p, double score, const char *m, s
 }
 
 int kv_zset_add(kv_obj *o, double score, const char *m, size_t n, int flags, int *out,
-                double *newscore, const uint8_t seed[16])
+                double *newscore, const kv_zset_opts *opts)
 {
     kv_zsl_node *x;
     double cur;
@@ -172,15 +186,14 @@ int kv_zset_add(kv_obj *o, double score, const char *m, size_t n, int flags, int
             *out |= KV_ZADD_OUT_NOP;
             return 1;
         }
-        if (kv_zlp_len(lp_of(o)) + 1 <= KV_ZSET_MAX_LISTPACK_ENTRIES &&
-            n <= KV_ZSET_MAX_LISTPACK_VALUE) {
+        if (kv_zlp_len(lp_of(o)) + 1 <= opts->max_lp_entries && n <= opts->max_lp_value) {
             kv_obj_set_ptr(o, kv_zlp_insert(lp_of(o), score, m, n), KV_ENC_LISTPACK);
             *out |= KV_ZADD_OUT_ADDED;
             if (newscore)
                 *newscore = score;
             return 1;
         }
-        kv_zset_convert(o, KV_ENC_SKIPLIST, seed);
+        kv_zset_convert(o, KV_ENC_SKIPLIST, opts->seed);
     }
     x = kv_zsl_find(sl_of(o), m, n);
     if (!x) {

@@ -13,9 +13,20 @@
 
 /* Redis's zset-max-listpack-entries / zset-max-listpack-value defaults: a
  * listpack holds at most this many members, each at most this many bytes.
- * (Constants until CONFIG SET can change them.) */
+ * The live values are the server's configuration, passed in kv_zset_opts. */
 #define KV_ZSET_MAX_LISTPACK_ENTRIES 128
 #define KV_ZSET_MAX_LISTPACK_VALUE 64
+
+/* What an operation that may convert a zset needs: the conversion limits
+ * and the SipHash key of a new skiplist's dict. */
+typedef struct kv_zset_opts {
+    size_t max_lp_entries;
+    size_t max_lp_value;
+    const uint8_t *seed; /* 16 bytes */
+} kv_zset_opts;
+
+/* Redis's defaults with the given dict seed. */
+void kv_zset_opts_init(kv_zset_opts *opts, const uint8_t seed[16]);
 
 /* Bytes kv_zset_d2str may write (with the NUL). */
 #define KV_ZSET_D2STR_MAX 32
@@ -55,6 +66,10 @@ typedef struct kv_zlex {
  * seed, so clients cannot flood one bucket); calls that may turn a listpack
  * into a skiplist take it too, since a listpack has nowhere to keep it. */
 kv_obj *kv_zset_new(unsigned encoding, const uint8_t seed[16]);
+/* The empty zset Redis 7.0's ZADD creates for a missing key whose first
+ * member is mlen bytes long: a skiplist when zset-max-listpack-entries is 0
+ * or the member is longer than zset-max-listpack-value, else a listpack. */
+kv_obj *kv_zset_new_for(size_t mlen, const kv_zset_opts *opts);
 size_t kv_zset_len(const kv_obj *o);
 
 /* Add or update (Redis's zsetAdd): returns 1, or 0 when INCR produced NaN
@@ -62,7 +77,7 @@ size_t kv_zset_len(const kv_obj *o);
  * score. Converts a listpack to a skiplist when the member is too long or
  * the listpack would grow past its limit. */
 int kv_zset_add(kv_obj *o, double score, const char *m, size_t n, int flags, int *out,
-                double *newscore, const uint8_t seed[16]);
+                double *newscore, const kv_zset_opts *opts);
 /* 1 and *score if m is a member. */
 int kv_zset_score(const kv_obj *o, const char *m, size_t n, double *score);
 int kv_zset_del(kv_obj *o, const char *m, size_t n);
@@ -81,9 +96,9 @@ size_t kv_zset_del_lex(kv_obj *o, const kv_zlex *r);
 /* Change the encoding (both directions). */
 void kv_zset_convert(kv_obj *o, unsigned encoding, const uint8_t seed[16]);
 /* Redis's zsetConvertToListpackIfNeeded, for stored results (ZUNIONSTORE,
- * GEORADIUS STORE): a skiplist small enough becomes a listpack. maxlen is
- * the longest member's length. */
-void kv_zset_shrink_if_small(kv_obj *o, size_t maxlen);
+ * GEORADIUS STORE): a skiplist small enough for opts' limits becomes a
+ * listpack. maxlen is the longest member's length. */
+void kv_zset_shrink_if_small(kv_obj *o, size_t maxlen, const kv_zset_opts *opts);
 /* Bytes the value occupies (header included), by allocator chunks. */
 size_t kv_zset_mem(const kv_obj *o);
 

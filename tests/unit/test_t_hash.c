@@ -124,7 +124,7 @@ static void test_conversion_by_entries(void)
     char f[16];
     int i;
     kv_hash_opts_init(&opts, seed);
-    opts.max_lp_entries = 4; /* a live setting one day: honoured as given */
+    opts.max_lp_entries = 4; /* a live setting (CONFIG SET): honoured as given */
     for (i = 0; i < 4; i++) {
         snprintf(f, sizeof f, "f%d", i);
         set_s(o, f, "v", &opts, 1);
@@ -142,6 +142,21 @@ static void test_conversion_by_entries(void)
     }
     CHECK_EQ_LL(kv_hash_len(o), 0);
     CHECK_EQ_LL(kv_obj_encoding(o), KV_ENC_HT); /* one-way */
+    kv_obj_free(o);
+
+    /* A limit lowered under an existing hash: the next write converts it,
+     * an update too (Redis's hashTypeSet checks after every set). */
+    o = kv_hash_new();
+    for (i = 0; i < 4; i++) {
+        snprintf(f, sizeof f, "f%d", i);
+        set_s(o, f, "v", &opts, 1);
+    }
+    opts.max_lp_entries = 2;
+    CHECK_EQ_LL(kv_hash_del(o, "f3", 2), 1);
+    CHECK_EQ_LL(kv_obj_encoding(o), KV_ENC_LISTPACK);
+    set_s(o, "f0", "w", &opts, 0);
+    CHECK_EQ_LL(kv_obj_encoding(o), KV_ENC_HT);
+    CHECK(get_is(o, "f0", "w"));
     kv_obj_free(o);
 }
 

@@ -90,7 +90,7 @@ static void test_conversions(void)
     kv_set_remove(o, "01", 2);
     CHECK_EQ_LL(kv_obj_encoding(o), KV_ENC_HT); /* one-way */
     kv_obj_free(o);
-    /* The limit as given (a live setting one day). */
+    /* The limit as given (a live setting, CONFIG SET). */
     opts.max_intset_entries = 8;
     o = kv_set_new();
     for (i = 0; i < 8; i++) {

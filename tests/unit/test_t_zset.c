@@ -14,6 +14,9 @@
 #include "test.h"
 
 static const uint8_t seed[16] = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6};
+/* Redis's default limits with that seed. */
+static const kv_zset_opts zopts = {KV_ZSET_MAX_LISTPACK_ENTRIES, KV_ZSET_MAX_LISTPACK_VALUE,
+                                   seed};
 
 /* ------------------------------------------------------------- the model */
 
@@ -167,14 +170,14 @@ static void run_random(unsigned start_enc, int steps, size_t universe, size_t ma
         i = model_find(&md, m, n);
         if (op < 6) {
             double ns = 0;
-            CHECK(kv_zset_add(o, score, m, n, 0, &out, &ns, seed) == 1);
+            CHECK(kv_zset_add(o, score, m, n, 0, &out, &ns, &zopts) == 1);
             CHECK(out == (i < 0 ? KV_ZADD_OUT_ADDED
                                 : md.e[i].score != score ? KV_ZADD_OUT_UPDATED : 0));
             CHECK(ns == score);
             model_set(&md, score, m, n);
         } else if (op < 8) {
             double ns = 0;
-            CHECK(kv_zset_add(o, 1, m, n, KV_ZADD_INCR, &out, &ns, seed) == 1);
+            CHECK(kv_zset_add(o, 1, m, n, KV_ZADD_INCR, &out, &ns, &zopts) == 1);
             model_set(&md, i < 0 ? 1 : md.e[i].score + 1, m, n);
             CHECK(ns == md.e[model_find(&md, m, n)].score);
         } else {
@@ -222,7 +225,7 @@ static void fill(kv_obj *o, model *md, size_t count)
         size_t n = (size_t)sprintf(m, "e%03u", (unsigned)i);
         int out;
         double s = (double)(i / 3);
-        kv_zset_add(o, s, m, n, 0, &out, NULL, seed);
+        kv_zset_add(o, s, m, n, 0, &out, NULL, &zopts);
         model_set(md, s, m, n);
     }
 }
@@ -279,7 +282,7 @@ static void test_lex(void)
         size_t i;
         int out;
         for (i = 0; i < 8; i++)
-            kv_zset_add(o, 0, names[i], strlen(names[i]), 0, &out, NULL, seed);
+            kv_zset_add(o, 0, names[i], strlen(names[i]), 0, &out, NULL, &zopts);
         CHECK(kv_zset_parse_lex("-", 1, "+", 1, &r));
         CHECK_EQ_LL(kv_zset_lexcount(o, &r), 8);
         CHECK(kv_zset_parse_lex("[a", 2, "(b", 2, &r));
@@ -322,32 +325,62 @@ static void test_thresholds(void)
     int i, out;
     for (i = 0; i < KV_ZSET_MAX_LISTPACK_ENTRIES; i++) {
         size_t n = (size_t)sprintf(m, "%d", i); /* integer members: listpack ints */
-        kv_zset_add(o, i, m, n, 0, &out, NULL, seed);
+        kv_zset_add(o, i, m, n, 0, &out, NULL, &zopts);
     }
     CHECK(kv_obj_encoding(o) == KV_ENC_LISTPACK);
     /* Updates and XX misses do not convert. */
-    kv_zset_add(o, 5, "0", 1, 0, &out, NULL, seed);
-    kv_zset_add(o, 5, "new", 3, KV_ZADD_XX, &out, NULL, seed);
+    kv_zset_add(o, 5, "0", 1, 0, &out, NULL, &zopts);
+    kv_zset_add(o, 5, "new", 3, KV_ZADD_XX, &out, NULL, &zopts);
     CHECK(out == KV_ZADD_OUT_NOP);
     CHECK(kv_obj_encoding(o) == KV_ENC_LISTPACK);
-    kv_zset_add(o, 1000, "x", 1, 0, &out, NULL, seed);
+    kv_zset_add(o, 1000, "x", 1, 0, &out, NULL, &zopts);
     CHECK(kv_obj_encoding(o) == KV_ENC_SKIPLIST);
     CHECK_EQ_LL(kv_zset_len(o), 129);
     CHECK_EQ_LL(kv_zset_rank(o, "0", 1, 0, NULL), 4);
     kv_zset_del(o, "x", 1);
     CHECK(kv_obj_encoding(o) == KV_ENC_SKIPLIST); /* never back on delete */
-    kv_zset_shrink_if_small(o, 3);
+    kv_zset_shrink_if_small(o, 3, &zopts);
     CHECK(kv_obj_encoding(o) == KV_ENC_LISTPACK);
     CHECK_EQ_LL(kv_zset_rank(o, "0", 1, 0, NULL), 4);
     kv_obj_free(o);
 
     o = kv_zset_new(KV_ENC_LISTPACK, seed);
     memset(m, 'm', sizeof m);
-    kv_zset_add(o, 1, m, KV_ZSET_MAX_LISTPACK_VALUE, 0, &out, NULL, seed);
+    kv_zset_add(o, 1, m, KV_ZSET_MAX_LISTPACK_VALUE, 0, &out, NULL, &zopts);
     CHECK(kv_obj_encoding(o) == KV_ENC_LISTPACK);
-    kv_zset_add(o, 1, m, KV_ZSET_MAX_LISTPACK_VALUE + 1, 0, &out, NULL, seed);
+    kv_zset_add(o, 1, m, KV_ZSET_MAX_LISTPACK_VALUE + 1, 0, &out, NULL, &zopts);
     CHECK(kv_obj_encoding(o) == KV_ENC_SKIPLIST);
-    kv_zset_shrink_if_small(o, KV_ZSET_MAX_LISTPACK_VALUE + 1);
+    kv_zset_shrink_if_small(o, KV_ZSET_MAX_LISTPACK_VALUE + 1, &zopts);
+    CHECK(kv_obj_encoding(o) == KV_ENC_SKIPLIST);
+    kv_obj_free(o);
+}
+
+/* Live limits (CONFIG SET zset-max-listpack-*) through kv_zset_opts. */
+static void test_opts_limits(void)
+{
+    kv_zset_opts small = {2, 3, seed};
+    kv_obj *o;
+    int out;
+    o = kv_zset_new_for(3, &small);
+    CHECK(kv_obj_encoding(o) == KV_ENC_LISTPACK);
+    kv_zset_add(o, 1, "abc", 3, 0, &out, NULL, &small);
+    kv_zset_add(o, 2, "b", 1, 0, &out, NULL, &small);
+    CHECK(kv_obj_encoding(o) == KV_ENC_LISTPACK);
+    kv_zset_add(o, 3, "c", 1, 0, &out, NULL, &small);
+    CHECK(kv_obj_encoding(o) == KV_ENC_SKIPLIST);
+    kv_zset_del(o, "c", 1);
+    kv_zset_shrink_if_small(o, 3, &small);
+    CHECK(kv_obj_encoding(o) == KV_ENC_LISTPACK);
+    kv_zset_add(o, 4, "abcd", 4, 0, &out, NULL, &small);
+    CHECK(kv_obj_encoding(o) == KV_ENC_SKIPLIST);
+    kv_zset_shrink_if_small(o, 4, &small);
+    CHECK(kv_obj_encoding(o) == KV_ENC_SKIPLIST);
+    kv_obj_free(o);
+    o = kv_zset_new_for(4, &small);
+    CHECK(kv_obj_encoding(o) == KV_ENC_SKIPLIST);
+    kv_obj_free(o);
+    small.max_lp_entries = 0;
+    o = kv_zset_new_for(1, &small);
     CHECK(kv_obj_encoding(o) == KV_ENC_SKIPLIST);
     kv_obj_free(o);
 }
@@ -360,18 +393,18 @@ static void test_add_flags(void)
         kv_obj *o = kv_zset_new(encs[e], seed);
         int out;
         double ns = -1, s;
-        CHECK(kv_zset_add(o, 5, "a", 1, KV_ZADD_XX, &out, &ns, seed) == 1 && out == KV_ZADD_OUT_NOP);
-        CHECK(kv_zset_add(o, 5, "a", 1, KV_ZADD_GT, &out, &ns, seed) == 1 && out == KV_ZADD_OUT_ADDED);
-        CHECK(kv_zset_add(o, 4, "a", 1, KV_ZADD_GT, &out, &ns, seed) == 1 && out == KV_ZADD_OUT_NOP);
-        CHECK(kv_zset_add(o, 6, "a", 1, KV_ZADD_LT, &out, &ns, seed) == 1 && out == KV_ZADD_OUT_NOP);
-        CHECK(kv_zset_add(o, 1, "a", 1, KV_ZADD_LT | KV_ZADD_INCR, &out, &ns, seed) == 1 &&
+        CHECK(kv_zset_add(o, 5, "a", 1, KV_ZADD_XX, &out, &ns, &zopts) == 1 && out == KV_ZADD_OUT_NOP);
+        CHECK(kv_zset_add(o, 5, "a", 1, KV_ZADD_GT, &out, &ns, &zopts) == 1 && out == KV_ZADD_OUT_ADDED);
+        CHECK(kv_zset_add(o, 4, "a", 1, KV_ZADD_GT, &out, &ns, &zopts) == 1 && out == KV_ZADD_OUT_NOP);
+        CHECK(kv_zset_add(o, 6, "a", 1, KV_ZADD_LT, &out, &ns, &zopts) == 1 && out == KV_ZADD_OUT_NOP);
+        CHECK(kv_zset_add(o, 1, "a", 1, KV_ZADD_LT | KV_ZADD_INCR, &out, &ns, &zopts) == 1 &&
               out == KV_ZADD_OUT_NOP);
-        CHECK(kv_zset_add(o, -1, "a", 1, KV_ZADD_LT | KV_ZADD_INCR, &out, &ns, seed) == 1 &&
+        CHECK(kv_zset_add(o, -1, "a", 1, KV_ZADD_LT | KV_ZADD_INCR, &out, &ns, &zopts) == 1 &&
               out == KV_ZADD_OUT_UPDATED && ns == 4);
-        CHECK(kv_zset_add(o, 9, "a", 1, KV_ZADD_NX, &out, &ns, seed) == 1 && out == KV_ZADD_OUT_NOP);
-        CHECK(kv_zset_add(o, 4, "a", 1, 0, &out, &ns, seed) == 1 && out == 0 && ns == 4);
-        CHECK(kv_zset_add(o, HUGE_VAL, "a", 1, KV_ZADD_INCR, &out, &ns, seed) == 1);
-        CHECK(kv_zset_add(o, -HUGE_VAL, "a", 1, KV_ZADD_INCR, &out, &ns, seed) == 0 &&
+        CHECK(kv_zset_add(o, 9, "a", 1, KV_ZADD_NX, &out, &ns, &zopts) == 1 && out == KV_ZADD_OUT_NOP);
+        CHECK(kv_zset_add(o, 4, "a", 1, 0, &out, &ns, &zopts) == 1 && out == 0 && ns == 4);
+        CHECK(kv_zset_add(o, HUGE_VAL, "a", 1, KV_ZADD_INCR, &out, &ns, &zopts) == 1);
+        CHECK(kv_zset_add(o, -HUGE_VAL, "a", 1, KV_ZADD_INCR, &out, &ns, &zopts) == 0 &&
               out == KV_ZADD_OUT_NAN);
         CHECK(kv_zset_score(o, "a", 1, &s) && s == HUGE_VAL);
         CHECK(!kv_zset_score(o, "b", 1, &s));
@@ -437,8 +470,8 @@ static void test_listpack_bytes(void)
     /* Scores are stored as Redis stores them: integers as integer entries. */
     kv_obj *o = kv_zset_new(KV_ENC_LISTPACK, seed);
     int out;
-    kv_zset_add(o, 1, "a", 1, 0, &out, NULL, seed);
-    kv_zset_add(o, 0.5, "b", 1, 0, &out, NULL, seed);
+    kv_zset_add(o, 1, "a", 1, 0, &out, NULL, &zopts);
+    kv_zset_add(o, 0.5, "b", 1, 0, &out, NULL, &zopts);
     {
         const unsigned char want[] = {0x14, 0, 0, 0, 4, 0, 0x81, 'b', 2, 0x83, '0', '.', '5', 4,
                                       0x81, 'a', 2, 1, 1, 0xff};
@@ -462,7 +495,7 @@ static void test_rdb_roundtrip(void)
         int mx, my;
         for (i = 0; i < (e ? 300 : 50); i++) {
             char m[16];
-            kv_zset_add(o, i * 0.25, m, (size_t)sprintf(m, "m%d", i), 0, &out, NULL, seed);
+            kv_zset_add(o, i * 0.25, m, (size_t)sprintf(m, "m%d", i), 0, &out, NULL, &zopts);
         }
         kv_buf_init(&b);
         CHECK(kv_rdb_save_object(&b, o) == KV_RDB_OK);
@@ -511,6 +544,7 @@ static void test_rdb_garbage(void)
 }
 
 TEST_MAIN("t_zset", TEST(test_random_small), TEST(test_random_grows), TEST(test_random_skiplist),
-          TEST(test_range_deletions), TEST(test_lex), TEST(test_thresholds), TEST(test_add_flags),
+          TEST(test_range_deletions), TEST(test_lex), TEST(test_thresholds), TEST(test_opts_limits),
+          TEST(test_add_flags),
           TEST(test_d2str), TEST(test_parse), TEST(test_listpack_bytes), TEST(test_rdb_roundtrip),
           TEST(test_rdb_garbage))
