@@ -17,7 +17,8 @@ the patterns name sit on different shards.
 
 import pytest
 
-from helpers import NULL3, SYNTAX, NOT_INT, array, bulk, err, integer, watch_dirtied
+from helpers import (NULL3, SYNTAX, NOT_INT, array, bulk, err, integer, watch_dirtied,
+                     key_in_quarter as in_quarter, slot_quarter as quarter)
 
 WRONGTYPE = err("WRONGTYPE Operation against a key holding the wrong kind of value")
 CONVERR = err("ERR One or more scores can't be converted into double")
@@ -32,33 +33,6 @@ def flat(*items):
 
 def flat3(*items):
     return array(*[NULL3 if x is None else bulk(str(x)) for x in items])
-
-
-def crc16(data):
-    """CRC16/XMODEM, Redis Cluster's key hash."""
-    crc = 0
-    for byte in data:
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-            crc &= 0xFFFF
-    return crc
-
-
-def quarter(name):
-    return (crc16(name.encode()) % 16384) * 4 // 16384
-
-
-def in_quarter(prefix, q, skip=0):
-    """The first name prefix<i> (after `skip` matches) in quarter q."""
-    i = 0
-    while True:
-        name = "%s%d" % (prefix, i)
-        if quarter(name) == q:
-            if skip == 0:
-                return name
-            skip -= 1
-        i += 1
 
 
 # ---------------------------------------------------------------- numeric

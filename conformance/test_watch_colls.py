@@ -9,30 +9,7 @@ runs on its own shard.
 
 import pytest
 
-from helpers import watch_dirtied
-
-
-def crc16(data):
-    """CRC16/XMODEM, Redis Cluster's key hash."""
-    crc = 0
-    for byte in data:
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-            crc &= 0xFFFF
-    return crc
-
-
-def quarter_keys(prefix):
-    """Four key names (no hashtag), the i-th in the i-th quarter of the
-    slot space: with 2 shards keys 0-1 and 2-3 are apart, with 4 all are."""
-    found = {}
-    i = 0
-    while len(found) < 4:
-        name = "%s%d" % (prefix, i)
-        found.setdefault((crc16(name.encode()) % 16384) * 4 // 16384, name)
-        i += 1
-    return [found[q] for q in range(4)]
+from helpers import quarter_keys, slot_quarter, watch_dirtied
 
 
 # A source/destination on different shards at 2 and 4 shards: S (quarter 0)
@@ -277,6 +254,5 @@ def test_watch_geo(connect, setup, command, watched, expected):
 
 def test_keys_are_apart():
     """The multi-key cases rely on these names' slots (see quarter_keys)."""
-    slots = [crc16(k.encode()) % 16384 for k in (S, U, T, D)]
-    assert [s * 4 // 16384 for s in slots] == [0, 1, 2, 3]
+    assert [slot_quarter(k) for k in (S, U, T, D)] == [0, 1, 2, 3]
     assert all("{" not in k for k in (S, U, T, D))

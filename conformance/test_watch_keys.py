@@ -12,33 +12,7 @@ import time
 
 import pytest
 
-from helpers import watch_dirtied
-
-
-def crc16(data):
-    """CRC16/XMODEM, Redis Cluster's key hash."""
-    crc = 0
-    for byte in data:
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-            crc &= 0xFFFF
-    return crc
-
-
-def quarter_keys(prefix, per=1):
-    """`per` key names (no hashtag) in each quarter of the slot space, in
-    quarter order: with 2 shards quarters 0-1 and 2-3 are apart, with 4
-    every quarter is on its own shard."""
-    found = [[] for _ in range(4)]
-    i = 0
-    while any(len(q) < per for q in found):
-        name = "%s%d" % (prefix, i)
-        q = found[(crc16(name.encode()) % 16384) * 4 // 16384]
-        if len(q) < per:
-            q.append(name)
-        i += 1
-    return [name for q in found for name in q]
+from helpers import quarter_keys, watch_dirtied
 
 
 # S, S2 in quarter 0; U in 1; T in 2; D, D2 in 3.
@@ -294,22 +268,6 @@ def test_keyspace_commands(connect, setup, command, watched, expected):
     assert watch_dirtied(connect, setup, command, watched) is expected
 
 
-def watch_dirtied_in_db(connect, setup, command, db, watched):
-    """watch_dirtied with the watcher in database `db` (the writer stays in
-    0 unless its setup SELECTs)."""
-    writer, watcher = connect(2), connect(2)
-    for args in setup:
-        writer.value(*args)
-    assert watcher.value("SELECT", str(db)) == "OK"
-    assert watcher.value("WATCH", *watched) == "OK"
-    writer.value(*command)
-    assert watcher.value("MULTI") == "OK"
-    assert watcher.value("PING") == "QUEUED"
-    reply = watcher.value("EXEC")
-    assert reply is None or reply == ["PONG"], reply
-    return reply is None
-
-
 @pytest.mark.parametrize("setup,command,watched,expected", [
     case("move-dst-db", [["SET", "k", "v"]], ["MOVE", "k", "1"], ["k"], True),
     case("move-missing", [], ["MOVE", "k", "1"], ["k"], False),
@@ -324,7 +282,7 @@ def watch_dirtied_in_db(connect, setup, command, db, watched):
     case("db0-write-not-db1", [["SET", "k", "v"]], ["SET", "k", "w"], ["k"], False),
 ])
 def test_other_database(connect, setup, command, watched, expected):
-    assert watch_dirtied_in_db(connect, setup, command, 1, watched) is expected
+    assert watch_dirtied(connect, setup, command, watched, db=1) is expected
 
 
 @pytest.mark.parametrize("setup,command,watched,expected", [

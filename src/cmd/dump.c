@@ -112,7 +112,8 @@ void kv_cmd_restore(kv_ctx *ctx, int argc, const kv_str *argv)
         return;
     }
     /* Encodings as Redis's loader picks them, by the live settings. */
-    if (!(o = kv_rdb_payload_load_enc(argv[3].p, argv[3].n, &kv_svc_of(ctx)->cfg->enc, 0))) {
+    if (!(o = kv_rdb_payload_load_enc(argv[3].p, argv[3].n, &kv_svc_of(ctx)->cfg->enc, 0,
+                                      kv_state(ctx)->srv->seed))) {
         kv_reply_error(&ctx->out, "ERR Bad data format");
         return;
     }
@@ -193,7 +194,8 @@ static void kv_sub_put(kv_ctx *ctx, int argc, const kv_str *argv)
     /* The value as it was (Redis moves the object itself); a list gets
      * this shard's list-max-listpack-size, its payload has no fill. */
     if (!kv_arg_ll(&argv[3], &when) ||
-        !(o = kv_rdb_payload_load_enc(argv[2].p, argv[2].n, &kv_svc_of(ctx)->cfg->enc, 1))) {
+        !(o = kv_rdb_payload_load_enc(argv[2].p, argv[2].n, &kv_svc_of(ctx)->cfg->enc, 1,
+                                      kv_state(ctx)->srv->seed))) {
         kv_reply_error(&ctx->out, "ERR Bad data format");
         return;
     }

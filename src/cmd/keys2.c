@@ -214,7 +214,7 @@ void kv_cmd_copy(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_reply_int(&ctx->out, 0);
         return;
     }
-    if (!(copy = kv_rdb_dup(kv_entry_val(src)))) {
+    if (!(copy = kv_rdb_dup(kv_entry_val(src), kv_state(ctx)->srv->seed))) {
         kv_reply_dump_unsupported(ctx, kv_entry_val(src));
         return;
     }

@@ -210,6 +210,24 @@ static void spop_keep_few(kv_ctx *ctx, kv_entry *e, kv_obj *o, size_t remaining)
     kv_set_val(ctx, e, ns);
 }
 
+/* count (> 0) distinct random members of o, replied as a set (SPOP) or an
+ * array (SRANDMEMBER); returned (*n of them) for the caller to free. */
+static kv_lpval *reply_distinct(kv_ctx *ctx, kv_obj *o, size_t count, int as_set, size_t *n)
+{
+    kv_lpval *picked = malloc(count * sizeof *picked);
+    size_t i;
+    if (!picked)
+        abort();
+    *n = kv_set_random_distinct(o, count, &kv_state(ctx)->ks->rng, picked);
+    if (as_set)
+        kv_reply_set(&ctx->out, (long)*n);
+    else
+        kv_reply_array(&ctx->out, (long)*n);
+    for (i = 0; i < *n; i++)
+        reply_member(ctx, &picked[i]);
+    return picked;
+}
+
 static void spop_count(kv_ctx *ctx, const kv_str *argv)
 {
     long long l;
@@ -237,17 +255,37 @@ static void spop_count(kv_ctx *ctx, const kv_str *argv)
         spop_keep_few(ctx, e, o, size - (size_t)l);
         return;
     }
-    picked = malloc((size_t)l * sizeof *picked);
-    if (!picked)
-        abort();
-    n = kv_set_random_distinct(o, (size_t)l, &kv_state(ctx)->ks->rng, picked);
-    kv_reply_set(&ctx->out, (long)n);
-    for (i = 0; i < n; i++)
-        reply_member(ctx, &picked[i]);
+    picked = reply_distinct(ctx, o, (size_t)l, 1, &n);
     /* Removing a member frees only its own node: the other views stay valid. */
     for (i = 0; i < n; i++)
         kv_set_remove_val(o, &picked[i]);
     free(picked);
+}
+
+/* SPOP and SRANDMEMBER: the form with a count goes to with_count; without
+ * one, a random member of the set at argv[1] is replied (nil if none) and
+ * returned in *m with its set and entry (1), or 0 when nothing was picked. */
+static int pick_one(kv_ctx *ctx, int argc, const kv_str *argv, int write,
+                    void (*with_count)(kv_ctx *, const kv_str *), kv_entry **e, kv_obj **o,
+                    kv_lpval *m)
+{
+    if (argc == 3) {
+        with_count(ctx, argv);
+        return 0;
+    }
+    if (argc > 3) {
+        kv_reply_syntax(ctx);
+        return 0;
+    }
+    if (set_lookup(ctx, &argv[1], write, e, o) != 0)
+        return 0;
+    if (!*o) {
+        kv_reply_null(&ctx->out);
+        return 0;
+    }
+    kv_set_random_members(*o, 1, &kv_state(ctx)->ks->rng, m);
+    reply_member(ctx, m);
+    return 1;
 }
 
 static void kv_cmd_spop(kv_ctx *ctx, int argc, const kv_str *argv)
@@ -255,22 +293,8 @@ static void kv_cmd_spop(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_lpval m;
     kv_entry *e;
     kv_obj *o;
-    if (argc == 3) {
-        spop_count(ctx, argv);
+    if (!pick_one(ctx, argc, argv, 1, spop_count, &e, &o, &m))
         return;
-    }
-    if (argc > 3) {
-        kv_reply_syntax(ctx);
-        return;
-    }
-    if (set_lookup(ctx, &argv[1], 1, &e, &o) != 0)
-        return;
-    if (!o) {
-        kv_reply_null(&ctx->out);
-        return;
-    }
-    kv_set_random_members(o, 1, &kv_state(ctx)->ks->rng, &m);
-    reply_member(ctx, &m);
     kv_set_remove_val(o, &m);
     if (kv_set_size(o) == 0)
         kv_db_delete_entry(kv_ctx_db(ctx), e);
@@ -314,14 +338,8 @@ static void srandmember_count(kv_ctx *ctx, const kv_str *argv)
             want -= k;
         }
     } else {
-        size_t size = kv_set_size(o), n = want < size ? want : size;
-        picked = malloc(n * sizeof *picked);
-        if (!picked)
-            abort();
-        n = kv_set_random_distinct(o, n, &kv_state(ctx)->ks->rng, picked);
-        kv_reply_array(&ctx->out, (long)n);
-        for (i = 0; i < n; i++)
-            reply_member(ctx, &picked[i]);
+        size_t size = kv_set_size(o), n;
+        picked = reply_distinct(ctx, o, want < size ? want : size, 0, &n);
     }
     free(picked);
 }
@@ -331,22 +349,7 @@ static void kv_cmd_srandmember(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_lpval m;
     kv_entry *e;
     kv_obj *o;
-    if (argc == 3) {
-        srandmember_count(ctx, argv);
-        return;
-    }
-    if (argc > 3) {
-        kv_reply_syntax(ctx);
-        return;
-    }
-    if (set_lookup(ctx, &argv[1], 0, &e, &o) != 0)
-        return;
-    if (!o) {
-        kv_reply_null(&ctx->out);
-        return;
-    }
-    kv_set_random_members(o, 1, &kv_state(ctx)->ks->rng, &m);
-    reply_member(ctx, &m);
+    (void)pick_one(ctx, argc, argv, 0, srandmember_count, &e, &o, &m);
 }
 
 /* ------------------------------------------------------------ SSCAN */
@@ -473,56 +476,55 @@ static int reply_is_error(kv_ctx *ctx, kv_str r)
     return 1;
 }
 
+/* A step's reply: 1 if it is a nonzero integer (go on); else 0, the
+ * command answered (an error handed on, or :0 for nothing to move). */
+static int smove_goes_on(kv_ctx *ctx, kv_str r)
+{
+    long long v = 0;
+    if (reply_is_error(ctx, r))
+        return 0;
+    if (!kv_resp_reply_int(r.p, r.n, &v) || v == 0) {
+        kv_reply_int(&ctx->out, 0);
+        return 0;
+    }
+    return 1;
+}
+
+/* cmd with key (and the member, when argc is 3) to key's shard. */
+static void smove_send(kv_ctx *ctx, kv_coord *co, const kv_cmd *cmd, int argc,
+                       const kv_str *argv, const kv_str *key)
+{
+    kv_str sub[3];
+    sub[0] = argv[0];
+    sub[1] = *key;
+    sub[2] = argv[3];
+    kv_coord_send(co, kv_shard_of_key(ctx->shard, key->p, key->n), ctx->db, cmd, argc, sub);
+}
+
 /* SMOVE with source and destination on different shards: check both types
  * (reads), then remove from the source, then add to the destination. SREM
  * and SADD signal WATCH on their shards, each only if it changed its key. */
 static int kv_coord_smove(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *argv)
 {
-    kv_str sub[3];
-    long long v = 0;
-    kv_str r;
     (void)argc;
-    sub[0] = argv[0];
     switch (kv_coord_step(co)) {
     case 0:
-        sub[1] = argv[1];
-        kv_coord_send(co, kv_shard_of_key(ctx->shard, argv[1].p, argv[1].n), ctx->db,
-                      &kv_sub_settype, 2, sub);
-        sub[1] = argv[2];
-        kv_coord_send(co, kv_shard_of_key(ctx->shard, argv[2].p, argv[2].n), ctx->db,
-                      &kv_sub_settype, 2, sub);
+        smove_send(ctx, co, &kv_sub_settype, 2, argv, &argv[1]);
+        smove_send(ctx, co, &kv_sub_settype, 2, argv, &argv[2]);
         return KV_COORD_WAIT;
     case 1:
-        r = kv_coord_reply(co, 0);
-        if (reply_is_error(ctx, r))
+        if (!smove_goes_on(ctx, kv_coord_reply(co, 0)) ||
+            reply_is_error(ctx, kv_coord_reply(co, 1)))
             return KV_COORD_DONE;
-        if (!kv_resp_reply_int(r.p, r.n, &v) || v == 0) {
-            kv_reply_int(&ctx->out, 0);
-            return KV_COORD_DONE;
-        }
-        if (reply_is_error(ctx, kv_coord_reply(co, 1)))
-            return KV_COORD_DONE;
-        sub[1] = argv[1];
-        sub[2] = argv[3];
-        kv_coord_send(co, kv_shard_of_key(ctx->shard, argv[1].p, argv[1].n), ctx->db,
-                      &kv_sub_srem, 3, sub);
+        smove_send(ctx, co, &kv_sub_srem, 3, argv, &argv[1]);
         return KV_COORD_WAIT;
     case 2:
-        r = kv_coord_reply(co, 0);
-        if (reply_is_error(ctx, r))
+        if (!smove_goes_on(ctx, kv_coord_reply(co, 0)))
             return KV_COORD_DONE;
-        if (!kv_resp_reply_int(r.p, r.n, &v) || v == 0) {
-            kv_reply_int(&ctx->out, 0);
-            return KV_COORD_DONE;
-        }
-        sub[1] = argv[2];
-        sub[2] = argv[3];
-        kv_coord_send(co, kv_shard_of_key(ctx->shard, argv[2].p, argv[2].n), ctx->db,
-                      &kv_sub_sadd, 3, sub);
+        smove_send(ctx, co, &kv_sub_sadd, 3, argv, &argv[2]);
         return KV_COORD_WAIT;
     default:
-        r = kv_coord_reply(co, 0);
-        if (!reply_is_error(ctx, r))
+        if (!reply_is_error(ctx, kv_coord_reply(co, 0)))
             kv_reply_int(&ctx->out, 1);
         return KV_COORD_DONE;
     }

@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store/crc64.h"
 #include "store/lzf.h"
 #include "store/mem.h"
+#include "store/siphash.h"
 #include "store/t_hash.h"
 #include "store/t_list.h"
 #include "store/t_set.h"
@@ -135,6 +137,14 @@ void kv_rdb_write_string(kv_buf *out, const void *p, size_t n)
     kv_buf_append(out, p, n);
 }
 
+void kv_rdb_write_lpval(kv_buf *out, const kv_lpval *v)
+{
+    if (v->s)
+        kv_rdb_write_string(out, v->s, v->n);
+    else
+        kv_rdb_write_ll(out, v->v);
+}
+
 void kv_rdb_write_double_bin(kv_buf *out, double d)
 {
     unsigned char b[8];
@@ -182,11 +192,36 @@ void kv_rdb_reader_init(kv_rdb_reader *r, const void *p, size_t len)
     r->pos = 0;
     r->lim = NULL;
     r->keep = 0;
+    r->seed = NULL;
 }
 
 const kv_enc_limits *kv_rdb_limits(const kv_rdb_reader *r)
 {
     return r->lim ? r->lim : &enc_defaults;
+}
+
+void kv_rdb_seed(const kv_rdb_reader *r, uint8_t out[16])
+{
+    static const uint8_t k[16] = {0x6b, 0x65, 0x76, 0x79, 0x2d, 0x72, 0x64, 0x62,
+                                  0x2d, 0x73, 0x65, 0x65, 0x64, 0x2d, 0x76, 0x31};
+    struct timespec ts;
+    uint64_t mix[3], a, b;
+    void *p;
+    if (r->seed) {
+        memcpy(out, r->seed, 16);
+        return;
+    }
+    p = kv_xmalloc(1);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    mix[0] = (uint64_t)ts.tv_sec;
+    mix[1] = (uint64_t)ts.tv_nsec;
+    mix[2] = (uint64_t)(uintptr_t)p;
+    free(p);
+    a = kv_siphash(mix, sizeof mix, k);
+    mix[0] ^= a;
+    b = kv_siphash(mix, sizeof mix, k);
+    memcpy(out, &a, 8);
+    memcpy(out + 8, &b, 8);
 }
 
 size_t kv_rdb_remaining(const kv_rdb_reader *r)
@@ -451,7 +486,7 @@ kv_obj *kv_rdb_load_object(kv_rdb_reader *r)
     }
 }
 
-kv_obj *kv_rdb_dup(const kv_obj *o)
+kv_obj *kv_rdb_dup(const kv_obj *o, const uint8_t *seed)
 {
     kv_buf b;
     kv_rdb_reader r;
@@ -462,6 +497,7 @@ kv_obj *kv_rdb_dup(const kv_obj *o)
     if (kv_rdb_save_object(&b, o) == KV_RDB_OK) {
         kv_rdb_reader_init(&r, b.p, b.len);
         r.keep = 1;
+        r.seed = seed;
         c = kv_rdb_load_object(&r);
     }
     kv_buf_free(&b);
@@ -510,14 +546,16 @@ int kv_rdb_payload_check(const void *p, size_t n)
 
 kv_obj *kv_rdb_payload_load(const void *p, size_t n)
 {
-    return kv_rdb_payload_load_enc(p, n, NULL, 0);
+    return kv_rdb_payload_load_enc(p, n, NULL, 0, NULL);
 }
 
-kv_obj *kv_rdb_payload_load_enc(const void *p, size_t n, const kv_enc_limits *lim, int keep)
+kv_obj *kv_rdb_payload_load_enc(const void *p, size_t n, const kv_enc_limits *lim, int keep,
+                                const uint8_t *seed)
 {
     kv_rdb_reader r;
     kv_rdb_reader_init(&r, p, n);
     r.lim = lim;
     r.keep = keep;
+    r.seed = seed;
     return kv_rdb_load_object(&r);
 }

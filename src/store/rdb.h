@@ -36,6 +36,7 @@
  *         listpack strings or integers). ZSET_2 (5): count, then member
  *         string and binary double, highest score first as Redis writes it.
  *         ZSET (3): the same with string doubles. ZIPLIST (12): older blob.
+ * Ziplist blobs of all three types go through one walker (rdb_ziplist.h).
  * Loaders must reject (return NULL): empty collections (Redis refuses them
  * too), blobs that fail kv_lp_validate / kv_is_validate (kevy always
  * validates deeply: payloads come from clients), duplicate members or
@@ -49,6 +50,7 @@
 #include <stdint.h>
 
 #include "kevy/resp.h"
+#include "store/listpack.h"
 #include "store/object.h"
 
 #define KV_RDB_VERSION 10
@@ -96,6 +98,8 @@ void kv_rdb_write_string(kv_buf *out, const void *p, size_t n);
 /* An integer value (rdbSaveLongLongAsStringObject): int-encoded if it fits
  * 32 bits, else its decimal digits, never compressed. */
 void kv_rdb_write_ll(kv_buf *out, long long v);
+/* A listpack or set entry: its string, or its integer as kv_rdb_write_ll. */
+void kv_rdb_write_lpval(kv_buf *out, const kv_lpval *v);
 void kv_rdb_write_double_bin(kv_buf *out, double d);
 void kv_rdb_write_double_str(kv_buf *out, double d);
 
@@ -120,19 +124,27 @@ void kv_enc_limits_default(kv_enc_limits *l);
  * lim (NULL: the defaults) decides the encodings of loaded collections as
  * Redis's loader decides them; keep set means "rebuild what was saved"
  * instead (a value moving between shards or copied, which Redis never
- * re-encodes): compact bodies stay compact, table bodies become tables. */
+ * re-encodes): compact bodies stay compact, table bodies become tables.
+ * seed (16 bytes, NULL: unknown) keys the SipHash of the dicts a load
+ * builds; commands set the server's, as their own new values get it. */
 typedef struct kv_rdb_reader {
     const unsigned char *p;
     size_t len;
     size_t pos;
     const kv_enc_limits *lim;
     int keep;
+    const uint8_t *seed;
 } kv_rdb_reader;
 
-/* A reader with the default limits, keep off (set the fields after). */
+/* A reader with the default limits, keep off, no seed (set the fields
+ * after). */
 void kv_rdb_reader_init(kv_rdb_reader *r, const void *p, size_t len);
 /* The limits in force for r (never NULL). */
 const kv_enc_limits *kv_rdb_limits(const kv_rdb_reader *r);
+/* The seed for a dict built from r: a copy of r->seed, or without one a
+ * seed derived from the clock and a fresh heap address (what no client
+ * can predict), as the rdb API works without a server too. */
+void kv_rdb_seed(const kv_rdb_reader *r, uint8_t out[16]);
 size_t kv_rdb_remaining(const kv_rdb_reader *r);
 int kv_rdb_read_u8(kv_rdb_reader *r, unsigned *v);
 int kv_rdb_read_bytes(kv_rdb_reader *r, size_t n, const unsigned char **p);
@@ -169,8 +181,9 @@ int kv_rdb_save_object(kv_buf *out, const kv_obj *o);
 kv_obj *kv_rdb_load_object(kv_rdb_reader *r);
 /* A deep copy (COPY): strings directly, other types through save + load
  * with keep set, so the copy has the original's encoding (and a list its
- * node fill), as Redis's COPY duplicates. NULL if unsupported. */
-kv_obj *kv_rdb_dup(const kv_obj *o);
+ * node fill), as Redis's COPY duplicates; new hash tables keyed with seed
+ * (NULL: see kv_rdb_seed). NULL if unsupported. */
+kv_obj *kv_rdb_dup(const kv_obj *o, const uint8_t *seed);
 
 /* Collections, one file each. save: write the type byte and the body and
  * return KV_RDB_OK, or KV_RDB_UNSUPPORTED (rdb.c rolls out back). load:
@@ -196,7 +209,9 @@ int kv_rdb_payload_check(const void *p, size_t n);
  * from the whole buffer, footer included, and trailing bytes are ignored.
  * NULL: "Bad data format". */
 kv_obj *kv_rdb_payload_load(const void *p, size_t n);
-/* The same with limits lim (NULL: the defaults) and keep as in the reader. */
-kv_obj *kv_rdb_payload_load_enc(const void *p, size_t n, const kv_enc_limits *lim, int keep);
+/* The same with limits lim (NULL: the defaults), keep and seed (NULL:
+ * unknown) as in the reader. */
+kv_obj *kv_rdb_payload_load_enc(const void *p, size_t n, const kv_enc_limits *lim, int keep,
+                                const uint8_t *seed);
 
 #endif

@@ -9,21 +9,13 @@
 #include "store/rdb.h"
 
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
 #include "store/intset.h"
-#include "store/mem.h"
-#include "store/siphash.h"
 #include "store/t_set.h"
 
 static int save_member(void *arg, const kv_lpval *m)
 {
-    kv_buf *out = (kv_buf *)arg;
-    if (m->s)
-        kv_rdb_write_string(out, m->s, m->n);
-    else
-        kv_rdb_write_ll(out, m->v);
+    kv_rdb_write_lpval((kv_buf *)arg, m);
     return 0;
 }
 
@@ -44,28 +36,6 @@ int kv_rdb_save_set(kv_buf *out, const kv_obj *o)
     return KV_RDB_OK;
 }
 
-/* The rdb API carries no server seed, so a hashtable built here gets a key
- * from what this process cannot be made to predict from outside: the clock
- * and a fresh heap address (as rdb_zset.c does for its skiplists). */
-static void load_seed(uint8_t seed[16])
-{
-    static const uint8_t k[16] = {0x6b, 0x65, 0x76, 0x79, 0x2d, 0x73, 0x65, 0x74,
-                                  0x2d, 0x72, 0x64, 0x62, 0x2d, 0x76, 0x31, 0x00};
-    struct timespec ts;
-    uint64_t mix[3], a, b;
-    void *p = kv_xmalloc(1);
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    mix[0] = (uint64_t)ts.tv_sec;
-    mix[1] = (uint64_t)ts.tv_nsec;
-    mix[2] = (uint64_t)(uintptr_t)p;
-    free(p);
-    a = kv_siphash(mix, sizeof mix, k);
-    mix[0] ^= a;
-    b = kv_siphash(mix, sizeof mix, k);
-    memcpy(seed, &a, 8);
-    memcpy(seed + 8, &b, 8);
-}
-
 /* INTSET: the blob itself once it passes the deep check (sorted, distinct,
  * sizes consistent, not empty). Redis keeps a wider-than-needed encoding as
  * it is, and so does kevy, so the blob DUMPs back unchanged. */
@@ -83,7 +53,7 @@ static kv_obj *load_intset(kv_rdb_reader *r)
     }
     o = kv_obj_new(KV_TYPE_SET, KV_ENC_INTSET, is);
     if (!r->keep && kv_is_len(is) > kv_rdb_limits(r)->set_intset_entries) {
-        load_seed(seed);
+        kv_rdb_seed(r, seed);
         kv_set_convert(o, seed);
     }
     return o;
@@ -102,7 +72,7 @@ static kv_obj *load_members(kv_rdb_reader *r)
     /* Every member takes at least one byte: a count past that is a lie. */
     if (kv_rdb_read_len(r, &len, NULL) != 0 || len == 0 || len > kv_rdb_remaining(r))
         return NULL;
-    load_seed(seed);
+    kv_rdb_seed(r, seed);
     kv_set_opts_init(&opts, seed);
     opts.max_intset_entries = kv_rdb_limits(r)->set_intset_entries;
     o = kv_set_new();

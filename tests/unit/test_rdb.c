@@ -398,7 +398,7 @@ static void test_dup_and_roundtrip(void)
     char big[3000];
     size_t i;
     for (i = 0; i < sizeof vals / sizeof vals[0]; i++) {
-        kv_obj *o = kv_str_new(vals[i], strlen(vals[i])), *c = kv_rdb_dup(o), *l;
+        kv_obj *o = kv_str_new(vals[i], strlen(vals[i])), *c = kv_rdb_dup(o, NULL), *l;
         kv_buf b;
         CHECK(c && kv_obj_encoding(c) == kv_obj_encoding(o) && kv_str_len(c) == kv_str_len(o));
         kv_buf_init(&b);

@@ -191,7 +191,7 @@ static void check_roundtrip(const kv_obj *o, const char *encoding)
             CHECK(memcmp(a.p, b.p, a.len) == 0);
         kv_obj_free(again);
     }
-    copy = kv_rdb_dup(o);
+    copy = kv_rdb_dup(o, NULL);
     CHECK(copy != NULL && kv_obj_encoding(copy) == kv_obj_encoding(o) && same_digest(o, copy));
     kv_obj_free(copy);
     kv_buf_free(&a);
@@ -528,7 +528,7 @@ static void fuzz_body(const unsigned char *body, size_t n)
             copy[i] = (unsigned char)(body[i] ^ k);
             if ((o = load(copy, n)) == NULL)
                 continue;
-            again = kv_rdb_dup(o);
+            again = kv_rdb_dup(o, NULL);
             CHECK(again != NULL);
             if (again) {
                 CHECK(kv_obj_encoding(again) == kv_obj_encoding(o) && same_digest(o, again));

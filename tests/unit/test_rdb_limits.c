@@ -2,7 +2,8 @@
  * 7.0's encoding choices at small, live thresholds for each body type,
  * "keep" rebuilding what was saved (COPY, moves between shards), a list's
  * own fill (loaded lists take the reader's; kv_rdb_dup keeps the
- * original's) and the parsed copy the configuration keeps (kv_cfg.enc). */
+ * original's), the reader's dict seed and the parsed copy the
+ * configuration keeps (kv_cfg.enc). */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,7 +25,7 @@ static kv_obj *reload(kv_obj *o, const kv_enc_limits *lim, int keep)
     kv_obj *c = NULL;
     kv_buf_init(&b);
     CHECK(kv_rdb_dump(&b, o) == KV_RDB_OK);
-    c = kv_rdb_payload_load_enc(b.p, b.len, lim, keep);
+    c = kv_rdb_payload_load_enc(b.p, b.len, lim, keep, NULL);
     CHECK(c != NULL);
     kv_buf_free(&b);
     kv_obj_free(o);
@@ -161,7 +162,7 @@ static void test_list_fill(void)
         kv_list_push(o, "abc", 3, KV_QL_TAIL);
     CHECK_EQ_LL(kv_list_ql(o)->nodes, 5);
     /* A copy keeps the fill; a load takes the reader's, nodes as saved. */
-    c = kv_rdb_dup(o);
+    c = kv_rdb_dup(o, NULL);
     CHECK(c && kv_list_fill(c) == 1 && kv_list_ql(c)->nodes == 5);
     kv_obj_free(c);
     lim.list_fill = 3;
@@ -183,10 +184,47 @@ static void test_dup_keeps_encoding(void)
                       set_of(600, KV_ENC_INTSET), zset_of(200, "m", KV_ENC_LISTPACK)};
     size_t i;
     for (i = 0; i < sizeof objs / sizeof objs[0]; i++) {
-        kv_obj *c = kv_rdb_dup(objs[i]);
+        kv_obj *c = kv_rdb_dup(objs[i], NULL);
         CHECK(c && kv_obj_encoding(c) == kv_obj_encoding(objs[i]));
         kv_obj_free(c);
         kv_obj_free(objs[i]);
+    }
+}
+
+/* The reader's seed (commands pass the server's): kv_rdb_seed copies it,
+ * and tables loaded with the same seed come out alike, so they DUMP to the
+ * same bytes (their walk order follows the seed). */
+static void test_seed(void)
+{
+    kv_obj *objs[] = {hash_of(600, "v", KV_ENC_HT), set_of(600, KV_ENC_HT)};
+    kv_rdb_reader r;
+    uint8_t out[16];
+    size_t i;
+    kv_rdb_reader_init(&r, "", 0);
+    CHECK(r.seed == NULL);
+    r.seed = seed;
+    kv_rdb_seed(&r, out);
+    CHECK(memcmp(out, seed, sizeof out) == 0);
+    for (i = 0; i < sizeof objs / sizeof objs[0]; i++) {
+        kv_buf b, x, y;
+        kv_obj *c, *d;
+        kv_buf_init(&b);
+        kv_buf_init(&x);
+        kv_buf_init(&y);
+        CHECK(kv_rdb_dump(&b, objs[i]) == KV_RDB_OK);
+        c = kv_rdb_payload_load_enc(b.p, b.len, NULL, 0, seed);
+        d = kv_rdb_payload_load_enc(b.p, b.len, NULL, 0, seed);
+        CHECK(c && d && kv_obj_encoding(c) == KV_ENC_HT && kv_obj_encoding(d) == KV_ENC_HT);
+        if (c && d) {
+            CHECK(kv_rdb_dump(&x, c) == KV_RDB_OK && kv_rdb_dump(&y, d) == KV_RDB_OK);
+            CHECK(x.len == b.len && y.len == b.len && memcmp(x.p, y.p, x.len) == 0);
+        }
+        kv_obj_free(c);
+        kv_obj_free(d);
+        kv_obj_free(objs[i]);
+        kv_buf_free(&b);
+        kv_buf_free(&x);
+        kv_buf_free(&y);
     }
 }
 
@@ -213,4 +251,5 @@ static void test_cfg_enc(void)
 }
 
 TEST_MAIN("rdb_limits", TEST(test_hash_limits), TEST(test_set_limits), TEST(test_zset_limits),
-          TEST(test_list_fill), TEST(test_dup_keeps_encoding), TEST(test_cfg_enc))
+          TEST(test_list_fill), TEST(test_dup_keeps_encoding), TEST(test_seed),
+          TEST(test_cfg_enc))
