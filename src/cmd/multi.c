@@ -141,12 +141,16 @@ static int kv_is_named(const kv_cmd *cmd, const char *name)
     return strcmp(cmd->name, name) == 0;
 }
 
+static void kv_cmd_exec(kv_ctx *ctx, int argc, const kv_str *argv);
+
 int kv_multi_before_exec(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     kv_multi *m = kv_multi_of(ctx->conn, 0);
     const kv_cmd *cmd = ctx->cmd;
     kv_mq *q;
-    if (kv_is_named(cmd, "exec") && argc != 1) {
+    /* Every command passes here: the common case (no MULTI) must not pay a
+     * name comparison, so EXEC is recognised by its function. */
+    if (argc != 1 && cmd->exec == kv_cmd_exec) {
         /* EXEC's arity is checked here, not by the runtime: a malformed
          * EXEC, in MULTI or not, gets Redis's execCommandAbort reply. */
         kv_reply_error(&ctx->out, "EXECABORT Transaction discarded because of: wrong "
@@ -155,7 +159,9 @@ int kv_multi_before_exec(kv_ctx *ctx, int argc, const kv_str *argv)
             kv_multi_reset(ctx->shard, ctx->state, ctx->conn);
         return KV_EXEC_REPLIED;
     }
-    if (!m || !m->active || kv_is_named(cmd, "exec") || kv_is_named(cmd, "discard") ||
+    if (!m || !m->active)
+        return KV_EXEC_RUN;
+    if (kv_is_named(cmd, "exec") || kv_is_named(cmd, "discard") ||
         kv_is_named(cmd, "multi") || kv_is_named(cmd, "watch") || kv_is_named(cmd, "quit") ||
         kv_is_named(cmd, "reset"))
         return KV_EXEC_RUN;
