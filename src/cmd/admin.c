@@ -270,13 +270,6 @@ static void kv_cmd_script_flush(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_reply_status(&ctx->out, "OK");
 }
 
-static void kv_cmd_container(kv_ctx *ctx, int argc, const kv_str *argv)
-{
-    (void)argc;
-    (void)argv;
-    kv_reply_errorf(&ctx->out, "ERR wrong number of arguments for '%s' command", ctx->cmd->name);
-}
-
 static const kv_cmd kv_function_subs[] = {
     {.name = "function|flush", .arity = -2, .flags = KV_CMD_WRITE | KV_CMD_NOSCRIPT,
      .route = KV_ROUTE_LOCAL, .exec = kv_cmd_function_flush},

@@ -561,19 +561,9 @@ static void kv_cmd_client_help(kv_ctx *ctx, int argc, const kv_str *argv)
         "HELP",
         "    Prints this help.",
     };
-    size_t i;
     (void)argc;
     (void)argv;
-    kv_reply_array(&ctx->out, (long)(sizeof lines / sizeof lines[0]));
-    for (i = 0; i < sizeof lines / sizeof lines[0]; i++)
-        kv_reply_status(&ctx->out, lines[i]);
-}
-
-static void kv_cmd_client(kv_ctx *ctx, int argc, const kv_str *argv)
-{
-    (void)argc;
-    (void)argv;
-    kv_reply_errorf(&ctx->out, "ERR wrong number of arguments for '%s' command", ctx->cmd->name);
+    kv_reply_lines(ctx, lines, sizeof lines / sizeof lines[0]);
 }
 
 #define NS KV_CMD_NOSCRIPT
@@ -609,7 +599,7 @@ static const kv_cmd kv_client_subs[] = {
 };
 
 const kv_cmddef kv_cmds_client[] = {
-    {{.name = "client", .arity = -2, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_client},
+    {{.name = "client", .arity = -2, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_container},
      KV_SUBS(kv_client_subs)},
     KV_CMDDEF_END
 };

@@ -123,6 +123,11 @@ void kv_reply_syntax(kv_ctx *ctx);
 kv_db *kv_ctx_db(kv_ctx *ctx);
 kv_entry *kv_lookup_read(kv_ctx *ctx, const kv_str *key);
 kv_entry *kv_lookup_write(kv_ctx *ctx, const kv_str *key);
+/* A HELP reply: the lines as an array of simple strings. */
+void kv_reply_lines(kv_ctx *ctx, const char *const *lines, size_t n);
+/* A container (CLIENT, CONFIG...) called without a subcommand: Redis's
+ * arity error. */
+void kv_cmd_container(kv_ctx *ctx, int argc, const kv_str *argv);
 /* Put val (owned from now on) under e, stamped as just created. */
 void kv_set_val(kv_ctx *ctx, kv_entry *e, kv_obj *val);
 

@@ -441,12 +441,9 @@ static void kv_cmd_command_help(kv_ctx *ctx, int argc, const kv_str *argv)
         "HELP",
         "    Prints this help.",
     };
-    size_t i;
     (void)argc;
     (void)argv;
-    kv_reply_array(&ctx->out, (long)(sizeof lines / sizeof lines[0]));
-    for (i = 0; i < sizeof lines / sizeof lines[0]; i++)
-        kv_reply_status(&ctx->out, lines[i]);
+    kv_reply_lines(ctx, lines, sizeof lines / sizeof lines[0]);
 }
 
 /* Sorted by name. */

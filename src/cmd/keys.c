@@ -265,7 +265,7 @@ const kv_cmddef kv_cmds_keys[] = {
     {{.name = "expiretime", .arity = 2, .flags = R | F, KEY1, .exec = kv_cmd_expiretime}, NULL, 0},
     {{.name = "keys", .arity = 2, .flags = R | KV_CMD_WHOLE, .route = KV_ROUTE_ALL, .exec = kv_cmd_keys, .reduce = kv_reduce_concat}, NULL, 0},
     {{.name = "move", .arity = 3, .flags = W | F, KEY1, .exec = kv_cmd_move}, NULL, 0},
-    {{.name = "object", .arity = -2, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_object}, KV_SUBS(object_subs)},
+    {{.name = "object", .arity = -2, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_container}, KV_SUBS(object_subs)},
     {{.name = "persist", .arity = 2, .flags = W | F, KEY1, .exec = kv_cmd_persist}, NULL, 0},
     {{.name = "pexpire", .arity = -3, .flags = W | F, KEY1, .exec = kv_cmd_pexpire}, NULL, 0},
     {{.name = "pexpireat", .arity = -3, .flags = W | F, KEY1, .exec = kv_cmd_pexpireat}, NULL, 0},

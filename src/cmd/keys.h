@@ -50,7 +50,6 @@ int kv_scan_cursor(const kv_str *a, unsigned long *cursor);
 /* ---------------------------------------------------------- object_cmd.c */
 
 /* OBJECT's parent entry runs only with no subcommand, which arity refuses. */
-void kv_cmd_object(kv_ctx *ctx, int argc, const kv_str *argv);
 void kv_cmd_object_encoding(kv_ctx *ctx, int argc, const kv_str *argv);
 void kv_cmd_object_freq(kv_ctx *ctx, int argc, const kv_str *argv);
 void kv_cmd_object_help(kv_ctx *ctx, int argc, const kv_str *argv);

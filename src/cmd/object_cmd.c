@@ -27,13 +27,6 @@ void kv_obj_mark_unshared(kv_obj *o)
         o->len = 1;
 }
 
-void kv_cmd_object(kv_ctx *ctx, int argc, const kv_str *argv)
-{
-    (void)argc;
-    (void)argv;
-    kv_reply_errorf(&ctx->out, "ERR wrong number of arguments for '%s' command", ctx->cmd->name);
-}
-
 /* The value under argv[2], or NULL after replying a null. */
 static kv_obj *object_lookup(kv_ctx *ctx, const kv_str *argv)
 {
@@ -104,10 +97,7 @@ void kv_cmd_object_help(kv_ctx *ctx, int argc, const kv_str *argv)
         "HELP",
         "    Prints this help.",
     };
-    size_t i, n = sizeof lines / sizeof lines[0];
     (void)argc;
     (void)argv;
-    kv_reply_array(&ctx->out, (long)n);
-    for (i = 0; i < n; i++)
-        kv_reply_status(&ctx->out, lines[i]);
+    kv_reply_lines(ctx, lines, sizeof lines / sizeof lines[0]);
 }

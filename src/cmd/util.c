@@ -80,6 +80,21 @@ void kv_set_val(kv_ctx *ctx, kv_entry *e, kv_obj *val)
     kv_entry_set_val(e, val);
 }
 
+void kv_reply_lines(kv_ctx *ctx, const char *const *lines, size_t n)
+{
+    size_t i;
+    kv_reply_array(&ctx->out, (long)n);
+    for (i = 0; i < n; i++)
+        kv_reply_status(&ctx->out, lines[i]);
+}
+
+void kv_cmd_container(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    (void)argc;
+    (void)argv;
+    kv_reply_errorf(&ctx->out, "ERR wrong number of arguments for '%s' command", ctx->cmd->name);
+}
+
 /* ------------------------------------------------------------- hooks */
 
 static void kv_cmd_expired(void *arg, int db, const char *key, size_t klen)
