@@ -25,25 +25,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
         }                                                                      \
     } while (0)
 
-/* What main would describe, fixed so runs are reproducible. */
-static void fuzz_server(kv_server *srv)
-{
-    static const uint8_t seed[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
-    memset(srv, 0, sizeof *srv);
-    srv->databases = 16;
-    srv->hz = 10;
-    srv->nshards = 1;
-    srv->port = 6379;
-    srv->maxclients = 10000;
-    srv->proto_max_bulk_len = FUZZ_MAX_BULK;
-    srv->client_query_buffer_limit = 1024LL * 1024 * 1024;
-    memcpy(srv->seed, seed, sizeof seed);
-    memset(srv->run_id, 'f', KV_RUN_ID_LEN);
-    srv->run_id[KV_RUN_ID_LEN] = '\0';
-    snprintf(srv->executable, sizeof srv->executable, "/fuzz/kevy-server");
-    srv->start_ms = 1700000000000LL;
-}
-
 static void print_cmd(int argc, const kv_str *argv)
 {
     int i;
@@ -110,7 +91,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* A fresh server per input: runs stay independent, and creating one is
      * cheap (a few small allocations). */
-    fuzz_server(&srv);
+    kv_server_fixed(&srv, 1);
+    srv.proto_max_bulk_len = FUZZ_MAX_BULK;
     kv_commands_init(&cs, &srv);
     l = kv_local_new(&cs);
     FUZZ_ASSERT(l != NULL);

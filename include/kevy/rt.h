@@ -264,6 +264,18 @@ typedef struct kv_shard_stats {
 
 const kv_shard_stats *kv_shard_stats_get(const kv_shard *sh);
 
+/* What a shard holds right now. All zero on an idle server: the chaos test
+ * checks that clients vanishing mid-work leave nothing behind. */
+typedef struct kv_shard_gauges {
+    long long inflight;        /* work sent to other shards, reply not back yet */
+    long long locks_held;      /* key and whole-shard locks held here */
+    long long lock_waiters;    /* lock requests and commands queued behind them */
+    long long operations;      /* fan-outs and coordinations waiting on shards */
+    long long closing_clients; /* closed connections something still holds */
+} kv_shard_gauges;
+
+void kv_shard_gauges_get(const kv_shard *sh, kv_shard_gauges *g);
+
 /* ---------------------------------------------------------- connections */
 
 /* Valid only on the connection's home shard (kv_ctx.conn != NULL). */
@@ -370,6 +382,32 @@ kv_local *kv_local_new(const kv_cmdset *cmds);
 /* Run one command as a client of protocol `proto`; append its reply to out. */
 void kv_local_exec(kv_local *l, int argc, const kv_str *argv, kv_buf *out);
 void kv_local_free(kv_local *l);
+
+/* Several shards in one thread, for tests and fuzzing of the cross-shard
+ * paths: clients without sockets, and each shard's loop turn run only when
+ * asked, so the caller picks the interleaving. Clients are named by id. */
+typedef struct kv_sim kv_sim;
+kv_sim *kv_sim_new(const kv_cmdset *cmds, int nshards);
+void kv_sim_free(kv_sim *s);
+/* A new client homed on `shard`; its id, 0 if the command set refused it. */
+unsigned long long kv_sim_connect(kv_sim *s, int shard);
+/* Bytes from the client, processed at once; -1 if it is gone. */
+int kv_sim_send(kv_sim *s, unsigned long long id, const char *p, size_t n);
+/* Append what the server sent the client since the last call to out; -1 if
+ * the client is gone (killed, or closed after its last reply). */
+int kv_sim_recv(kv_sim *s, unsigned long long id, kv_buf *out);
+/* The client disconnects (as if the server saw its socket close). */
+void kv_sim_close(kv_sim *s, unsigned long long id);
+/* One loop turn of a shard: messages from the others, resumed clients,
+ * publishing what it produced. Returns 1 if a ring was full. */
+int kv_sim_turn(kv_sim *s, int shard);
+/* One turn of every shard with its periodic work due (time passes). */
+void kv_sim_tick(kv_sim *s);
+/* Turns on every shard until nothing is in flight or queued to move (at
+ * most max_rounds rounds): 0 once quiet, -1 if still busy. */
+int kv_sim_settle(kv_sim *s, int max_rounds);
+/* Every shard's gauges added up. */
+void kv_sim_gauges(kv_sim *s, kv_shard_gauges *total);
 
 #ifdef __cplusplus
 }

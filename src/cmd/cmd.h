@@ -93,6 +93,9 @@ typedef struct kv_cmdstate {
 /* The command set handed to the runtime (udata must point to a kv_server). */
 /* Builds srv->index; fill the rest of srv before the runtime starts. */
 void kv_commands_init(kv_cmdset *cs, kv_server *srv);
+/* A server description with fixed values (seed, run id, start time), for
+ * in-process runs (tests, fuzzers) that must be reproducible. */
+void kv_server_fixed(kv_server *srv, int nshards);
 
 /* Table access (table.c). kv_cmd_lookup's udata is the kv_server. */
 void kv_cmd_index_build(kv_cmd_index *ix);

@@ -61,6 +61,7 @@ static void kv_info_counters(kv_ctx *ctx, int mask)
     kv_cmdstate *st = kv_state(ctx);
     const kv_svc *sv = st->svc;
     const kv_shard_stats *ss = kv_shard_stats_get(ctx->shard), *b = &sv->base;
+    kv_shard_gauges g;
     long long f[F_COUNT];
     int i;
     f[F_MASK] = mask;
@@ -88,6 +89,12 @@ static void kv_info_counters(kv_ctx *ctx, int mask)
     f[F_IN_BPS] = kv_inst(sv, 1);
     f[F_OUT_BPS] = kv_inst(sv, 2);
     f[F_PAUSED] = sv->pause_type != 0;
+    kv_shard_gauges_get(ctx->shard, &g);
+    f[F_INFLIGHT] = g.inflight;
+    f[F_LOCKS] = g.locks_held;
+    f[F_LOCKWAIT] = g.lock_waiters;
+    f[F_OPERATIONS] = g.operations;
+    f[F_CLOSING] = g.closing_clients;
     for (i = 0; i < F_COUNT; i++)
         kv_reply_int(&ctx->out, f[i]);
 }

@@ -176,6 +176,11 @@ static void kv_info_stats(kv_buf *b, const long long *f)
     LINE("total_writes_processed:%lld\r\nio_threaded_reads_processed:0\r\n", f[F_WRITES]);
     LINE("io_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\n");
     LINE("kevy_forwarded_commands:%lld\r\n", f[F_FORWARDED]);
+    /* What the shards hold right now (zero when idle: see kv_shard_gauges). */
+    LINE("kevy_inflight:%lld\r\nkevy_locks_held:%lld\r\nkevy_lock_waiters:%lld\r\n",
+         f[F_INFLIGHT], f[F_LOCKS], f[F_LOCKWAIT]);
+    LINE("kevy_operations:%lld\r\nkevy_closing_clients:%lld\r\n", f[F_OPERATIONS],
+         f[F_CLOSING]);
 }
 
 static void kv_info_cpu(kv_buf *b)

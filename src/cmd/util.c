@@ -6,6 +6,7 @@
 #include "cmd/watch.h"
 #include "cmd/svc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -164,4 +165,22 @@ void kv_commands_init(kv_cmdset *cs, kv_server *srv)
     cs->conn_closed = kv_svc_conn_closed;
     /* The runtime hands udata to lookup and shard_init; both accept it. */
     cs->udata = (void *)(uintptr_t)srv;
+}
+
+void kv_server_fixed(kv_server *srv, int nshards)
+{
+    static const uint8_t seed[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+    memset(srv, 0, sizeof *srv);
+    srv->databases = 16;
+    srv->hz = 10;
+    srv->nshards = nshards;
+    srv->port = 6379;
+    srv->maxclients = 10000;
+    srv->proto_max_bulk_len = 1024 * 1024;
+    srv->client_query_buffer_limit = 1024LL * 1024 * 1024;
+    memcpy(srv->seed, seed, sizeof seed);
+    memset(srv->run_id, 'f', KV_RUN_ID_LEN);
+    srv->run_id[KV_RUN_ID_LEN] = '\0';
+    snprintf(srv->executable, sizeof srv->executable, "/test/kevy-server");
+    srv->start_ms = 1700000000000LL;
 }

@@ -312,11 +312,21 @@ static int kv_conn_process(kv_conn *c)
             kv_conn_protocol_error(c, c->parser.err);
             return 0;
         }
-        if (argc > 0 && kv_dispatch(c, argc, argv) != 0) {
-            /* Must wait (in-flight work, or deferred): the command stays
-             * buffered and is parsed again on resume. */
-            kv_parser_reset(&c->parser);
-            break;
+        if (argc > 0) {
+            int wait;
+            /* While its command runs, a connection killed (CLIENT KILL from
+             * inside it) is closed after the reply, not under our feet. */
+            c->flags |= KV_CONN_EXEC;
+            wait = kv_dispatch(c, argc, argv);
+            c->flags &= ~KV_CONN_EXEC;
+            if (c->flags & KV_CONN_CLOSED)
+                return 0; /* its buffers are gone */
+            if (wait) {
+                /* Must wait (in-flight work, or deferred): the command stays
+                 * buffered and is parsed again on resume. */
+                kv_parser_reset(&c->parser);
+                break;
+            }
         }
         c->in_pos += consumed;
         lim.auth_required = (c->flags & KV_CONN_AUTH_REQ) != 0; /* AUTH may change it */
@@ -337,8 +347,10 @@ void kv_conn_input(kv_conn *c)
 {
     kv_shard *sh = c->sh;
     size_t budget = KV_READ_TURN_MAX;
-    if (c->flags & KV_CONN_FAKE)
+    if (c->flags & KV_CONN_FAKE) {
+        kv_conn_process(c); /* its input is already buffered */
         return;
+    }
     while (kv_conn_process(c) && (c->flags & KV_CONN_READABLE)) {
         size_t want = KV_READ_CHUNK;
         size_t pending = c->in.len - c->in_pos;

@@ -80,14 +80,15 @@ static void kv_coord_run(kv_coord *co)
     kv_conn *c = co->conn;
     for (;;) {
         int alive = !(c->flags & KV_CONN_CLOSED), rc;
+        unsigned was_exec;
         kv_coord_replies t;
         kv_ctx ctx;
+        size_t from;
         /* The replies just gathered become readable; a fresh set fills. */
         t = co->done;
         co->done = co->fill;
         co->fill = t;
         kv_replies_clear(&co->fill);
-        size_t from;
         ctx.out.buf = alive ? kv_conn_reply_buf(c, co->seq) : &co->sink;
         ctx.out.proto = co->proto;
         ctx.out.errors = 0;
@@ -102,7 +103,10 @@ static void kv_coord_run(kv_coord *co)
             ctx.out.buf = &co->sink; /* nested: the reply goes to the parent */
         from = ctx.out.buf->len;
         co->running = 1;
+        was_exec = c->flags & KV_CONN_EXEC;
+        c->flags |= KV_CONN_EXEC; /* a kill from inside a step waits for the reply */
         rc = co->cmd->coord(&ctx, co, co->argc, co->argv);
+        c->flags = (c->flags & ~KV_CONN_EXEC) | was_exec;
         co->running = 0;
         co->step++;
         if (rc == KV_COORD_WAIT && co->fill.n == 0) {
@@ -134,7 +138,9 @@ static void kv_coord_run(kv_coord *co)
             return;
         }
         if (co->pending > 0) {
-            if (!co->waited) {
+            /* A nested one is waited for through its parent, never counted
+             * itself: it ends by reporting to the parent, not to the client. */
+            if (!co->waited && !co->parent) {
                 co->waited = 1;
                 kv_inflight_add(c, KV_BUSY_MANY);
             }

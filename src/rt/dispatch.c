@@ -162,12 +162,14 @@ void kv_inflight_add(kv_conn *c, int busy)
     c->inflight++;
     c->busy = busy;
     c->sh->inflight_total++;
+    kv_conn_hold(c);
 }
 
 void kv_inflight_done(kv_conn *c)
 {
     c->inflight--;
     c->sh->inflight_total--;
+    kv_conn_drop(c);
     if (c->inflight == 0) {
         c->busy = KV_BUSY_NONE;
         kv_conn_resume(c);
@@ -360,6 +362,7 @@ int kv_dispatch(kv_conn *c, int argc, const kv_str *argv)
             c->flags |= KV_CONN_DEFERRED;
             if (!(c->flags & KV_CONN_IN_DLIST)) {
                 c->flags |= KV_CONN_IN_DLIST;
+                kv_conn_hold(c);
                 c->dnext = sh->dlist;
                 sh->dlist = c;
             }
@@ -407,9 +410,7 @@ int kv_dispatch(kv_conn *c, int argc, const kv_str *argv)
     } else {
         if (cs->after_exec)
             t0 = kv_mono_us();
-        c->flags |= KV_CONN_EXEC;
         cmd->exec(&ctx, argc, argv);
-        c->flags &= ~KV_CONN_EXEC;
     }
     kv_finish(c, cmd, seq, drop, argc, argv, sh->now_us, t0 ? kv_mono_us() - t0 : 0, NULL, from,
               ctx.out.errors);

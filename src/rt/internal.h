@@ -150,7 +150,7 @@ typedef struct kv_pending {
 #define KV_CONN_IN_WLIST 0x08u  /* queued for a write this turn */
 #define KV_CONN_IN_RLIST 0x10u  /* queued to resume input this turn */
 #define KV_CONN_WAITING 0x20u   /* input paused until in-flight work is back */
-#define KV_CONN_FAKE 0x40u      /* kv_local's client: no socket */
+#define KV_CONN_FAKE 0x40u      /* no socket: kv_local and kv_sim feed it, take its output */
 #define KV_CONN_DEFERRED 0x80u  /* input paused until before_exec allows it */
 #define KV_CONN_IN_DLIST 0x100u /* on the shard's deferred list */
 #define KV_CONN_AUTH_REQ 0x200u /* parse with the unauthenticated limits */
@@ -158,6 +158,7 @@ typedef struct kv_pending {
 #define KV_CONN_KILLED 0x800u   /* close once the running command replied */
 #define KV_CONN_NO_TIMEOUT 0x1000u /* exempt from the idle timeout (MONITOR) */
 #define KV_CONN_LOCKWAIT 0x2000u   /* its next command waits for a lock */
+#define KV_CONN_HIDDEN 0x4000u     /* not listed (kv_local's one client) */
 
 struct kv_conn {
     kv_shard *sh;
@@ -186,6 +187,7 @@ struct kv_conn {
     size_t pend_cap;
     size_t pend_head;     /* slot of seq_done */
     int inflight;         /* forwarded commands and fan-outs not yet answered */
+    int holds;            /* references kept past the current call: see kv_conn_hold */
     int busy;             /* shard the in-flight work runs on, or KV_BUSY_* */
     long long created_ms;
     long long last_ms;
@@ -263,12 +265,36 @@ int kv_net_accept(int lfd, char *peer, size_t peerlen, char *local, size_t local
 int kv_shard_setup(kv_shard *sh, kv_rt *rt, int id);
 void kv_shard_teardown(kv_shard *sh);
 void *kv_shard_main(void *arg);
+/* The shard's life without its thread (kv_sim drives these): state
+ * created, one loop turn after I/O (returns 1 if messages are left for a
+ * full ring), everything freed. */
+void kv_shard_start(kv_shard *sh);
+int kv_shard_turn(kv_shard *sh);
+void kv_shard_finish(kv_shard *sh);
 long long kv_clock_us(void);
 void kv_shard_send(kv_shard *sh, int dst, kv_msg *m);
 void kv_shard_resume_later(kv_shard *sh, kv_conn *c);
 void kv_shard_write_later(kv_shard *sh, kv_conn *c);
 
 /* conn.c */
+/* The connection lifetime rule. A kv_conn is used on its home shard only
+ * and freed only there, by the reaper at the end of a loop turn, once it is
+ * closed AND nothing holds it. Whatever keeps a kv_conn pointer past the
+ * current call (a turn list, a lock queue, in-flight work, a waiting
+ * command) takes a hold, checks KV_CONN_CLOSED before it acts on the
+ * connection again, and drops the hold when it lets go. Other shards never
+ * dereference a kv_conn: they name a client by (home shard, id), or carry
+ * the pointer back home inside a message whose sender took a hold
+ * (kv_inflight_add). Closing frees buffers and unregisters the client at
+ * once; the struct outlives every holder. */
+static inline void kv_conn_hold(kv_conn *c)
+{
+    c->holds++;
+}
+static inline void kv_conn_drop(kv_conn *c)
+{
+    c->holds--;
+}
 kv_conn *kv_conn_new(kv_shard *sh, int fd);
 void kv_conn_on_event(kv_conn *c, unsigned events);
 void kv_conn_close(kv_conn *c);

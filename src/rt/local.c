@@ -33,7 +33,7 @@ kv_local *kv_local_new(const kv_cmdset *cmds)
     l->conn = kv_conn_new(&l->shard, -1);
     if (!l->conn)
         abort();
-    l->conn->flags |= KV_CONN_FAKE;
+    l->conn->flags |= KV_CONN_FAKE | KV_CONN_HIDDEN;
     return l;
 }
 
@@ -43,7 +43,9 @@ void kv_local_exec(kv_local *l, int argc, const kv_str *argv, kv_buf *out)
     l->shard.now_us = kv_clock_us();
     if (argc <= 0)
         return;
+    c->flags |= KV_CONN_EXEC;
     (void)kv_dispatch(c, argc, argv); /* one shard: never has to wait */
+    c->flags &= ~KV_CONN_EXEC;
     kv_buf_append(out, c->out.p, c->out.len);
     c->out.len = 0;
     c->flags &= ~KV_CONN_CLOSE_AFTER_REPLY; /* QUIT: the fake client stays */

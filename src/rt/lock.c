@@ -202,6 +202,7 @@ void kv_locks_wait_conn(kv_shard *sh, kv_conn *c)
 {
     kv_waiter *w = kv_waiter_new(W_CONN);
     w->conn = c;
+    kv_conn_hold(c);
     c->flags |= KV_CONN_LOCKWAIT;
     kv_wait_push(&sh->locks, w);
 }
@@ -258,12 +259,22 @@ static void kv_locks_wakeup(kv_shard *sh)
             kv_shard_send(sh, w->msg->from, w->msg);
         } else if (w->kind == W_CONN) {
             w->conn->flags &= ~KV_CONN_LOCKWAIT;
-            kv_shard_resume_later(sh, w->conn);
+            kv_shard_resume_later(sh, w->conn); /* ignores a closed one */
+            kv_conn_drop(w->conn);
         } else {
             kv_dispatch_message(sh, w->msg);
         }
         free(w);
     }
+}
+
+long long kv_locks_waiters(const kv_locks *l)
+{
+    const kv_waiter *w;
+    long long n = 0;
+    for (w = l->head; w; w = w->next)
+        n++;
+    return n;
 }
 
 void kv_locks_free(kv_locks *l)

@@ -45,6 +45,8 @@ typedef struct kv_locks {
 } kv_locks;
 
 void kv_locks_free(kv_locks *l);
+/* How many requests and commands wait in the queue. */
+long long kv_locks_waiters(const kv_locks *l);
 
 /* 1 if running a command on these keys now would cut into a transaction
  * other than `txn` (0: none). Only meaningful while l->held. */

@@ -107,6 +107,7 @@ void kv_shard_resume_later(kv_shard *sh, kv_conn *c)
     if (c->flags & (KV_CONN_IN_RLIST | KV_CONN_CLOSED))
         return;
     c->flags |= KV_CONN_IN_RLIST;
+    kv_conn_hold(c);
     c->rnext = NULL;
     if (sh->rlist_tail)
         sh->rlist_tail->rnext = c;
@@ -120,6 +121,7 @@ void kv_shard_write_later(kv_shard *sh, kv_conn *c)
     if (c->flags & (KV_CONN_IN_WLIST | KV_CONN_CLOSED | KV_CONN_FAKE))
         return;
     c->flags |= KV_CONN_IN_WLIST;
+    kv_conn_hold(c);
     c->wnext = sh->wlist;
     sh->wlist = c;
 }
@@ -274,6 +276,7 @@ static void kv_shard_run_lists(kv_shard *sh)
         c->flags &= ~KV_CONN_IN_RLIST;
         if (!(c->flags & KV_CONN_CLOSED))
             kv_conn_input(c);
+        kv_conn_drop(c);
     }
 }
 
@@ -286,11 +289,13 @@ static void kv_shard_flush_writes(kv_shard *sh)
         c->flags &= ~KV_CONN_IN_WLIST;
         if (!(c->flags & KV_CONN_CLOSED))
             kv_conn_flush(c);
+        kv_conn_drop(c);
     }
 }
 
-/* Free closed connections nothing refers to any more: no reply still due
- * from another shard, not queued on a list of this turn. At exit, all. */
+/* Free closed connections nothing holds any more (the lifetime rule in
+ * internal.h). At exit, all: the structures that held them are freed
+ * without looking at them. */
 static void kv_shard_reap(kv_shard *sh, int all)
 {
     kv_conn *c, *next;
@@ -299,8 +304,7 @@ static void kv_shard_reap(kv_shard *sh, int all)
             kv_conn_close(sh->conns);
     for (c = sh->closed; c; c = next) {
         next = c->next;
-        if (all || (c->inflight == 0 &&
-                    !(c->flags & (KV_CONN_IN_RLIST | KV_CONN_IN_WLIST))))
+        if (all || c->holds == 0)
             kv_conn_free(c);
     }
 }
@@ -322,13 +326,10 @@ void *kv_shard_main(void *arg)
 {
     kv_shard *sh = arg;
     kv_rt *rt = sh->rt;
-    const kv_cmdset *cs = &rt->cfg.cmds;
     kv_event evs[KV_EVENTS_MAX];
     int backlog = 0;
 
-    sh->now_us = kv_clock_us();
-    sh->next_tick_us = sh->now_us + sh->tick_us;
-    sh->state = cs->shard_init ? cs->shard_init(sh, cs->udata) : NULL;
+    kv_shard_start(sh);
     if (kv_reactor_add(sh->reactor, sh->lfd, KV_EV_READ, &sh->lfd) < 0) {
         kv_rt_log(rt, KV_LOG_WARNING, "Shard %d: cannot watch its listener", sh->id);
         kv_rt_stop(rt);
@@ -348,32 +349,54 @@ void *kv_shard_main(void *arg)
             else
                 kv_conn_on_event(evs[i].udata, evs[i].events);
         }
-        kv_shard_drain(sh);
-        kv_shard_run_lists(sh);
-        if (sh->now_us >= sh->next_tick_us) {
-            kv_conn *c, *next;
-            if (cs->shard_tick)
-                cs->shard_tick(sh, sh->state);
-            kv_shard_retry_deferred(sh);
-            for (c = sh->conns; c; c = next) {
-                next = c->next;
-                kv_conn_tick(c);
-            }
-            sh->next_tick_us += sh->tick_us;
-            if (sh->next_tick_us <= sh->now_us)
-                sh->next_tick_us = sh->now_us + sh->tick_us;
-        }
-        backlog = kv_shard_publish(sh);
-        kv_shard_flush_writes(sh);
-        kv_shard_reap(sh, 0);
+        backlog = kv_shard_turn(sh);
     }
+    kv_shard_finish(sh);
+    return NULL;
+}
+
+int kv_shard_turn(kv_shard *sh)
+{
+    const kv_cmdset *cs = &sh->rt->cfg.cmds;
+    int backlog;
+    kv_shard_drain(sh);
+    kv_shard_run_lists(sh);
+    if (sh->now_us >= sh->next_tick_us) {
+        kv_conn *c, *next;
+        if (cs->shard_tick)
+            cs->shard_tick(sh, sh->state);
+        kv_shard_retry_deferred(sh);
+        for (c = sh->conns; c; c = next) {
+            next = c->next;
+            kv_conn_tick(c);
+        }
+        sh->next_tick_us += sh->tick_us;
+        if (sh->next_tick_us <= sh->now_us)
+            sh->next_tick_us = sh->now_us + sh->tick_us;
+    }
+    backlog = kv_shard_publish(sh);
+    kv_shard_flush_writes(sh);
+    kv_shard_reap(sh, 0);
+    return backlog;
+}
+
+void kv_shard_start(kv_shard *sh)
+{
+    const kv_cmdset *cs = &sh->rt->cfg.cmds;
+    sh->now_us = kv_clock_us();
+    sh->next_tick_us = sh->now_us + sh->tick_us;
+    sh->state = cs->shard_init ? cs->shard_init(sh, cs->udata) : NULL;
+}
+
+void kv_shard_finish(kv_shard *sh)
+{
+    const kv_cmdset *cs = &sh->rt->cfg.cmds;
     kv_shard_reap(sh, 1);
     kv_fan_free_all(sh);
     kv_coord_free_all(sh);
     if (cs->shard_fini)
         cs->shard_fini(sh, sh->state);
     sh->state = NULL;
-    return NULL;
 }
 
 /* ------------------------------------------------------- shard services */
@@ -433,7 +456,8 @@ void kv_shard_retry_deferred(kv_shard *sh)
     for (; c; c = next) {
         next = c->dnext;
         c->flags &= ~(KV_CONN_IN_DLIST | KV_CONN_DEFERRED);
-        kv_shard_resume_later(sh, c);
+        kv_shard_resume_later(sh, c); /* ignores a closed one */
+        kv_conn_drop(c);
     }
 }
 
@@ -442,7 +466,7 @@ void kv_shard_foreach_conn(kv_shard *sh, void (*fn)(void *arg, kv_conn *c), void
     kv_conn *c, *next;
     for (c = sh->conns; c; c = next) {
         next = c->next;
-        if (!(c->flags & KV_CONN_FAKE))
+        if (!(c->flags & KV_CONN_HIDDEN))
             fn(arg, c);
     }
 }
@@ -456,3 +480,22 @@ long long kv_shard_now_ms(const kv_shard *sh) { return sh->now_us / 1000; }
 long long kv_shard_now_us(const kv_shard *sh) { return sh->now_us; }
 long long kv_shard_start_ms(const kv_shard *sh) { return sh->start_ms; }
 const kv_shard_stats *kv_shard_stats_get(const kv_shard *sh) { return &sh->stats; }
+
+void kv_shard_gauges_get(const kv_shard *sh, kv_shard_gauges *g)
+{
+    const kv_fan *f;
+    const kv_coord *co;
+    const kv_conn *c;
+    memset(g, 0, sizeof *g);
+    g->inflight = sh->inflight_total;
+    g->locks_held = sh->locks.held;
+    g->lock_waiters = kv_locks_waiters(&sh->locks);
+    /* Counted once each, by the top-level operation (nested ones wait
+     * through it), and only while waiting: not the one asking right now. */
+    for (f = sh->fans; f; f = f->next)
+        g->operations += f->waited != 0;
+    for (co = sh->coords; co; co = co->next)
+        g->operations += co->waited != 0;
+    for (c = sh->closed; c; c = c->next)
+        g->closing_clients++;
+}
