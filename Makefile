@@ -34,7 +34,7 @@ LDLIBS  := -lm $(EXTRA_LDLIBS)
 RESP_SRC   := $(sort $(wildcard src/resp/*.c))
 RT_SRC     := $(sort $(filter-out src/rt/reactor_%.c,$(wildcard src/rt/*.c))) src/rt/reactor_$(REACTOR).c
 STORE_SRC  := $(sort $(wildcard src/store/*.c))
-CMD_SRC    := $(sort $(wildcard src/cmd/*.c))
+CMD_SRC    := $(sort $(wildcard src/cmd/*.c src/cmd/*/*.c))
 SERVER_SRC := $(sort $(filter-out src/server/main.c,$(wildcard src/server/*.c)))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC   := $(sort $(wildcard fuzz/fuzz_*.c))
@@ -49,8 +49,8 @@ MINIMAL  := $(O)/kevy-minimal
 UNIT_BIN := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
 FUZZ_BIN := $(patsubst fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRC))
 
-.PHONY: all run test unit conformance conformance-redis fuzz fuzz-build sanitize \
-        bench ci deps clean valgrind
+.PHONY: all run test unit conformance conformance-redis compat-report compat-docs fuzz \
+        fuzz-build sanitize bench ci deps clean valgrind
 
 all: $(SERVER) $(MINIMAL) $(UNIT_BIN)
 
@@ -114,6 +114,22 @@ conformance: $(SERVER)
 conformance-redis:
 	KEVY_IMPL=redis KEVY_SERVER_BIN=$$(command -v redis-server) \
 	  $(PY) -m pytest -q conformance -m "not kevy_only" $(PYTEST_ARGS)
+
+# The suite as a per-command compatibility report (conformance/compat.py):
+# REPORT.md and REPORT.json for TARGET (or for kevy, started per session).
+# The suite's exit status is ignored here: failures are what a report shows.
+REPORT ?= build/compat/report
+compat-report: $(SERVER)
+	-KEVY_COMPAT_REPORT=$(abspath $(REPORT)) KEVY_SERVER_BIN=$(abspath $(SERVER)) \
+	  KEVY_SHARDS=$(CONF_SHARDS) KEVY_TARGET=$(TARGET) $(PY) -m pytest -q conformance $(PYTEST_ARGS)
+	@echo "report: $(REPORT).md $(REPORT).json"
+
+# docs/compat/: the reports for kevy (2 shards) and for Redis 7.0.15.
+compat-docs: $(SERVER)
+	$(MAKE) compat-report REPORT=docs/compat/kevy CONF_SHARDS=2 TARGET=
+	-KEVY_COMPAT_REPORT=$(abspath docs/compat/redis-7.0) KEVY_IMPL=redis \
+	  KEVY_SERVER_BIN=$$(command -v redis-server) $(PY) -m pytest -q conformance \
+	  -m "not kevy_only" $(PYTEST_ARGS)
 
 fuzz-build:
 	$(MAKE) O=$(O)/fuzzbuild SAN=fuzz CC=clang fuzz-bins

@@ -24,6 +24,21 @@ step() {
   rm -f "$log"
 }
 
+# The suite against a server it did not start (a real Redis): kevy-only
+# tests are left out, and the run must exit 0.
+target_run() {
+  local port dir rc=0
+  port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  dir=$(mktemp -d)
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
+    --daemonize yes --pidfile "$dir/pid" >/dev/null
+  for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  make O=build/gcc conformance TARGET=127.0.0.1:"$port" || rc=$?
+  redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+  rm -rf "$dir"
+  return $rc
+}
+
 kqueue_check() {
   clang -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -pedantic -Iinclude -Isrc \
     -Ici/kqueue-shim -fsyntax-only src/rt/reactor_kqueue.c
@@ -32,11 +47,14 @@ kqueue_check() {
 step "gcc: build (-Werror) + unit tests"      make -j2 O=build/gcc CC=gcc all unit
 step "clang: build (-Werror) + unit tests"    make -j2 O=build/clang CC=clang all unit
 step "kqueue backend compiles (shim)"         kqueue_check
+step "no include loop in src/cmd, src/rt"     $PY tools/check_includes.py
 step "libkevy-rt example (kevy-minimal)"      $PY ci/test_minimal.py build/gcc/kevy-minimal
 step "conformance: kevy, 1 shard"             make O=build/gcc conformance CONF_SHARDS=1
 step "conformance: kevy, 2 shards"            make O=build/gcc conformance CONF_SHARDS=2
 step "conformance: kevy, 4 shards"            make O=build/clang conformance CONF_SHARDS=4
 step "conformance: real Redis 7.0"            make conformance-redis
+step "conformance: TARGET=<running Redis>"     target_run
+step "hot path: no lock per command"          $PY tools/check_hotpath.py build/gcc/kevy-server
 step "ASan+UBSan: unit + conformance"         bash ci/sanitize.sh asan
 step "TSan: unit + conformance"               bash ci/sanitize.sh tsan
 step "fuzz: each harness 60 s"                make O=build/gcc fuzz FUZZ_SECONDS="${CI_FUZZ_SECONDS:-60}"

@@ -166,17 +166,125 @@ def start_server(extra_args=()):
     pytest.fail("server could not get a free port after 5 tries\n--- log ---\n%s" % last)
 
 
+# -------------------------------------------------- compatibility report
+
+REPORT = _env("KEVY_COMPAT_REPORT")
+_report_records = []
+_report_identity = [None]
+
+
+def _install_recorder():
+    """Note every command the tests send (see compat.py)."""
+    send_raw = RespClient.send_raw
+    pack = redis.connection.Connection.pack_command
+
+    def send_raw_recorded(self, data):
+        compat.record_bytes(data)
+        return send_raw(self, data)
+
+    def pack_recorded(self, *args):
+        compat.record(args)
+        return pack(self, *args)
+
+    RespClient.send_raw = send_raw_recorded
+    redis.connection.Connection.pack_command = pack_recorded
+
+
+if REPORT:
+    import compat
+    _install_recorder()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    if REPORT:
+        compat.begin_test()
+    yield
+    if REPORT:
+        item.compat_sent = compat.end_test()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if not REPORT:
+        return
+    if rep.when == "call" or (rep.when == "setup" and rep.skipped):
+        _report_records.append({
+            "test": item.nodeid, "name": item.name, "outcome": rep.outcome,
+            "message": compat.failure_message(rep) if rep.failed else "",
+            "sent": sorted(getattr(item, "compat_sent", ())),
+        })
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not REPORT:
+        return
+    identity = getattr(session.config, "kevy_target", None) or _report_identity[0] or ("", "")
+    report = compat.build(_report_records, compat.load_universe(), TARGET or "", identity)
+    compat.write(REPORT, report)
+
+
 # ----------------------------------------------------------------- markers
+
+
+def target_identity(host, port):
+    """What answers at host:port: ("kevy", version) when its INFO server
+    has kevy's own fields, else ("redis", redis_version) or ("unknown", "").
+    Decides whether kevy-only tests run against a TARGET."""
+    try:
+        with RespClient(host, port, timeout=5) as c:
+            body = c.value("INFO", "server")
+    except Exception as e:  # noqa: BLE001 - the run fails later, loudly
+        return "unknown", repr(e)
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    fields = dict(line.split(":", 1) for line in body.split("\r\n") if ":" in line)
+    if "kevy_version" in fields:
+        return "kevy", fields["kevy_version"]
+    if "redis_version" in fields:
+        return "redis", fields["redis_version"]
+    return "unknown", ""
 
 
 def pytest_collection_modifyitems(config, items):
     if not TARGET:
         return
+    host, _, port = TARGET.rpartition(":")
+    impl, version = target_identity(host.strip("[]") or "127.0.0.1", int(port))
+    config.kevy_target = (impl, version)
     skip = pytest.mark.skip(reason="needs a dedicated server with its own flags; "
                                    "not possible with KEVY_TARGET=%s" % TARGET)
+    not_kevy = pytest.mark.skip(reason="kevy-only: the target is %s %s, not kevy"
+                                       % (impl, version))
     for item in items:
         if "restart" in item.keywords:
             item.add_marker(skip)
+        elif "kevy_only" in item.keywords and impl != "kevy":
+            item.add_marker(not_kevy)
+
+
+def pytest_report_header(config):
+    if TARGET:
+        return "target: %s (identified at collection)" % TARGET
+    return "server: %s started per session (KEVY_IMPL=%s, %d shards)" % (_server_bin(), IMPL,
+                                                                          SHARDS)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if not TARGET:
+        return
+    impl, version = getattr(config, "kevy_target", ("unknown", ""))
+    left = [r for r in terminalreporter.stats.get("skipped", [])
+            if "kevy-only" in str(getattr(r, "longrepr", ""))]
+    restart = [r for r in terminalreporter.stats.get("skipped", [])
+               if "dedicated server" in str(getattr(r, "longrepr", ""))]
+    terminalreporter.write_line(
+        "target %s answers as %s %s: %d kevy-only tests left out%s; %d left out that need a "
+        "server started with their own flags" % (TARGET, impl, version, len(left),
+                                                 "" if impl != "kevy" else " (none: it is kevy)",
+                                                 len(restart)))
 
 
 # ---------------------------------------------------------------- fixtures
@@ -189,6 +297,8 @@ def server():
         yield Server(host.strip("[]") or "127.0.0.1", int(port))
         return
     srv = start_server()
+    if REPORT:
+        _report_identity[0] = target_identity(srv.host, srv.port)
     yield srv
     problems = srv.stop()
     log = srv.log()

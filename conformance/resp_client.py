@@ -122,11 +122,11 @@ class RespClient:
 
     def send(self, *args):
         """Send one command: send("SET", "k", b"v")."""
-        self.sock.sendall(encode(list(args)))
+        self.send_raw(encode(list(args)))
 
     def send_many(self, commands):
         """Send many commands (lists of args) in one write."""
-        self.sock.sendall(b"".join(encode(list(c)) for c in commands))
+        self.send_raw(b"".join(encode(list(c)) for c in commands))
 
     # ------------------------------------------------------------ reading
 

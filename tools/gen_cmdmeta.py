@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""Generate src/cmd/cmdmeta_gen.c: Redis 7.0.15's exact COMMAND INFO and
+"""Generate src/cmd/core/cmdmeta_gen.c: Redis 7.0.15's exact COMMAND INFO and
 COMMAND DOCS replies (RESP3 bytes) plus the parsed arity, key positions, flags
-and ACL categories, for every command named in tools/cmdmeta_commands.txt.
+and ACL categories (as names and as bit sets), for every command named in
+tools/cmdmeta_commands.txt; and src/cmd/core/cmdmeta_flags.h, the bits.
 Usage: gen_cmdmeta.py [--redis host:port] [--check]   (stdlib only)."""
 
 import argparse
@@ -15,6 +16,18 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import redis_oracle as ro  # noqa: E402
 
 EXPECTED_VERSION = "7.0.15"
+# Redis 7.0's command flags and ACL categories, in Redis's own order (server.h):
+# bit i of a descriptor's set is entry i. A name Redis reports that is not
+# here stops the generator: the bit sets must be complete.
+RFLAGS = ["write", "readonly", "denyoom", "module", "admin", "pubsub", "noscript",
+          "blocking", "loading", "stale", "skip_monitor", "skip_slowlog", "fast", "no_auth",
+          "may_replicate", "sentinel", "only_sentinel", "no_mandatory_keys", "protected",
+          "module_getkeys", "module_no_cluster", "no_async_loading", "no_multi", "movablekeys",
+          "allow_busy", "module_getchannels"]
+ACLCATS = ["keyspace", "read", "write", "set", "sortedset", "list", "hash", "string", "bitmap",
+           "hyperloglog", "geo", "stream", "pubsub", "admin", "fast", "slow", "blocking",
+           "dangerous", "connection", "transaction", "scripting"]
+
 # ISO C99 only promises string literals of 4095 characters; longer replies
 # become char arrays so the file stays -pedantic clean with gcc and clang.
 MAX_LITERAL = 4000
@@ -185,6 +198,34 @@ def c_str(s):
     return '"%s"' % "".join(_lit_byte(b) for b in s.encode())
 
 
+def c_const(prefix, name):
+    return prefix + re.sub(r"[^0-9A-Za-z]", "_", name).upper()
+
+
+def bits(prefix, names, known, what, cmd):
+    out = []
+    for n in names:
+        if n not in known:
+            raise SystemExit("Redis reports %s %r for %s: add it to %s in tools/gen_cmdmeta.py"
+                             % (what, n, cmd, "RFLAGS" if prefix == "KV_RF_" else "ACLCATS"))
+        out.append(c_const(prefix, n))
+    return " | ".join(out) if out else "0"
+
+
+def render_flags(version):
+    out = ["/* GENERATED FILE - DO NOT EDIT. Made by tools/gen_cmdmeta.py from Redis %s:\n"
+           " * its command flags (KV_RF_*) and ACL categories (KV_ACL_*) as bits, in\n"
+           " * Redis's order; kv_rflag_names / kv_acl_names (cmdmeta_gen.c) name bit i. */\n"
+           "#ifndef KEVY_CMD_CMDMETA_FLAGS_H\n#define KEVY_CMD_CMDMETA_FLAGS_H\n\n" % version]
+    for i, n in enumerate(RFLAGS):
+        out.append("#define %s (1ul << %d)\n" % (c_const("KV_RF_", n), i))
+    out.append("#define KV_RF_COUNT %d\n\n" % len(RFLAGS))
+    for i, n in enumerate(ACLCATS):
+        out.append("#define %s (1ul << %d)\n" % (c_const("KV_ACL_", n), i))
+    out.append("#define KV_ACL_COUNT %d\n\n#endif\n" % len(ACLCATS))
+    return "".join(out)
+
+
 def render(version, entries):
     entries = sorted(entries, key=lambda e: e.name)
     idents = [c_ident(e.name) for e in entries]
@@ -199,7 +240,11 @@ def render(version, entries):
                "(verify: ... --check).\n"
                " * Subcommands of containers are sorted by name (Redis's own order is\n"
                " * random per process). The table is sorted by name for kv_cmdmeta_find. */\n")
-    out.append('#include <stddef.h>\n\n#include "cmd/cmdmeta.h"\n')
+    out.append('#include <stddef.h>\n\n#include "cmd/core/cmdmeta.h"\n')
+    out.append("\nconst char *const kv_rflag_names[KV_RF_COUNT] = {\n%s};\n"
+               % "".join("    %s,\n" % c_str(n) for n in RFLAGS))
+    out.append("\nconst char *const kv_acl_names[KV_ACL_COUNT] = {\n%s};\n"
+               % "".join("    %s,\n" % c_str(n) for n in ACLCATS))
     for e, ident in zip(entries, idents):
         out.append("\n/* ---- %s */\n" % e.name)
         out.append("static const char *const flags_%s[] = {%s};\n"
@@ -211,8 +256,13 @@ def render(version, entries):
     out.append("\nstatic const kv_cmdmeta cmdmeta_table[] = {\n")
     for e, ident in zip(entries, idents):
         out.append("    {%s, %d, %d, %d, %d, flags_%s, acl_%s,\n"
+                   "     %s,\n"
+                   "     %s,\n"
                    "     info_%s, %d, docs_%s, %d},\n"
                    % (c_str(e.name), e.arity, e.first, e.last, e.step, ident, ident,
+                      bits("KV_RF_", e.flags, RFLAGS, "flag", e.name),
+                      bits("KV_ACL_", [a.lstrip("@") for a in e.acl], ACLCATS, "ACL category",
+                           e.name),
                       ident, len(e.info), ident, len(e.docs)))
     out.append("};\n\n")
     out.append("size_t kv_cmdmeta_count(void)\n{\n"
@@ -243,7 +293,9 @@ def main():
                     help="use this Redis instead of starting one")
     ap.add_argument("--redis-bin", help="redis-server to start (default: from PATH)")
     ap.add_argument("--commands", default=os.path.join(root, "tools", "cmdmeta_commands.txt"))
-    ap.add_argument("--out", default=os.path.join(root, "src", "cmd", "cmdmeta_gen.c"))
+    ap.add_argument("--out", default=os.path.join(root, "src", "cmd", "core", "cmdmeta_gen.c"))
+    ap.add_argument("--out-flags",
+                    default=os.path.join(root, "src", "cmd", "core", "cmdmeta_flags.h"))
     ap.add_argument("--check", action="store_true",
                     help="verify --out matches what Redis says; write nothing")
     ap.add_argument("--any-version", action="store_true",
@@ -253,28 +305,31 @@ def main():
     names = read_names(args.commands)
     with ro.Oracle(args.redis, args.redis_bin) as (host, port):
         version, entries = capture(host, port, names, args.any_version)
-    text = render(version, entries)
+    outputs = [(args.out, render(version, entries)), (args.out_flags, render_flags(version))]
     bad = check_resp2(entries)
 
     if args.check:
-        try:
-            with open(args.out) as f:
-                current = f.read()
-        except FileNotFoundError:
-            current = ""
-        if current != text:
-            diff = difflib.unified_diff(current.splitlines(True), text.splitlines(True),
-                                        args.out, "expected from Redis %s" % version)
-            sys.stdout.writelines(list(diff)[:200])
-            print("%s is out of date: run /usr/bin/python3 tools/gen_cmdmeta.py" % args.out)
-            return 1
+        for path, text in outputs:
+            try:
+                with open(path) as f:
+                    current = f.read()
+            except FileNotFoundError:
+                current = ""
+            if current != text:
+                diff = difflib.unified_diff(current.splitlines(True), text.splitlines(True),
+                                            path, "expected from Redis %s" % version)
+                sys.stdout.writelines(list(diff)[:200])
+                print("%s is out of date: run /usr/bin/python3 tools/gen_cmdmeta.py" % path)
+                return 1
         print("%s matches Redis %s for %d commands" % (args.out, version, len(entries)))
         return 1 if bad else 0
-    tmp = args.out + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, args.out)
-    print("wrote %s: %d commands from Redis %s" % (args.out, len(entries), version))
+    for path, text in outputs:
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    print("wrote %s and %s: %d commands from Redis %s"
+          % (args.out, args.out_flags, len(entries), version))
     return 1 if bad else 0
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Generate src/cmd/cfgtab_gen.c: every Redis 7.0 configuration parameter with
+"""Generate src/cmd/config/cfgtab_gen.c: every Redis 7.0 configuration parameter with
 its type, bounds, enum values, default, flags and alias, learnt from a real
 redis-server by experiment (never from its sources):
 
@@ -13,7 +13,7 @@ redis-server by experiment (never from its sources):
   * aliases: setting one parameter and seeing which other one changes too.
 
 Parameters whose values have their own syntax (save, bind, ...) are listed in
-SPECIAL below and get hand-written parsers in src/cmd/cfg.c.
+SPECIAL below and get hand-written parsers in src/cmd/config/cfg.c.
 Usage: /usr/bin/python3 tools/gen_config.py [--check] [--redis host:port]
 Stdlib only; deterministic output."""
 
@@ -31,13 +31,13 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import redis_oracle as ro  # noqa: E402
 
-OUT = os.path.join(ro.repo_root(), "src", "cmd", "cfgtab_gen.c")
+OUT = os.path.join(ro.repo_root(), "src", "cmd", "config", "cfgtab_gen.c")
 PROBE = "kevyprobe"
 LLMAX = 9223372036854775807
 LLMIN = -9223372036854775808
 ULLMAX = 18446744073709551615
 
-# Value syntaxes of their own -> the C type tag (src/cmd/cfgtab.h).
+# Value syntaxes of their own -> the C type tag (src/cmd/config/cfgtab.h).
 SPECIAL = {
     "save": "KV_CT_SAVE",
     "client-output-buffer-limit": "KV_CT_COBL",
@@ -287,7 +287,7 @@ def render(params, info):
            " * every configuration parameter, its value syntax, bounds, default and",
            " * alias, learnt by experiment from a real redis-server. Sorted by name.",
            " * Regenerate: /usr/bin/python3 tools/gen_config.py   (verify: --check). */",
-           '#include "cmd/cfgtab.h"', "",
+           '#include "cmd/config/cfgtab.h"', "",
            "const kv_cfgdef kv_cfgdefs[] = {"]
     for n in names:
         p = params[n]
@@ -307,7 +307,7 @@ def render(params, info):
             "const int kv_ncfgdefs = (int)(sizeof kv_cfgdefs / sizeof kv_cfgdefs[0]);", ""]
     text = "\n".join(out)
     if "LLONG_M" in text:
-        text = text.replace('#include "cmd/cfgtab.h"', '#include <limits.h>\n\n#include "cmd/cfgtab.h"')
+        text = text.replace('#include "cmd/config/cfgtab.h"', '#include <limits.h>\n\n#include "cmd/config/cfgtab.h"')
     return text
 
 

@@ -122,6 +122,7 @@ struct kv_ctx {
     int db;             /* the client's selected database */
     int home;           /* the client's home shard */
     unsigned long long client_id; /* the client's id (0: internal work) */
+    int may_suspend;    /* run inline for its client: kv_ctx_suspend works */
 };
 
 /* What the runtime tells the command set after each client command, on the
@@ -179,6 +180,15 @@ typedef struct kv_cmdset {
     int (*conn_open)(kv_shard *sh, void *state, kv_conn *c, kv_buf *out);
     /* Optional: a connection closed; free what the set hung on it. */
     void (*conn_closed)(kv_shard *sh, void *state, kv_conn *c);
+    /* Optional: after a unit of work on this shard, when the set asked for
+     * it with kv_shard_want_after: a command run outside any transaction,
+     * or a transaction (EXEC, a command over several shards) releasing this
+     * shard's locks. Where blocked clients are served and the AOF framed:
+     * once per unit, never between the commands of an EXEC. */
+    void (*after_command)(kv_shard *sh, void *state);
+    /* Optional: once per loop turn, after its work and before its replies
+     * are written (a group commit's fsync goes here). */
+    void (*turn_end)(kv_shard *sh, void *state);
     void *udata;
 } kv_cmdset;
 
@@ -236,9 +246,58 @@ long long kv_rt_clients(const kv_rt *rt);
 /* Fire and forget: run cmd->exec with argv on every other shard (no reply,
  * ctx->conn NULL, db as given), after this shard's earlier messages. */
 void kv_shard_broadcast(kv_shard *sh, const kv_cmd *cmd, int db, int argc, const kv_str *argv);
-/* Append bytes out of band to client `id` whose home is shard `home`
- * (MONITOR lines, Pub/Sub messages). Dropped if the client is gone. */
+/* Out-of-band bytes (MONITOR lines, Pub/Sub messages, invalidations) for
+ * client `id` whose home is shard `home`, from any shard. They reach the
+ * client after the replies of every command it had issued when they
+ * arrived home, never inside or before one; pushes from one shard keep
+ * their order. Dropped if the client is gone. */
 void kv_shard_push(kv_shard *sh, int home, unsigned long long id, const char *p, size_t n);
+
+/* A command that cannot answer yet (a blocking pop): from inside its exec,
+ * on the client's home shard, kv_ctx_suspend keeps the reply's place in the
+ * client's stream and pauses its input (later commands wait, as behind a
+ * blocked client in Redis); fills the ticket and returns 0, or -1 where a
+ * command cannot suspend (no client here: a sub-command, inside EXEC).
+ * kv_shard_resume, from any shard, delivers the reply in that place and
+ * lets the client go on; dropped if the client is gone. */
+typedef struct kv_ticket {
+    int home;
+    unsigned long long client_id;
+    unsigned long long seq;
+} kv_ticket;
+int kv_ctx_suspend(kv_ctx *ctx, kv_ticket *t);
+void kv_shard_resume(kv_shard *sh, const kv_ticket *t, const char *reply, size_t n);
+
+/* Ask for the after_command hook at the end of the current unit of work. */
+void kv_shard_want_after(kv_shard *sh);
+/* Is this key locked by a transaction on this shard right now? (An
+ * after_command hook leaves such keys for the hook after their release.) */
+int kv_shard_key_locked(const kv_shard *sh, const char *key, size_t n);
+
+/* Timers: fn runs on this shard's thread `delay_ms` from now, then every
+ * `period_ms` if it is > 0, until cancelled. Millisecond resolution,
+ * O(log n) add and cancel. */
+typedef unsigned long long kv_timer_id; /* 0 is never a timer */
+typedef void (*kv_timer_fn)(kv_shard *sh, void *arg);
+kv_timer_id kv_timer_add(kv_shard *sh, long long delay_ms, long long period_ms, kv_timer_fn fn,
+                         void *arg);
+/* 1 if the timer was pending and will not run; 0 if it already ran (a
+ * one-shot), was cancelled, or never existed. */
+int kv_timer_cancel(kv_shard *sh, kv_timer_id id);
+
+/* File descriptors with a handler, on this shard's reactor: an eventfd or a
+ * pipe from a helper thread, a socket of the set's own. Edge-triggered: the
+ * handler must read (or write) until EAGAIN. Regular files are not
+ * pollable; write them from a helper thread that signals an eventfd. */
+#define KV_FD_READ 1u
+#define KV_FD_WRITE 2u
+#define KV_FD_ERROR 4u
+typedef struct kv_fdwatch kv_fdwatch;
+typedef void (*kv_fd_fn)(kv_shard *sh, int fd, unsigned events, void *arg);
+/* NULL if the reactor refuses the fd. */
+kv_fdwatch *kv_shard_watch_fd(kv_shard *sh, int fd, unsigned events, kv_fd_fn fn, void *arg);
+/* Stop watching (the fd stays open: closing it is the caller's). */
+void kv_shard_unwatch_fd(kv_shard *sh, kv_fdwatch *w);
 /* Commands deferred by before_exec are retried at every tick; this retries
  * them now (after CLIENT UNPAUSE). */
 void kv_shard_retry_deferred(kv_shard *sh);

@@ -1,8 +1,9 @@
-/* A client connection on its home shard: reading and parsing pipelined
- * input, keeping replies in request order (per-connection sequence numbers:
- * a reply that completes early waits in a small ring until every earlier one
- * is out), writing, and closing. Input processing pauses, without a syscall,
- * while the connection waits on another shard or has too much unsent output. */
+/* A client connection on its home shard: its life (the id map, closing,
+ * the reaper's free), reading and parsing pipelined input, writing, and
+ * the periodic checks (idle timeout, output limits). Input processing
+ * pauses, without a syscall, while the connection waits on another shard,
+ * a lock, CLIENT PAUSE or a suspended command, or has too much unsent
+ * output. Reply order is order.c's. */
 #define _DEFAULT_SOURCE
 #include "rt/internal.h"
 
@@ -106,11 +107,14 @@ kv_conn *kv_shard_find_conn(kv_shard *sh, unsigned long long id)
 
 /* ------------------------------------------------------------- lifecycle */
 
+static void kv_conn_on_event(kv_shard *sh, kv_io *io, unsigned events);
+
 kv_conn *kv_conn_new(kv_shard *sh, int fd)
 {
     kv_conn *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
+    c->io.on_event = kv_conn_on_event;
     c->sh = sh;
     c->fd = fd;
     c->id = kv_atomic_fetch_add_relaxed(&sh->rt->next_client_id, 1ULL);
@@ -135,8 +139,10 @@ static void kv_conn_release_buffers(kv_conn *c)
     kv_buf_free(&c->in);
     kv_buf_free(&c->out);
     kv_parser_free(&c->parser);
-    for (i = 0; i < c->pend_cap; i++)
+    for (i = 0; i < c->pend_cap; i++) {
         kv_buf_free(&c->pend[i].buf);
+        kv_buf_free(&c->pend[i].after);
+    }
     free(c->pend);
     c->pend = NULL;
     c->pend_cap = 0;
@@ -171,86 +177,9 @@ void kv_conn_free(kv_conn *c)
 {
     if (!(c->flags & KV_CONN_CLOSED))
         kv_conn_close(c);
+    kv_conn_release_buffers(c); /* anything written after the close */
     kv_list_unlink(&c->sh->closed, c);
     free(c);
-}
-
-/* ---------------------------------------------------------- reply order */
-
-static kv_pending *kv_conn_slot(kv_conn *c, unsigned long long seq)
-{
-    size_t need = (size_t)(seq - c->seq_done) + 1;
-    if (need > c->pend_cap) {
-        size_t cap = c->pend_cap ? c->pend_cap : 8, i;
-        kv_pending *p;
-        while (cap < need)
-            cap *= 2;
-        p = calloc(cap, sizeof *p);
-        if (!p)
-            abort();
-        /* Unwrap the old ring so slot 0 is seq_done again. */
-        for (i = 0; i < c->pend_cap; i++)
-            p[i] = c->pend[(c->pend_head + i) % c->pend_cap];
-        for (i = c->pend_cap; i < cap; i++)
-            kv_buf_init(&p[i].buf);
-        free(c->pend);
-        c->pend = p;
-        c->pend_cap = cap;
-        c->pend_head = 0;
-    }
-    return &c->pend[(c->pend_head + (size_t)(seq - c->seq_done)) % c->pend_cap];
-}
-
-kv_buf *kv_conn_reply_buf(kv_conn *c, unsigned long long seq)
-{
-    if (seq == c->seq_done)
-        return &c->out;
-    return &kv_conn_slot(c, seq)->buf;
-}
-
-static void kv_conn_take(kv_conn *c, kv_buf *src)
-{
-    if (c->out.len == 0 && src->cap > c->out.cap) {
-        kv_buf t = c->out; /* a big reply: adopt its buffer, no copy */
-        c->out = *src;
-        *src = t;
-    } else {
-        kv_buf_append(&c->out, src->p, src->len);
-    }
-    src->len = 0;
-}
-
-void kv_conn_reply_done(kv_conn *c, unsigned long long seq, kv_buf *src)
-{
-    if (c->flags & KV_CONN_CLOSED)
-        return;
-    if (seq != c->seq_done) {
-        kv_pending *slot = kv_conn_slot(c, seq);
-        if (src) {
-            kv_buf t = slot->buf;
-            slot->buf = *src;
-            *src = t;
-            src->len = 0;
-        }
-        slot->ready = 1;
-        return;
-    }
-    if (src)
-        kv_conn_take(c, src);
-    for (;;) {
-        kv_pending *slot;
-        c->seq_done++;
-        if (c->pend_cap)
-            c->pend_head = (c->pend_head + 1) % c->pend_cap;
-        if (c->seq_done == c->seq_next || !c->pend_cap)
-            break;
-        slot = &c->pend[c->pend_head];
-        if (!slot->ready)
-            break;
-        kv_conn_take(c, &slot->buf);
-        slot->ready = 0;
-    }
-    kv_shard_write_later(c->sh, c);
 }
 
 /* ---------------------------------------------------------------- input */
@@ -291,7 +220,7 @@ static int kv_conn_process(kv_conn *c)
 {
     kv_shard *sh = c->sh;
     const unsigned paused = KV_CONN_CLOSED | KV_CONN_CLOSE_AFTER_REPLY | KV_CONN_WAITING |
-                            KV_CONN_DEFERRED | KV_CONN_LOCKWAIT;
+                            KV_CONN_DEFERRED | KV_CONN_LOCKWAIT | KV_CONN_SUSPENDED;
     kv_parse_limits lim;
     lim.max_bulk_len = sh->lim.proto_max_bulk_len;
     lim.auth_required = (c->flags & KV_CONN_AUTH_REQ) != 0;
@@ -417,8 +346,10 @@ void kv_conn_resume(kv_conn *c)
     }
 }
 
-void kv_conn_on_event(kv_conn *c, unsigned events)
+static void kv_conn_on_event(kv_shard *sh, kv_io *io, unsigned events)
 {
+    kv_conn *c = (kv_conn *)io; /* io is its first member */
+    (void)sh;
     if (c->flags & KV_CONN_CLOSED)
         return;
     if ((events & KV_EV_WRITE) && kv_conn_unsent(c) > 0 && kv_conn_flush(c) < 0)
@@ -505,7 +436,9 @@ void kv_conn_tick(kv_conn *c)
         return;
     if (kv_conn_obuf_check(c) < 0)
         return;
-    if (sh->lim.idle_timeout_s > 0 && c->inflight == 0 && !(c->flags & KV_CONN_NO_TIMEOUT) &&
+    /* A suspended command (a blocked client) has a timeout of its own. */
+    if (sh->lim.idle_timeout_s > 0 && c->inflight == 0 &&
+        !(c->flags & (KV_CONN_NO_TIMEOUT | KV_CONN_SUSPENDED)) &&
         now - c->last_ms > sh->lim.idle_timeout_s * 1000) {
         kv_rt_log(sh->rt, KV_LOG_VERBOSE, "Closing idle client id=%llu addr=%s", c->id, c->peer);
         kv_conn_close(c);

@@ -30,25 +30,13 @@ void kv_fan_free_all(kv_shard *sh)
         kv_fan_free(sh, sh->fans);
 }
 
-static void kv_fan_reduce_nested(kv_shard *sh, kv_fan *f);
-
-static void kv_fan_complete(kv_shard *sh, kv_fan *f)
+/* Every part ran: combine them with the command's reduce into out. */
+static void kv_fan_reduce(kv_shard *sh, kv_fan *f, kv_buf *out, unsigned long *errors)
 {
-    if (f->txn) { /* every part ran: the transaction's effects are whole */
-        kv_txn_end(sh, f->txn);
-        f->txn = NULL;
-    }
-    if (f->parent) {
-        kv_fan_reduce_nested(sh, f);
-        return;
-    }
-    {
     kv_conn *c = f->conn;
     kv_part stackparts[8], *parts = stackparts;
-    kv_buf sink, *out;
     kv_ctx ctx;
-    size_t from;
-    int i, alive = !(c->flags & KV_CONN_CLOSED);
+    int i;
     if (f->nparts > 8 && !(parts = malloc((size_t)f->nparts * sizeof *parts)))
         abort();
     for (i = 0; i < f->nparts; i++) {
@@ -58,31 +46,39 @@ static void kv_fan_complete(kv_shard *sh, kv_fan *f)
         parts[i].keys = f->parts[i].keys;
         parts[i].nkeys = f->parts[i].nkeys;
     }
-    kv_buf_init(&sink);
-    out = alive ? kv_conn_reply_buf(c, f->seq) : &sink;
-    from = out->len;
-    ctx.out.buf = out;
-    ctx.out.proto = c->proto;
-    ctx.out.errors = 0;
-    ctx.state = sh->state;
-    ctx.shard = sh;
-    ctx.conn = alive ? c : NULL;
-    ctx.cmd = f->cmd;
-    ctx.db = f->db;
+    kv_ctx_init(&ctx, sh, &f->req, (c->flags & KV_CONN_CLOSED) ? NULL : c, out);
     ctx.home = sh->id;
-    ctx.client_id = c->id;
-    f->cmd->reduce(&ctx, parts, f->nparts);
-    if (alive)
-        kv_finish(c, f->cmd, f->seq, f->drop, f->argc, f->argv, f->start_us, f->dur_us, NULL,
-                  from, ctx.out.errors);
-    else
-        kv_finish(c, f->cmd, f->seq, 1, f->argc, f->argv, f->start_us, f->dur_us, &sink, 0,
-                  ctx.out.errors);
-    kv_buf_free(&sink);
+    f->req.cmd->reduce(&ctx, parts, f->nparts);
+    *errors = ctx.out.errors;
     if (parts != stackparts)
         free(parts);
-    kv_fan_free(sh, f);
+}
+
+static void kv_fan_complete(kv_shard *sh, kv_fan *f)
+{
+    kv_conn *c = f->conn;
+    unsigned long errors = 0;
+    kv_buf sink, *out;
+    size_t from;
+    int alive;
+    if (f->txn) { /* every part ran: the transaction's effects are whole */
+        kv_txn_end(sh, f->txn);
+        f->txn = NULL;
     }
+    /* Only now: releasing the locks ran waiting commands (a CLIENT KILL). */
+    alive = !(c->flags & KV_CONN_CLOSED);
+    kv_buf_init(&sink);
+    out = alive && !f->parent ? kv_conn_reply_buf(c, f->seq) : &sink;
+    from = out->len;
+    kv_fan_reduce(sh, f, out, &errors);
+    if (f->parent)
+        kv_coord_child_done(f->parent, f->slot, &sink);
+    else if (alive)
+        kv_finish(c, &f->req, f->seq, f->drop, f->start_us, f->dur_us, NULL, from, errors);
+    else
+        kv_finish(c, &f->req, f->seq, 1, f->start_us, f->dur_us, &sink, 0, errors);
+    kv_buf_free(&sink);
+    kv_fan_free(sh, f);
 }
 
 static void kv_fan_launch(kv_shard *sh, void *arg);
@@ -90,39 +86,35 @@ static void kv_fan_launch(kv_shard *sh, void *arg);
 /* Build the argv a shard runs for its part: the command's words before the
  * first key, each of its keys with the step's trailing arguments (MSET's
  * values), and whatever follows the last key. */
-static int kv_part_argv(const kv_cmd *cmd, int argc, const kv_str *argv, int first, int last,
-                        const int *keys, int nkeys, kv_str *out)
+static int kv_part_argv(const kv_fan *f, const kv_fan_part *part, kv_str *out)
 {
-    int step = cmd->key_step > 0 ? cmd->key_step : 1, n = 0, i, j;
-    for (i = 0; i < first; i++)
-        out[n++] = argv[i];
-    for (i = 0; i < nkeys; i++)
+    const kv_req *r = &f->req;
+    int step = r->cmd->key_step > 0 ? r->cmd->key_step : 1, n = 0, i, j;
+    for (i = 0; i < f->first; i++)
+        out[n++] = r->argv[i];
+    for (i = 0; i < part->nkeys; i++)
         for (j = 0; j < step; j++)
-            out[n++] = argv[first + keys[i] * step + j];
-    for (i = last + step; i < argc; i++)
-        out[n++] = argv[i];
+            out[n++] = r->argv[f->first + part->keys[i] * step + j];
+    for (i = f->last + step; i < r->argc; i++)
+        out[n++] = r->argv[i];
     return n;
 }
 
-/* The parts of a split command, ready to launch. `owner` holds each key's
- * shard (KV_ROUTE_KEYS) or is NULL (KV_ROUTE_ALL: every shard runs the whole
- * command). */
-static kv_fan *kv_fan_prepare(kv_conn *c, const kv_cmd *cmd, int db, int argc,
-                              const kv_str *argv, const int *owner, int nkeys, int first,
-                              int last)
+/* The parts of a split command, ready to launch. The plan's owner holds
+ * each key's shard (KV_ROUTE_KEYS), or is NULL (KV_ROUTE_ALL: every shard
+ * runs the whole command). */
+static kv_fan *kv_fan_prepare(kv_shard *sh, kv_conn *c, const kv_req *req, const kv_plan *plan)
 {
-    kv_shard *sh = c->sh;
-    int n = sh->n, i, p, used = 0;
+    const int *owner = req->cmd->route == KV_ROUTE_KEYS ? plan->owner : NULL;
+    int n = sh->n, i, p, used = 0, nkeys = owner ? plan->nkeys : 0;
     int *count = calloc((size_t)n, sizeof *count);
-    kv_fan *f = calloc(1, sizeof *f + kv_argv_bytes(argc, argv));
+    kv_fan *f = calloc(1, sizeof *f + kv_argv_bytes(req->argc, req->argv));
     if (!count || !f)
         abort();
     f->conn = c;
-    f->cmd = cmd;
-    f->db = db;
+    f->req = *req;
+    f->req.argv = kv_argv_copy_into(f + 1, req->argc, req->argv);
     f->start_us = sh->now_us;
-    f->argc = argc;
-    f->argv = kv_argv_copy_into(f + 1, argc, argv);
     if (owner) {
         for (i = 0; i < nkeys; i++)
             count[owner[i]]++;
@@ -159,36 +151,38 @@ static kv_fan *kv_fan_prepare(kv_conn *c, const kv_cmd *cmd, int db, int argc,
     if (sh->fans)
         sh->fans->prev = f;
     sh->fans = f;
-    f->first = first;
-    f->last = last;
+    f->first = plan->first;
+    f->last = plan->last;
     free(count);
     return f;
 }
 
-void kv_fan_nested(kv_coord *parent, int slot, const kv_cmd *cmd, int db, int argc,
-                   const kv_str *argv, const int *owner, int nkeys, int first, int last)
+void kv_fan_nested(kv_coord *parent, int slot, const kv_req *req, const kv_plan *plan)
 {
-    kv_fan *f = kv_fan_prepare(parent->conn, cmd, db, argc, argv, owner, nkeys, first, last);
+    kv_fan *f = kv_fan_prepare(parent->sh, parent->conn, req, plan);
     f->parent = parent;
     f->slot = slot;
-    f->txn_id = kv_coord_txn_id(parent); /* runs under the parent's locks */
-    kv_fan_launch(parent->sh, f);
+    kv_fan_launch(parent->sh, f); /* under the parent's locks: req->txn */
 }
 
 /* A client's split command. */
 void kv_fan_out(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int drop, int argc,
-                const kv_str *argv, const int *owner, int nkeys, int first, int last)
+                const kv_str *argv, const kv_plan *plan)
 {
     kv_shard *sh = c->sh;
-    kv_fan *f = kv_fan_prepare(c, cmd, c->db, argc, argv, owner, nkeys, first, last);
-    int p;
+    kv_req req;
+    kv_fan *f;
+    int p, owner;
+    kv_req_for(&req, c, c->db, cmd, argc, argv);
+    f = kv_fan_prepare(sh, c, &req, plan);
+    owner = cmd->route == KV_ROUTE_KEYS;
     f->seq = seq;
     f->drop = drop;
     /* Spanning shards, a split command or a whole-keyspace one runs under
      * locks, so nobody sees it half done (the atomic multi-shard protocol). */
     if (f->nparts > 1 && (owner || (cmd->flags & KV_CMD_WHOLE))) {
         kv_txn_part *tp = calloc((size_t)f->nparts, sizeof *tp);
-        kv_str *keys = owner ? malloc((size_t)nkeys * sizeof *keys) : NULL;
+        kv_str *keys = owner ? malloc((size_t)plan->nkeys * sizeof *keys) : NULL;
         int k, used_keys = 0, step = cmd->key_step > 0 ? cmd->key_step : 1;
         if (!tp || (owner && !keys))
             abort();
@@ -199,7 +193,7 @@ void kv_fan_out(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int drop,
                 continue;
             tp[p].keys = keys + used_keys;
             for (k = 0; k < f->parts[p].nkeys; k++)
-                keys[used_keys++] = argv[first + f->parts[p].keys[k] * step];
+                keys[used_keys++] = argv[plan->first + f->parts[p].keys[k] * step];
             tp[p].nkeys = f->parts[p].nkeys;
         }
         f->txn = kv_txn_new(sh, f->nparts, tp, kv_fan_launch, f);
@@ -219,46 +213,38 @@ static void kv_fan_launch(kv_shard *sh, void *arg)
 {
     kv_fan *f = arg;
     kv_conn *c = f->conn;
-    const kv_cmd *cmd = f->cmd;
-    int argc = f->argc, p, home = -1;
-    const kv_str *argv = f->argv;
-    int owner = cmd->route == KV_ROUTE_KEYS;
-    kv_str *sub = malloc((size_t)argc * sizeof *sub);
+    int p, home = -1, split = f->req.cmd->route == KV_ROUTE_KEYS;
+    kv_str *sub = malloc((size_t)f->req.argc * sizeof *sub);
+    kv_req r = f->req;
     if (!sub)
         abort();
+    if (f->txn)
+        r.txn = f->txn->id;
     for (p = 0; p < f->nparts; p++) {
         kv_fan_part *part = &f->parts[p];
-        kv_msg *m;
+        kv_done done;
         if (part->shard == sh->id) {
             home = p;
             continue;
         }
-        if (owner)
-            m = kv_msg_new(kv_part_argv(cmd, argc, argv, f->first, f->last, part->keys,
-                                        part->nkeys, sub), sub);
-        else
-            m = kv_msg_new(argc, argv);
-        m->txn = f->txn ? f->txn->id : f->txn_id;
-        m->kind = KV_MSG_REQ;
-        m->from = sh->id;
-        m->proto = c->proto;
-        m->db = c->db;
-        m->conn = c;
-        m->client_id = c->id;
-        m->fan = f;
-        m->part = p;
-        m->seq = f->seq;
-        m->cmd = cmd;
-        kv_shard_send(sh, part->shard, m);
-        sh->stats.forwarded_commands++;
+        if (split) {
+            r.argc = kv_part_argv(f, part, sub);
+            r.argv = sub;
+        }
+        done.kind = KV_DONE_FAN;
+        done.index = p;
+        done.drop = 0;
+        done.seq = f->seq;
+        done.to.fan = f;
+        kv_send_req(sh, part->shard, &r, &done);
     }
     if (home >= 0) {
         kv_fan_part *part = &f->parts[home];
-        int subc = owner ? kv_part_argv(cmd, argc, argv, f->first, f->last, part->keys,
-                                        part->nkeys, sub)
-                         : argc;
-        f->dur_us += kv_exec_part(sh, cmd, f->db, c->proto, &part->reply, subc,
-                                  owner ? sub : argv, sh->id, c->id);
+        if (split) {
+            r.argc = kv_part_argv(f, part, sub);
+            r.argv = sub;
+        }
+        f->dur_us += kv_exec_part(sh, &r, &part->reply);
         f->remaining--;
     }
     free(sub);
@@ -273,53 +259,18 @@ static void kv_fan_launch(kv_shard *sh, void *arg)
     }
 }
 
-/* A nested fan's reply goes to its parent coordination, not to the client. */
-static void kv_fan_reduce_nested(kv_shard *sh, kv_fan *f)
-{
-    kv_conn *c = f->conn;
-    kv_part stackparts[8], *parts = stackparts;
-    kv_buf out;
-    kv_ctx ctx;
-    int i;
-    if (f->nparts > 8 && !(parts = malloc((size_t)f->nparts * sizeof *parts)))
-        abort();
-    for (i = 0; i < f->nparts; i++) {
-        parts[i].reply = f->parts[i].reply.p;
-        parts[i].len = f->parts[i].reply.len;
-        parts[i].shard = f->parts[i].shard;
-        parts[i].keys = f->parts[i].keys;
-        parts[i].nkeys = f->parts[i].nkeys;
-    }
-    kv_buf_init(&out);
-    ctx.out.buf = &out;
-    ctx.out.proto = f->parent->proto;
-    ctx.out.errors = 0;
-    ctx.state = sh->state;
-    ctx.shard = sh;
-    ctx.conn = (c->flags & KV_CONN_CLOSED) ? NULL : c;
-    ctx.cmd = f->cmd;
-    ctx.db = f->db;
-    ctx.home = sh->id;
-    ctx.client_id = c->id;
-    f->cmd->reduce(&ctx, parts, f->nparts);
-    if (parts != stackparts)
-        free(parts);
-    kv_coord_child_done(f->parent, f->slot, &out);
-    kv_buf_free(&out);
-    kv_fan_free(sh, f);
-}
-
 /* A part's reply came back from another shard. */
 void kv_fan_reply_in(kv_shard *sh, kv_msg *m)
 {
-    kv_fan *f = m->fan;
+    kv_fan *f = m->as.exec.done.to.fan;
     kv_conn *c = f->conn;
-    kv_buf t = f->parts[m->part].reply;
-    f->parts[m->part].reply = m->reply;
-    m->reply = t;
-    f->dur_us += m->dur_us;
+    int i = m->as.exec.done.index;
+    kv_buf t = f->parts[i].reply;
+    f->parts[i].reply = m->as.exec.reply;
+    m->as.exec.reply = t;
+    f->dur_us += m->as.exec.dur_us;
     if (--f->remaining == 0) {
-        int counted = !f->parent;
+        int counted = f->waited;
         kv_fan_complete(sh, f);
         if (counted)
             kv_inflight_done(c); /* a fan waiting on a reply was counted in flight */

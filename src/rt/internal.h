@@ -2,18 +2,22 @@
  * Ownership rules: a shard's fields are touched only by its own thread, except
  * the ones marked "shared" (rings, parked flag), which go through atomic.h.
  * A connection lives and dies on its home shard; other shards only carry its
- * pointer inside messages and hand it back untouched. */
+ * pointer inside messages and hand it back untouched (the lifetime rule is
+ * written at kv_conn_hold below). */
 #ifndef KV_RT_INTERNAL_H
 #define KV_RT_INTERNAL_H
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <time.h>
 
 #include "kevy/rt.h"
 #include "rt/atomic.h"
 #include "rt/lock.h"
+#include "rt/msg.h"
 #include "rt/reactor.h"
 #include "rt/ring.h"
+#include "rt/timer.h"
 
 #define KV_RING_CAPACITY 1024
 /* Most commands one connection may have in flight to one other shard. Their
@@ -35,41 +39,23 @@
 #define KV_LOG_NOTICE 2
 #define KV_LOG_WARNING 3
 
-typedef struct kv_msg kv_msg;
-typedef struct kv_fan kv_fan;
-
-enum {
-    KV_MSG_REQ = 1,  /* run argv with cmd, reply back */
-    KV_MSG_REP = 2,  /* the reply to a REQ, back home */
-    KV_MSG_CAST = 3, /* run argv with cmd, no reply (kv_shard_broadcast) */
-    KV_MSG_PUSH = 4,  /* argv[0] goes to client `client_id` out of band */
-    KV_MSG_LOCK = 5,  /* lock argv (keys; part = whole shard) for txn */
-    KV_MSG_GRANT = 6, /* the lock request, granted, back home */
-    KV_MSG_UNLOCK = 7 /* release every lock of txn */
+/* Whatever is registered with the reactor starts with this: the loop hands
+ * each event to its source's handler (a connection, the listener, an fd
+ * watched by the command set). */
+typedef struct kv_io kv_io;
+struct kv_io {
+    void (*on_event)(kv_shard *sh, kv_io *io, unsigned events);
 };
 
-/* A command sent to another shard, and later its reply coming back: the same
- * allocation travels both ways. Owned by whichever shard holds it. */
-struct kv_msg {
-    kv_msg *next; /* outbox chaining, owner-private */
-    int kind;
-    int from;  /* home shard: where the reply goes */
-    int proto;
-    int db;
-    kv_conn *conn; /* only dereferenced on the home shard */
-    kv_fan *fan;   /* set: a part of a fan-out */
-    kv_coord *co;  /* set: a sub-command of a coordination */
-    int part;
-    int drop;          /* the client asked for no reply (CLIENT REPLY) */
-    unsigned long long seq;
-    unsigned long long client_id;
-    unsigned long long txn; /* set: runs under this transaction's locks */
-    kv_txn *txnp;      /* the transaction, dereferenced only at home */
-    long long dur_us;  /* execution time on the shard that ran it */
-    const kv_cmd *cmd; /* immutable table entry */
-    int argc;
-    kv_str *argv; /* points into this allocation */
-    kv_buf reply;
+/* An fd the command set watches (kv_shard_watch_fd). Unwatched ones are
+ * freed at the end of the turn, as an event for them may still be queued. */
+struct kv_fdwatch {
+    kv_io io;
+    int fd;
+    int dead;
+    kv_fd_fn fn;
+    void *arg;
+    kv_fdwatch *next; /* the shard's list of unwatched ones */
 };
 
 /* One part of a fanned-out command. */
@@ -85,8 +71,7 @@ struct kv_fan {
     kv_fan *prev, *next; /* the home shard's list */
     kv_conn *conn;
     unsigned long long seq;
-    const kv_cmd *cmd;
-    int db;
+    kv_req req;        /* the whole command; argv is the fan's own copy */
     int nparts;
     int remaining;
     kv_fan_part *parts;
@@ -96,11 +81,8 @@ struct kv_fan {
     kv_txn *txn;       /* spans shards: its locks, held while the parts run */
     kv_coord *parent;  /* nested (inside EXEC): its reply is parent's reply `slot` */
     int slot;
-    unsigned long long txn_id; /* nested: the parent's transaction */
     int waited;        /* counted in the connection's in-flight work */
     int first, last;   /* the command's key range (KV_ROUTE_KEYS) */
-    int argc;          /* a copy of the command, for after_exec */
-    kv_str *argv;
 };
 
 /* One step's sub-command replies of a coordination. */
@@ -116,9 +98,7 @@ struct kv_coord {
     kv_shard *sh;
     kv_conn *conn;
     unsigned long long seq;
-    const kv_cmd *cmd;
-    int db;
-    int proto;
+    kv_req req;            /* the command; argv into this allocation */
     int step;
     int pending;           /* remote sub-commands not yet answered */
     int waited;            /* counted in the connection's in-flight work */
@@ -127,21 +107,33 @@ struct kv_coord {
     kv_txn *txn;           /* the locks held while it runs */
     kv_coord *parent;      /* nested (inside EXEC): reply goes to parent's `slot` */
     int slot;
-    unsigned long long txn_id; /* nested: the parent's transaction */
     int running;           /* inside its coord function right now */
     kv_coord_replies fill; /* this step's sub-commands */
     kv_coord_replies done; /* the previous step's, readable by the command */
     void *data;
     void (*free_data)(void *);
     kv_buf sink;           /* reply target once the client is gone */
-    int argc;
-    kv_str *argv;          /* into this allocation */
 };
 
-/* A reply that completed out of order, waiting for earlier ones. */
+/* How a command maps onto shards, worked out once per command (route.c). */
+typedef struct kv_plan {
+    int arity_ok;
+    int target;        /* the shard that runs it, or KV_BUSY_MANY */
+    int nkeys;         /* KV_ROUTE_KEYS: keys first..last */
+    int first, last;
+    int *owner;        /* KV_ROUTE_KEYS over several shards: each key's shard */
+    int ownerbuf[16];
+    kv_str *lock;      /* commands with a lockkeys hook: the keys they lock */
+    int nlock, lock_whole;
+    kv_str lockbuf[16];
+} kv_plan;
+
+/* A reply that completed out of order, waiting for earlier ones; `after`
+ * holds pushes that arrived while it was pending and go right after it. */
 typedef struct kv_pending {
     int ready;
     kv_buf buf;
+    kv_buf after;
 } kv_pending;
 
 #define KV_CONN_CLOSE_AFTER_REPLY 0x01u
@@ -159,8 +151,12 @@ typedef struct kv_pending {
 #define KV_CONN_NO_TIMEOUT 0x1000u /* exempt from the idle timeout (MONITOR) */
 #define KV_CONN_LOCKWAIT 0x2000u   /* its next command waits for a lock */
 #define KV_CONN_HIDDEN 0x4000u     /* not listed (kv_local's one client) */
+#define KV_CONN_SUSPENDED 0x8000u  /* a command's reply comes later (kv_ctx_suspend) */
+#define KV_CONN_SUSPENDING 0x10000u /* the running command just suspended */
+#define KV_CONN_SUSPEND_DROP 0x20000u /* ...with CLIENT REPLY OFF or SKIP */
 
 struct kv_conn {
+    kv_io io;             /* first: the reactor's udata */
     kv_shard *sh;
     int fd;
     unsigned flags;
@@ -186,6 +182,7 @@ struct kv_conn {
     kv_pending *pend;
     size_t pend_cap;
     size_t pend_head;     /* slot of seq_done */
+    unsigned long long suspended_seq; /* KV_CONN_SUSPENDED: the reply awaited */
     int inflight;         /* forwarded commands and fan-outs not yet answered */
     int holds;            /* references kept past the current call: see kv_conn_hold */
     int busy;             /* shard the in-flight work runs on, or KV_BUSY_* */
@@ -207,6 +204,7 @@ struct kv_shard {
     pthread_t thread;
     kv_reactor *reactor;
     int lfd;
+    kv_io listener;     /* the listening socket's event source */
     void *state; /* the command set's */
     kv_ring *in_rings;  /* shared: in_rings[src] carries src -> this shard */
     kv_outbox *outbox;  /* outbox[dst] */
@@ -218,14 +216,18 @@ struct kv_shard {
     kv_conn *wlist;
     kv_conn *rlist, *rlist_tail;
     kv_conn *dlist;     /* deferred by before_exec */
+    kv_fdwatch *unwatched; /* freed at the end of the turn */
     kv_locks locks;     /* transactions' key locks held on this shard */
     unsigned long long txn_seq;
     kv_conn **byid;     /* open-addressed id -> connection map */
     size_t byid_cap, byid_used;
     int inflight_total; /* remote work this shard waits for */
-    long long now_us;
+    int after_wanted;   /* the command set asked for after_command */
+    long long now_us;   /* wall clock, refreshed every turn */
+    long long mono_us;  /* monotonic clock of the timers, refreshed every turn */
     long long start_ms;
-    long long next_tick_us;
+    kv_timers timers;
+    kv_timer_id tick;   /* the periodic shard_tick */
     long long tick_us;
     int spin_us; /* adaptive spin budget before parking */
     int spin_max_us;
@@ -271,10 +273,32 @@ void *kv_shard_main(void *arg);
 void kv_shard_start(kv_shard *sh);
 int kv_shard_turn(kv_shard *sh);
 void kv_shard_finish(kv_shard *sh);
+/* The periodic work (a timer at `hz`): the command set's shard_tick, CLIENT
+ * PAUSE's retry, connections' idle timeout and soft output limit. */
+void kv_shard_cron(kv_shard *sh, void *arg);
 long long kv_clock_us(void);
+/* The monotonic clock in microseconds (timers, command durations). */
+static inline long long kv_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
 void kv_shard_send(kv_shard *sh, int dst, kv_msg *m);
 void kv_shard_resume_later(kv_shard *sh, kv_conn *c);
 void kv_shard_write_later(kv_shard *sh, kv_conn *c);
+/* A unit of work ended on this shard (a command outside any transaction,
+ * or a transaction's release of this shard's locks): the after_command
+ * hook runs if the command set asked for it. */
+static inline void kv_shard_unit_done(kv_shard *sh)
+{
+    if (sh->after_wanted) {
+        sh->after_wanted = 0;
+        sh->rt->cfg.cmds.after_command(sh, sh->state);
+    }
+}
+/* A message arriving from another shard. */
+void kv_shard_deliver(kv_shard *sh, kv_msg *m);
 
 /* conn.c */
 /* The connection lifetime rule. A kv_conn is used on its home shard only
@@ -296,78 +320,97 @@ static inline void kv_conn_drop(kv_conn *c)
     c->holds--;
 }
 kv_conn *kv_conn_new(kv_shard *sh, int fd);
-void kv_conn_on_event(kv_conn *c, unsigned events);
 void kv_conn_close(kv_conn *c);
 void kv_conn_free(kv_conn *c);
 int kv_conn_flush(kv_conn *c);
 void kv_conn_resume(kv_conn *c);
 void kv_conn_input(kv_conn *c);
+void kv_conn_tick(kv_conn *c);
 /* Where the reply for `seq` must be written right now. */
 kv_buf *kv_conn_reply_buf(kv_conn *c, unsigned long long seq);
 /* The reply for `seq` is complete (written through kv_conn_reply_buf, or in
  * `src`, whose bytes are taken). Moves every completed prefix to `out`. */
 void kv_conn_reply_done(kv_conn *c, unsigned long long seq, kv_buf *src);
+/* Out-of-band bytes, after the replies of every command already issued. */
+void kv_conn_push(kv_conn *c, const char *p, size_t n);
+/* The suspended command's reply: deliver it and let input go on. */
+void kv_conn_resume_reply(kv_conn *c, unsigned long long seq, const char *p, size_t n);
 
-/* Call the command set's after_exec, if any, for a finished command. */
-void kv_after_exec(kv_conn *c, const kv_cmd *cmd, int argc, const kv_str *argv,
-                   long long start_us, long long dur_us, int rejected, const char *reply,
-                   size_t len);
-void kv_conn_tick(kv_conn *c);
-
-/* dispatch.c */
-/* Execute one parsed command from c; returns 0 if it was taken, or 1 if it
- * must wait for in-flight work first (nothing consumed). */
-int kv_dispatch(kv_conn *c, int argc, const kv_str *argv);
-void kv_dispatch_message(kv_shard *sh, kv_msg *m);
-void kv_msg_free(kv_msg *m);
-void kv_fan_free_all(kv_shard *sh);
-
-/* coord.c */
-void kv_coord_start(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int drop, int argc,
-                    const kv_str *argv);
-void kv_coord_reply_in(kv_shard *sh, kv_msg *m);
-void kv_coord_free_all(kv_shard *sh);
-/* msg.c */
-kv_msg *kv_msg_new(int argc, const kv_str *argv);
-/* Bytes for an argv copy (array + arguments), and the copy into `mem`. */
-size_t kv_argv_bytes(int argc, const kv_str *argv);
-kv_str *kv_argv_copy_into(void *mem, int argc, const kv_str *argv);
-
-/* fanout.c */
-void kv_fan_out(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int drop, int argc,
-                const kv_str *argv, const int *owner, int nkeys, int first, int last);
-/* Inside a coordination (EXEC): its reply becomes the parent's reply `slot`. */
-void kv_fan_nested(kv_coord *parent, int slot, const kv_cmd *cmd, int db, int argc,
-                   const kv_str *argv, const int *owner, int nkeys, int first, int last);
-void kv_fan_reply_in(kv_shard *sh, kv_msg *m);
-
-/* coord.c: a nested operation finished; its reply is in `reply`. */
-void kv_coord_child_done(kv_coord *parent, int slot, kv_buf *reply);
-unsigned long long kv_coord_txn_id(const kv_coord *co);
-
-/* dispatch.c, shared */
-int kv_route_target(kv_shard *sh, const kv_cmd *cmd, int argc, const kv_str *argv, int **owner,
-                    int *nkeys, int *first, int *last, int *ownerbuf);
-/* Run a command (or part of one) without a connection; returns its
- * execution time in microseconds. */
-long long kv_exec_part(kv_shard *sh, const kv_cmd *cmd, int db, int proto, kv_buf *reply,
-                       int argc, const kv_str *argv, int home, unsigned long long client_id);
+/* route.c: where a command runs. */
+void kv_plan_route_shards(kv_shard *sh, kv_conn *c, int db, const kv_cmd *cmd, int argc,
+                          const kv_str *argv, kv_plan *p);
+void kv_plan_free(kv_plan *p);
+/* Work out cmd's plan for a client (db: the database it runs in); release
+ * it with kv_plan_done. The common case (one shard, a connection command,
+ * wrong arity) is four stores; the rest is route.c's. */
+static inline void kv_plan_route(kv_shard *sh, kv_conn *c, int db, const kv_cmd *cmd, int argc,
+                                 const kv_str *argv, kv_plan *p)
+{
+    p->arity_ok = cmd->arity >= 0 ? argc == cmd->arity : argc >= -cmd->arity;
+    p->target = sh->id;
+    p->owner = NULL;
+    p->lock = NULL;
+    if (!p->arity_ok || cmd->route == KV_ROUTE_LOCAL)
+        return;
+    if (cmd->route == KV_ROUTE_ALL) {
+        p->target = sh->n > 1 ? KV_BUSY_MANY : sh->id;
+        return;
+    }
+    if (sh->n > 1)
+        kv_plan_route_shards(sh, c, db, cmd, argc, argv, p);
+}
+static inline void kv_plan_done(kv_plan *p)
+{
+    if (p->owner || p->lock)
+        kv_plan_free(p);
+}
 /* The argv positions of a command's keys (getkeys or first/last/step):
  * fills pos (at most max), returns the count (may exceed max), -1 if the
  * arguments are malformed. */
 int kv_cmd_key_positions(const kv_cmd *cmd, int argc, const kv_str *argv, int *pos, int max);
-/* For a command with a lockkeys hook: the home shard if every key it would
- * lock is there, else KV_BUSY_MANY (it must coordinate). */
-int kv_lockkeys_target(kv_conn *c, int db, const kv_cmd *cmd, int argc, const kv_str *argv);
-/* Would this forwarded request cut into another transaction's locks? */
-int kv_msg_blocked(kv_shard *sh, const kv_msg *m);
+/* Would running this request here now cut into another transaction's
+ * locks? (Only while sh->locks.held.) */
+int kv_req_blocked(kv_shard *sh, const kv_req *r);
+/* The same test for a client's command about to run here. */
+int kv_plan_locked(kv_shard *sh, const kv_plan *p, const kv_cmd *cmd, int argc,
+                   const kv_str *argv);
+
+/* dispatch.c: a client's command, and messages arriving. */
+/* Execute one parsed command from c; returns 0 if it was taken, or 1 if it
+ * must wait for in-flight work first (nothing consumed). */
+int kv_dispatch(kv_conn *c, int argc, const kv_str *argv);
+/* A context for running req on this shard, its reply into out. */
+void kv_ctx_init(kv_ctx *ctx, kv_shard *sh, const kv_req *req, kv_conn *c, kv_buf *out);
+/* A request for a client's command. */
+void kv_req_for(kv_req *r, kv_conn *c, int db, const kv_cmd *cmd, int argc, const kv_str *argv);
+/* Run a request (or part of one) without a connection; returns its
+ * execution time in microseconds. */
+long long kv_exec_part(kv_shard *sh, const kv_req *req, kv_buf *reply);
+/* Send req to another shard; its reply comes back to `done`. */
+void kv_send_req(kv_shard *sh, int dst, const kv_req *req, const kv_done *done);
 void kv_inflight_add(kv_conn *c, int busy);
 void kv_inflight_done(kv_conn *c);
-long long kv_mono_us(void);
 /* A command's reply is complete: deliver it (or drop it, CLIENT REPLY) and
  * report it to after_exec. */
-void kv_finish(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int drop, int argc,
-               const kv_str *argv, long long start_us, long long dur_us, kv_buf *src,
-               size_t from, unsigned long errors);
+void kv_finish(kv_conn *c, const kv_req *req, unsigned long long seq, int drop,
+               long long start_us, long long dur_us, kv_buf *src, size_t from,
+               unsigned long errors);
+
+/* coord.c */
+void kv_coord_start(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int drop, int argc,
+                    const kv_str *argv, const kv_plan *plan);
+void kv_coord_reply_in(kv_shard *sh, kv_msg *m);
+void kv_coord_free_all(kv_shard *sh);
+/* A nested operation finished; its reply is in `reply`. */
+void kv_coord_child_done(kv_coord *parent, int slot, kv_buf *reply);
+unsigned long long kv_coord_txn_id(const kv_coord *co);
+
+/* fanout.c */
+void kv_fan_out(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int drop, int argc,
+                const kv_str *argv, const kv_plan *plan);
+/* Inside a coordination (EXEC): its reply becomes the parent's reply `slot`. */
+void kv_fan_nested(kv_coord *parent, int slot, const kv_req *req, const kv_plan *plan);
+void kv_fan_reply_in(kv_shard *sh, kv_msg *m);
+void kv_fan_free_all(kv_shard *sh);
 
 #endif

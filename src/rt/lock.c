@@ -233,7 +233,7 @@ static void kv_locks_wakeup(kv_shard *sh)
         } else if (w->kind == W_CONN) {
             go = 1; /* it re-checks its command when it runs */
         } else {
-            go = !kv_msg_blocked(sh, w->msg);
+            go = !kv_req_blocked(sh, &w->msg->as.exec.req);
         }
         if (!go) {
             prev = w;
@@ -262,7 +262,7 @@ static void kv_locks_wakeup(kv_shard *sh)
             kv_shard_resume_later(sh, w->conn); /* ignores a closed one */
             kv_conn_drop(w->conn);
         } else {
-            kv_dispatch_message(sh, w->msg);
+            kv_shard_deliver(sh, w->msg);
         }
         free(w);
     }
@@ -351,12 +351,7 @@ static void kv_txn_next(kv_shard *sh, kv_txn *t)
             t->next++;
             continue;
         }
-        m = kv_msg_new(part->nkeys, part->keys);
-        m->kind = KV_MSG_LOCK;
-        m->from = sh->id;
-        m->txn = t->id;
-        m->txnp = t;
-        m->part = part->whole;
+        m = kv_msg_lock_new(KV_MSG_LOCK, sh->id, t->id, t, part->whole, part->nkeys, part->keys);
         kv_shard_send(sh, part->shard, m);
         return;
     }
@@ -372,7 +367,7 @@ void kv_txn_begin(kv_shard *sh, kv_txn *t)
 
 void kv_txn_on_grant(kv_shard *sh, kv_msg *m)
 {
-    kv_txn *t = m->txnp;
+    kv_txn *t = m->as.lock.t;
     kv_msg_free(m);
     t->next++;
     kv_txn_next(sh, t);
@@ -385,13 +380,11 @@ void kv_txn_end(kv_shard *sh, kv_txn *t)
         kv_msg *m;
         if (t->parts[i].shard == sh->id) {
             kv_release(&sh->locks, t->id);
+            kv_shard_unit_done(sh); /* the transaction is whole here */
             kv_locks_wakeup(sh);
             continue;
         }
-        m = kv_msg_new(0, NULL);
-        m->kind = KV_MSG_UNLOCK;
-        m->from = sh->id;
-        m->txn = t->id;
+        m = kv_msg_lock_new(KV_MSG_UNLOCK, sh->id, t->id, NULL, 0, 0, NULL);
         kv_shard_send(sh, t->parts[i].shard, m);
     }
     free(t);
@@ -402,24 +395,26 @@ void kv_txn_end(kv_shard *sh, kv_txn *t)
 void kv_locks_on_request(kv_shard *sh, kv_msg *m)
 {
     kv_waiter *w;
-    if (kv_grantable(&sh->locks, m->txn, m->argv, m->argc, m->part, NULL)) {
-        kv_grant(&sh->locks, m->txn, m->argv, m->argc, m->part);
+    kv_msg_lock *l = &m->as.lock;
+    if (kv_grantable(&sh->locks, l->txn, l->keys, l->nkeys, l->whole, NULL)) {
+        kv_grant(&sh->locks, l->txn, l->keys, l->nkeys, l->whole);
         m->kind = KV_MSG_GRANT;
         kv_shard_send(sh, m->from, m);
         return;
     }
     w = kv_waiter_new(W_LOCK);
-    w->txn = m->txn;
-    w->whole = m->part;
-    w->nkeys = m->argc;
-    w->keys = m->argv;
+    w->txn = l->txn;
+    w->whole = l->whole;
+    w->nkeys = l->nkeys;
+    w->keys = l->keys;
     w->msg = m;
     kv_wait_push(&sh->locks, w);
 }
 
 void kv_locks_on_release(kv_shard *sh, kv_msg *m)
 {
-    kv_release(&sh->locks, m->txn);
+    kv_release(&sh->locks, m->as.lock.txn);
     kv_msg_free(m);
+    kv_shard_unit_done(sh); /* the transaction is whole here */
     kv_locks_wakeup(sh);
 }

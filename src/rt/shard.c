@@ -22,6 +22,9 @@ long long kv_clock_us(void)
     return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
 }
 
+
+static void kv_shard_on_accept(kv_shard *sh, kv_io *io, unsigned events);
+
 int kv_shard_setup(kv_shard *sh, kv_rt *rt, int id)
 {
     int i;
@@ -45,7 +48,10 @@ int kv_shard_setup(kv_shard *sh, kv_rt *rt, int id)
     sh->spin_max_us = (ncpu > 0 && rt->n <= ncpu && rt->n > 1) ? 50 : 0;
     sh->spin_us = sh->spin_max_us / 4;
     sh->now_us = kv_clock_us();
+    sh->mono_us = kv_mono_us();
     sh->start_ms = sh->now_us / 1000;
+    sh->listener.on_event = kv_shard_on_accept;
+    kv_timers_init(&sh->timers);
     return 0;
 }
 
@@ -86,6 +92,7 @@ void kv_shard_teardown(kv_shard *sh)
     free(sh->byid);
     sh->byid = NULL;
     kv_locks_free(&sh->locks);
+    kv_timers_free(&sh->timers);
     sh->in_rings = NULL;
     sh->outbox = NULL;
     sh->batch = NULL;
@@ -172,7 +179,7 @@ static void kv_shard_drain(kv_shard *sh)
             continue;
         k = kv_ring_take(&sh->in_rings[i], sh->batch, KV_RING_CAPACITY);
         for (j = 0; j < k; j++)
-            kv_dispatch_message(sh, sh->batch[j]);
+            kv_shard_deliver(sh, sh->batch[j]);
     }
 }
 
@@ -246,8 +253,10 @@ static void kv_shard_admit(kv_shard *sh, int fd, const char *peer, const char *l
     }
 }
 
-static void kv_shard_accept(kv_shard *sh)
+static void kv_shard_on_accept(kv_shard *sh, kv_io *io, unsigned events)
 {
+    (void)io;
+    (void)events;
     for (;;) {
         char peer[64], local[64];
         int fd = kv_net_accept(sh->lfd, peer, sizeof peer, local, sizeof local,
@@ -307,16 +316,24 @@ static void kv_shard_reap(kv_shard *sh, int all)
         if (all || c->holds == 0)
             kv_conn_free(c);
     }
+    while (sh->unwatched) {
+        kv_fdwatch *w = sh->unwatched;
+        sh->unwatched = w->next;
+        free(w);
+    }
 }
 
 static int kv_shard_timeout(kv_shard *sh, int backlog)
 {
-    long long wait_us;
+    long long next, wait_us;
     if (sh->rlist || sh->wlist)
         return 0;
     if (backlog)
         return 1;
-    wait_us = sh->next_tick_us - sh->now_us;
+    next = kv_timers_next(&sh->timers);
+    if (next < 0)
+        return -1;
+    wait_us = next - kv_mono_us();
     if (wait_us <= 0)
         return 0;
     return (int)((wait_us + 999) / 1000);
@@ -330,7 +347,7 @@ void *kv_shard_main(void *arg)
     int backlog = 0;
 
     kv_shard_start(sh);
-    if (kv_reactor_add(sh->reactor, sh->lfd, KV_EV_READ, &sh->lfd) < 0) {
+    if (kv_reactor_add(sh->reactor, sh->lfd, KV_EV_READ, &sh->listener) < 0) {
         kv_rt_log(rt, KV_LOG_WARNING, "Shard %d: cannot watch its listener", sh->id);
         kv_rt_stop(rt);
     }
@@ -343,16 +360,32 @@ void *kv_shard_main(void *arg)
         n = kv_reactor_wait(sh->reactor, evs, KV_EVENTS_MAX, timeout);
         kv_atomic_store_relaxed(&sh->parked, 0);
         sh->now_us = kv_clock_us();
+        sh->mono_us = kv_mono_us();
         for (i = 0; i < n; i++) {
-            if (evs[i].udata == &sh->lfd)
-                kv_shard_accept(sh);
-            else
-                kv_conn_on_event(evs[i].udata, evs[i].events);
+            kv_io *io = evs[i].udata;
+            io->on_event(sh, io, evs[i].events);
         }
         backlog = kv_shard_turn(sh);
     }
     kv_shard_finish(sh);
     return NULL;
+}
+
+/* The periodic work of the command set (active expiry...) and of the
+ * connections (idle timeout, soft output limit), Redis's serverCron: a
+ * periodic timer at `hz`. */
+void kv_shard_cron(kv_shard *sh, void *arg)
+{
+    const kv_cmdset *cs = &sh->rt->cfg.cmds;
+    kv_conn *c, *next;
+    (void)arg;
+    if (cs->shard_tick)
+        cs->shard_tick(sh, sh->state);
+    kv_shard_retry_deferred(sh);
+    for (c = sh->conns; c; c = next) {
+        next = c->next;
+        kv_conn_tick(c);
+    }
 }
 
 int kv_shard_turn(kv_shard *sh)
@@ -361,19 +394,9 @@ int kv_shard_turn(kv_shard *sh)
     int backlog;
     kv_shard_drain(sh);
     kv_shard_run_lists(sh);
-    if (sh->now_us >= sh->next_tick_us) {
-        kv_conn *c, *next;
-        if (cs->shard_tick)
-            cs->shard_tick(sh, sh->state);
-        kv_shard_retry_deferred(sh);
-        for (c = sh->conns; c; c = next) {
-            next = c->next;
-            kv_conn_tick(c);
-        }
-        sh->next_tick_us += sh->tick_us;
-        if (sh->next_tick_us <= sh->now_us)
-            sh->next_tick_us = sh->now_us + sh->tick_us;
-    }
+    kv_timers_run(&sh->timers, sh->mono_us, sh);
+    if (cs->turn_end)
+        cs->turn_end(sh, sh->state);
     backlog = kv_shard_publish(sh);
     kv_shard_flush_writes(sh);
     kv_shard_reap(sh, 0);
@@ -384,8 +407,10 @@ void kv_shard_start(kv_shard *sh)
 {
     const kv_cmdset *cs = &sh->rt->cfg.cmds;
     sh->now_us = kv_clock_us();
-    sh->next_tick_us = sh->now_us + sh->tick_us;
+    sh->mono_us = kv_mono_us();
     sh->state = cs->shard_init ? cs->shard_init(sh, cs->udata) : NULL;
+    sh->tick = kv_timers_add(&sh->timers, sh->mono_us, sh->tick_us, sh->tick_us, kv_shard_cron,
+                             NULL);
 }
 
 void kv_shard_finish(kv_shard *sh)
@@ -399,103 +424,3 @@ void kv_shard_finish(kv_shard *sh)
     sh->state = NULL;
 }
 
-/* ------------------------------------------------------- shard services */
-
-void kv_shard_set_limits(kv_shard *sh, const kv_limits *l)
-{
-    sh->lim = *l;
-}
-
-const kv_limits *kv_shard_limits(const kv_shard *sh)
-{
-    return &sh->lim;
-}
-
-void kv_shard_broadcast(kv_shard *sh, const kv_cmd *cmd, int db, int argc, const kv_str *argv)
-{
-    int i;
-    for (i = 0; i < sh->n; i++) {
-        kv_msg *m;
-        if (i == sh->id)
-            continue;
-        m = kv_msg_new(argc, argv);
-        m->kind = KV_MSG_CAST;
-        m->from = sh->id;
-        m->db = db;
-        m->proto = 2;
-        m->cmd = cmd;
-        kv_shard_send(sh, i, m);
-    }
-}
-
-void kv_shard_push(kv_shard *sh, int home, unsigned long long id, const char *p, size_t n)
-{
-    kv_str s;
-    kv_msg *m;
-    if (home == sh->id || home < 0 || home >= sh->n) {
-        kv_conn *c = kv_shard_find_conn(sh, id);
-        if (c) {
-            kv_buf_append(&c->out, p, n);
-            kv_shard_write_later(sh, c);
-        }
-        return;
-    }
-    s.p = p;
-    s.n = n;
-    m = kv_msg_new(1, &s);
-    m->kind = KV_MSG_PUSH;
-    m->from = sh->id;
-    m->client_id = id;
-    kv_shard_send(sh, home, m);
-}
-
-void kv_shard_retry_deferred(kv_shard *sh)
-{
-    kv_conn *c = sh->dlist, *next;
-    sh->dlist = NULL;
-    for (; c; c = next) {
-        next = c->dnext;
-        c->flags &= ~(KV_CONN_IN_DLIST | KV_CONN_DEFERRED);
-        kv_shard_resume_later(sh, c); /* ignores a closed one */
-        kv_conn_drop(c);
-    }
-}
-
-void kv_shard_foreach_conn(kv_shard *sh, void (*fn)(void *arg, kv_conn *c), void *arg)
-{
-    kv_conn *c, *next;
-    for (c = sh->conns; c; c = next) {
-        next = c->next;
-        if (!(c->flags & KV_CONN_HIDDEN))
-            fn(arg, c);
-    }
-}
-
-/* ------------------------------------------------------------ accessors */
-
-int kv_shard_id(const kv_shard *sh) { return sh->id; }
-int kv_shard_count(const kv_shard *sh) { return sh->n; }
-kv_rt *kv_shard_rt(kv_shard *sh) { return sh->rt; }
-long long kv_shard_now_ms(const kv_shard *sh) { return sh->now_us / 1000; }
-long long kv_shard_now_us(const kv_shard *sh) { return sh->now_us; }
-long long kv_shard_start_ms(const kv_shard *sh) { return sh->start_ms; }
-const kv_shard_stats *kv_shard_stats_get(const kv_shard *sh) { return &sh->stats; }
-
-void kv_shard_gauges_get(const kv_shard *sh, kv_shard_gauges *g)
-{
-    const kv_fan *f;
-    const kv_coord *co;
-    const kv_conn *c;
-    memset(g, 0, sizeof *g);
-    g->inflight = sh->inflight_total;
-    g->locks_held = sh->locks.held;
-    g->lock_waiters = kv_locks_waiters(&sh->locks);
-    /* Counted once each, by the top-level operation (nested ones wait
-     * through it), and only while waiting: not the one asking right now. */
-    for (f = sh->fans; f; f = f->next)
-        g->operations += f->waited != 0;
-    for (co = sh->coords; co; co = co->next)
-        g->operations += co->waited != 0;
-    for (c = sh->closed; c; c = c->next)
-        g->closing_clients++;
-}

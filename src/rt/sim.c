@@ -97,6 +97,7 @@ int kv_sim_send(kv_sim *s, unsigned long long id, const char *p, size_t n)
     if (!c)
         return -1;
     c->sh->now_us = kv_clock_us();
+    c->sh->mono_us = kv_mono_us();
     kv_buf_append(&c->in, p, n);
     kv_conn_input(c);
     return 0;
@@ -132,6 +133,7 @@ int kv_sim_turn(kv_sim *s, int shard)
 {
     kv_shard *sh = &s->rt.shards[(shard % s->rt.n + s->rt.n) % s->rt.n];
     sh->now_us = kv_clock_us();
+    sh->mono_us = kv_mono_us();
     return kv_shard_turn(sh);
 }
 
@@ -141,7 +143,8 @@ void kv_sim_tick(kv_sim *s)
     for (i = 0; i < s->rt.n; i++) {
         kv_shard *sh = &s->rt.shards[i];
         sh->now_us = kv_clock_us();
-        sh->next_tick_us = sh->now_us;
+        sh->mono_us = kv_mono_us();
+        kv_shard_cron(sh, NULL);
         kv_shard_turn(sh);
     }
 }

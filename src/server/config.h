@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "cmd/cfg.h"
+#include "cmd/config/cfg.h"
 
 typedef struct kv_config {
     kv_cfg *cfg;       /* Redis's parameters */

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cmd/cfg.h"
-#include "cmd/session.h"
+#include "cmd/config/cfg.h"
+#include "cmd/server/session.h"
 #include "server/config.h"
 #include "test.h"
 

@@ -4,7 +4,7 @@
  * reply whose header fields agree with the parsed ones. */
 #include <string.h>
 
-#include "cmd/cmdmeta.h"
+#include "cmd/core/cmdmeta.h"
 #include "test.h"
 
 /* ------------------------------------------------ a tiny RESP3 checker */

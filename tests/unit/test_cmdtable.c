@@ -6,7 +6,7 @@
 #include <strings.h>
 
 #include "cmd/cmd.h"
-#include "cmd/cmdmeta.h"
+#include "cmd/core/cmdmeta.h"
 #include "test.h"
 
 static int has_flag(const kv_cmdmeta *m, const char *flag)

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd/svc.h"
+#include "cmd/server/svc.h"
 #include "store/digest.h"
 #include "store/sha1.h"
 #include "test.h"

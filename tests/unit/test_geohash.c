@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "cmd/geohash.h"
+#include "cmd/lib/geohash.h"
 #include "test.h"
 
 static void test_encode(void)

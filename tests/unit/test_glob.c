@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cmd/glob.h"
+#include "cmd/lib/glob.h"
 #include "test.h"
 
 typedef struct glob_case {

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd/cfg.h"
+#include "cmd/config/cfg.h"
 #include "store/rdb.h"
 #include "store/t_hash.h"
 #include "store/t_list.h"

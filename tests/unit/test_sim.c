@@ -188,6 +188,60 @@ static void test_fanout_client_vanishes(void)
     kv_sim_free(s);
 }
 
+/* Count ":n" replies in out, checking they increase; returns how many. */
+static int increasing_ints(const kv_buf *out)
+{
+    long prev = 0;
+    size_t pos = 0;
+    int n = 0;
+    while (pos < out->len) {
+        long v = strtol(out->p + pos + 1, NULL, 10);
+        CHECK(out->p[pos] == ':' && v > prev);
+        prev = v;
+        n++;
+        while (pos < out->len && out->p[pos] != '\n')
+            pos++;
+        pos++;
+    }
+    return n;
+}
+
+/* More messages in one turn than a ring holds (1024): the outbox keeps the
+ * rest and publishes them on later turns; every reply arrives, and each
+ * client's in program order. */
+static void test_ring_full_loses_nothing(void)
+{
+    kv_sim *s = sim2();
+    enum { CLIENTS = 60, EACH = 30 };
+    unsigned long long ids[CLIENTS];
+    char k1[32], incr[128], get[128];
+    kv_buf out;
+    int i, j;
+    key_on(1, "f", k1, sizeof k1);
+    snprintf(incr, sizeof incr, "*2\r\n$4\r\nINCR\r\n$%zu\r\n%s\r\n", strlen(k1), k1);
+    snprintf(get, sizeof get, "*2\r\n$3\r\nGET\r\n$%zu\r\n%s\r\n", strlen(k1), k1);
+    for (i = 0; i < CLIENTS; i++)
+        ids[i] = kv_sim_connect(s, 0);
+    for (j = 0; j < EACH; j++) /* 1800 forwarded commands before any turn */
+        for (i = 0; i < CLIENTS; i++)
+            CHECK(kv_sim_send(s, ids[i], incr, strlen(incr)) == 0);
+    CHECK_EQ_LL(kv_sim_turn(s, 0), 1); /* the ring filled: a backlog is left */
+    check_idle(s);
+    kv_buf_init(&out);
+    for (i = 0; i < CLIENTS; i++) {
+        out.len = 0;
+        CHECK(kv_sim_recv(s, ids[i], &out) == 0);
+        CHECK_EQ_LL(increasing_ints(&out), EACH);
+    }
+    out.len = 0;
+    CHECK(kv_sim_send(s, ids[0], get, strlen(get)) == 0);
+    check_idle(s);
+    CHECK(kv_sim_recv(s, ids[0], &out) == 0);
+    CHECK_MEM(out.p, out.len, "$4\r\n1800\r\n");
+    kv_buf_free(&out);
+    kv_sim_free(s);
+}
+
 TEST_MAIN("sim", TEST(test_lock_waiter_disconnects), TEST(test_lock_waiter_killed),
           TEST(test_nested_coordination_releases_the_connection),
-          TEST(test_fanout_client_vanishes))
+          TEST(test_fanout_client_vanishes), TEST(test_ring_full_loses_nothing))

@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "cmd/fmt_float.h"
-#include "cmd/strbits.h"
+#include "cmd/lib/fmt_float.h"
+#include "cmd/string/string.h"
 #include "test.h"
 
 /* ------------------------------------------------------------ floats */

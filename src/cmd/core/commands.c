@@ -1,0 +1,108 @@
+/* The wiring of the command set: the kv_cmdset handed to the runtime (the
+ * command index built from every family's table, per-shard state creation,
+ * the periodic tick, and the services' hooks around every command and
+ * connection), and a fixed server description for in-process runs. */
+#include "cmd/cmd.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/core/families.h"
+#include "cmd/multi/watch.h"
+#include "cmd/server/svc.h"
+
+#define KV_DECLARE(table) extern const kv_cmdspec table[];
+KV_FAMILY_TABLES(KV_DECLARE)
+#define KV_LIST(table) table,
+static const kv_cmdspec *const kv_families[] = {KV_FAMILY_TABLES(KV_LIST)};
+
+/* ------------------------------------------------------------- hooks */
+
+static void kv_cmd_expired(void *arg, int db, const char *key, size_t klen)
+{
+    kv_watch_touch(((kv_cmdstate *)arg)->watch, db, key, klen);
+}
+
+static void *kv_cmd_shard_init(kv_shard *sh, void *udata)
+{
+    const kv_server *srv = udata;
+    kv_cmdstate *st = calloc(1, sizeof *st);
+    if (!st)
+        abort();
+    st->srv = srv;
+    st->ks = kv_ks_new(srv->databases, srv->seed);
+    if (!st->ks)
+        abort();
+    st->svc = kv_svc_new(srv, sh);
+    st->cfg = st->svc->cfg;
+    st->watch = kv_watchreg_new();
+    /* A key deleted by expiry (lazily or actively) is modified for WATCH. */
+    st->ks->on_expire = kv_cmd_expired;
+    st->ks->on_expire_arg = st;
+    return st;
+}
+
+static void kv_cmd_shard_fini(kv_shard *sh, void *state)
+{
+    kv_cmdstate *st = state;
+    (void)sh;
+    if (!st)
+        return;
+    kv_svc_free(st->svc);
+    kv_watchreg_free(st->watch);
+    kv_ks_free(st->ks);
+    free(st);
+}
+
+/* Redis's serverCron duties for the keyspace: the LRU clock, the slow
+ * active-expire cycle (at most 25% of the tick; not while DEBUG
+ * SET-ACTIVE-EXPIRE 0 or CLIENT PAUSE hold it) and 1 ms of incremental
+ * rehashing (activerehashing), so a table left mid-rehash after a burst
+ * still finishes; then the services' periodic work (svc.c). */
+static void kv_cmd_shard_tick(kv_shard *sh, void *state)
+{
+    kv_cmdstate *st = state;
+    long long now = kv_shard_now_ms(sh);
+    long long budget_us = 1000000LL / (st->srv->hz > 0 ? st->srv->hz : 10) / 4;
+    st->ks->lru_clock = (unsigned)(now / 1000) & ((1u << 24) - 1);
+    if (st->svc->active_expire && !kv_svc_paused(st->svc, now))
+        kv_ks_active_expire(st->ks, now, budget_us);
+    if (st->svc->activerehashing)
+        kv_ks_active_rehash(st->ks, 1000);
+    kv_svc_tick(sh, st);
+}
+
+void kv_commands_init(kv_cmdset *cs, kv_server *srv)
+{
+    kv_cmd_index_build(&srv->index, kv_families, sizeof kv_families / sizeof kv_families[0]);
+    memset(cs, 0, sizeof *cs);
+    cs->lookup = kv_cmd_lookup;
+    cs->shard_init = kv_cmd_shard_init;
+    cs->shard_fini = kv_cmd_shard_fini;
+    cs->shard_tick = kv_cmd_shard_tick;
+    cs->before_exec = kv_svc_before_exec;
+    cs->after_exec = kv_svc_after_exec;
+    cs->conn_open = kv_svc_conn_open;
+    cs->conn_closed = kv_svc_conn_closed;
+    /* The runtime hands udata to lookup and shard_init; both accept it. */
+    cs->udata = (void *)(uintptr_t)srv;
+}
+
+void kv_server_fixed(kv_server *srv, int nshards)
+{
+    static const uint8_t seed[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+    memset(srv, 0, sizeof *srv);
+    srv->databases = 16;
+    srv->hz = 10;
+    srv->nshards = nshards;
+    srv->port = 6379;
+    srv->maxclients = 10000;
+    srv->proto_max_bulk_len = 1024 * 1024;
+    srv->client_query_buffer_limit = 1024LL * 1024 * 1024;
+    memcpy(srv->seed, seed, sizeof seed);
+    memset(srv->run_id, 'f', KV_RUN_ID_LEN);
+    srv->run_id[KV_RUN_ID_LEN] = '\0';
+    snprintf(srv->executable, sizeof srv->executable, "/test/kevy-server");
+    srv->start_ms = 1700000000000LL;
+}

@@ -1,0 +1,247 @@
+/* Generic key commands: DEL/UNLINK, EXISTS, TOUCH, TYPE, PERSIST, the expire
+ * commands (EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT with NX XX GT LT) and their
+ * readers (TTL, PTTL, EXPIRETIME, PEXPIRETIME).
+ * Multi-key forms run per shard on that shard's keys and are summed by the
+ * runtime (kv_reduce_sum), so each function only ever sees local keys. */
+#include "cmd/keys/keys.h"
+#include "cmd/multi/watch.h"
+
+#include <limits.h>
+
+#define EXP_NX 1
+#define EXP_XX 2
+#define EXP_GT 4
+#define EXP_LT 8
+
+kv_entry *kv_lookup_read_notouch(kv_ctx *ctx, const kv_str *key)
+{
+    kv_keyspace *ks = kv_state(ctx)->ks;
+    kv_db *db = kv_ctx_db(ctx);
+    kv_entry *e = kv_db_lookup(db, key->p, key->n);
+    if (e && kv_entry_has_expire(e) && kv_db_is_expired(db, e, kv_now_ms(ctx)))
+        return kv_lookup_read(ctx, key); /* deletes it and counts the miss */
+    if (e)
+        ks->stats.keyspace_hits++;
+    else
+        ks->stats.keyspace_misses++;
+    return e;
+}
+
+void kv_keys_stamp(kv_ctx *ctx, kv_obj *o)
+{
+    kv_obj_set_lru(o, kv_state(ctx)->ks->lru_clock);
+}
+
+/* DEL and UNLINK (values are freed at once either way). */
+static void kv_cmd_del(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    long long deleted = 0;
+    int j;
+    for (j = 1; j < argc; j++) {
+        kv_entry *e = kv_lookup_write(ctx, &argv[j]); /* expires it lazily first */
+        if (e) {
+            kv_db_delete_entry(kv_ctx_db(ctx), e);
+            kv_signal_modified(ctx, ctx->db, &argv[j]);
+            kv_dirty(ctx, 1);
+            deleted++;
+        }
+    }
+    kv_reply_int(&ctx->out, deleted);
+}
+
+static void kv_cmd_exists(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    long long count = 0;
+    int j;
+    for (j = 1; j < argc; j++)
+        if (kv_lookup_read_notouch(ctx, &argv[j]))
+            count++;
+    kv_reply_int(&ctx->out, count);
+}
+
+static void kv_cmd_touch(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    long long count = 0;
+    int j;
+    for (j = 1; j < argc; j++)
+        if (kv_lookup_read(ctx, &argv[j]))
+            count++;
+    kv_reply_int(&ctx->out, count);
+}
+
+static void kv_cmd_type(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    kv_entry *e = kv_lookup_read_notouch(ctx, &argv[1]);
+    (void)argc;
+    kv_reply_status(&ctx->out, e ? kv_obj_type_name(kv_entry_val(e)) : "none");
+}
+
+static void kv_cmd_persist(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    kv_entry *e = kv_lookup_write(ctx, &argv[1]);
+    int removed = e && kv_db_persist(kv_ctx_db(ctx), e);
+    (void)argc;
+    if (removed) { /* a key without a TTL is left as it was */
+        kv_signal_modified(ctx, ctx->db, &argv[1]);
+        kv_dirty(ctx, 1);
+    }
+    kv_reply_int(&ctx->out, removed);
+}
+
+/* The option words after EXPIRE key time; 0, or -1 after replying. */
+static int kv_expire_options(kv_ctx *ctx, int argc, const kv_str *argv, int *flags)
+{
+    int j;
+    for (j = 3; j < argc; j++) {
+        if (kv_arg_eq(&argv[j], "nx"))
+            *flags |= EXP_NX;
+        else if (kv_arg_eq(&argv[j], "xx"))
+            *flags |= EXP_XX;
+        else if (kv_arg_eq(&argv[j], "gt"))
+            *flags |= EXP_GT;
+        else if (kv_arg_eq(&argv[j], "lt"))
+            *flags |= EXP_LT;
+        else {
+            kv_reply_errorf(&ctx->out, "ERR Unsupported option %.*s",
+                            (int)kv_arg_cstrlen(&argv[j]), argv[j].p);
+            return -1;
+        }
+    }
+    if ((*flags & EXP_NX) && (*flags & (EXP_XX | EXP_GT | EXP_LT))) {
+        kv_reply_error(&ctx->out,
+                       "ERR NX and XX, GT or LT options at the same time are not compatible");
+        return -1;
+    }
+    if ((*flags & EXP_GT) && (*flags & EXP_LT)) {
+        kv_reply_error(&ctx->out, "ERR GT and LT options at the same time are not compatible");
+        return -1;
+    }
+    return 0;
+}
+
+/* EXPIRE family: `when` relative to base (now, or 0 for the *AT forms). */
+static void kv_expire_generic(kv_ctx *ctx, int argc, const kv_str *argv, long long base,
+                              int seconds)
+{
+    int flags = 0;
+    long long when, cur;
+    kv_entry *e;
+    kv_db *db;
+
+    if (kv_expire_options(ctx, argc, argv, &flags) != 0 ||
+        kv_arg_ll_or_reply(ctx, &argv[2], &when) != 0)
+        return;
+    if (seconds) {
+        if (when > LLONG_MAX / 1000 || when < LLONG_MIN / 1000)
+            goto invalid;
+        when *= 1000;
+    }
+    if (when > LLONG_MAX - base)
+        goto invalid;
+    when += base;
+    if (!(e = kv_lookup_write(ctx, &argv[1]))) {
+        kv_reply_int(&ctx->out, 0);
+        return;
+    }
+    db = kv_ctx_db(ctx);
+    cur = kv_db_get_expire(db, e);
+    if (((flags & EXP_NX) && cur != -1) || ((flags & EXP_XX) && cur == -1) ||
+        ((flags & EXP_GT) && (cur == -1 || when <= cur)) ||
+        ((flags & EXP_LT) && cur != -1 && when >= cur)) {
+        kv_reply_int(&ctx->out, 0);
+        return;
+    }
+    if (when <= kv_now_ms(ctx))
+        kv_db_delete_entry(db, e); /* already in the past: deleted now */
+    else
+        kv_db_set_expire(db, e, when);
+    kv_signal_modified(ctx, ctx->db, &argv[1]);
+    kv_dirty(ctx, 1);
+    kv_reply_int(&ctx->out, 1);
+    return;
+invalid:
+    kv_reply_errorf(&ctx->out, "ERR invalid expire time in '%s' command", ctx->cmd->name);
+}
+
+static void kv_cmd_expire(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    kv_expire_generic(ctx, argc, argv, kv_now_ms(ctx), 1);
+}
+
+static void kv_cmd_pexpire(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    kv_expire_generic(ctx, argc, argv, kv_now_ms(ctx), 0);
+}
+
+static void kv_cmd_expireat(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    kv_expire_generic(ctx, argc, argv, 0, 1);
+}
+
+static void kv_cmd_pexpireat(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    kv_expire_generic(ctx, argc, argv, 0, 0);
+}
+
+/* TTL family: the time left (or, abs, the unix time) in ms or rounded
+ * seconds; -2 missing, -1 no TTL. */
+static void kv_ttl_generic(kv_ctx *ctx, const kv_str *key, int ms, int abs)
+{
+    kv_entry *e = kv_lookup_read_notouch(ctx, key);
+    long long when, ttl;
+    if (!e) {
+        kv_reply_int(&ctx->out, -2);
+        return;
+    }
+    when = kv_db_get_expire(kv_ctx_db(ctx), e);
+    if (when == -1) {
+        kv_reply_int(&ctx->out, -1);
+        return;
+    }
+    ttl = abs ? when : when - kv_now_ms(ctx);
+    if (ttl < 0)
+        ttl = 0;
+    kv_reply_int(&ctx->out, ms ? ttl : (ttl + 500) / 1000);
+}
+
+static void kv_cmd_ttl(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    (void)argc;
+    kv_ttl_generic(ctx, &argv[1], 0, 0);
+}
+
+static void kv_cmd_pttl(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    (void)argc;
+    kv_ttl_generic(ctx, &argv[1], 1, 0);
+}
+
+static void kv_cmd_expiretime(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    (void)argc;
+    kv_ttl_generic(ctx, &argv[1], 0, 1);
+}
+
+static void kv_cmd_pexpiretime(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    (void)argc;
+    kv_ttl_generic(ctx, &argv[1], 1, 1);
+}
+
+const kv_cmdspec kv_cmds_keys[] = {
+    {.name = "del", .route = KV_ROUTE_KEYS, .exec = kv_cmd_del, .reduce = kv_reduce_sum},
+    {.name = "exists", .route = KV_ROUTE_KEYS, .exec = kv_cmd_exists, .reduce = kv_reduce_sum},
+    {.name = "expire", .route = KV_ROUTE_KEY, .exec = kv_cmd_expire},
+    {.name = "expireat", .route = KV_ROUTE_KEY, .exec = kv_cmd_expireat},
+    {.name = "expiretime", .route = KV_ROUTE_KEY, .exec = kv_cmd_expiretime},
+    {.name = "persist", .route = KV_ROUTE_KEY, .exec = kv_cmd_persist},
+    {.name = "pexpire", .route = KV_ROUTE_KEY, .exec = kv_cmd_pexpire},
+    {.name = "pexpireat", .route = KV_ROUTE_KEY, .exec = kv_cmd_pexpireat},
+    {.name = "pexpiretime", .route = KV_ROUTE_KEY, .exec = kv_cmd_pexpiretime},
+    {.name = "pttl", .route = KV_ROUTE_KEY, .exec = kv_cmd_pttl},
+    {.name = "touch", .route = KV_ROUTE_KEYS, .exec = kv_cmd_touch, .reduce = kv_reduce_sum},
+    {.name = "ttl", .route = KV_ROUTE_KEY, .exec = kv_cmd_ttl},
+    {.name = "type", .route = KV_ROUTE_KEY, .exec = kv_cmd_type},
+    {.name = "unlink", .route = KV_ROUTE_KEYS, .exec = kv_cmd_del, .reduce = kv_reduce_sum},
+    KV_SPEC_END
+};

@@ -1,0 +1,226 @@
+/* The services' per-shard state (a configuration copy applied to the shard's
+ * limits) and the command set's hooks: before_exec (DEBUG's gate, AUTH,
+ * MONITOR clients, CLIENT PAUSE, MULTI queueing), after_exec (statistics,
+ * SLOWLOG, MONITOR), conn_open and conn_closed. Every decision reads the
+ * command's descriptor, never its name. */
+#include "cmd/server/svc.h"
+#include "cmd/multi/multi.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static int kv_enum3(const kv_cfg *cfg, const char *name)
+{
+    const char *v = kv_cfg_get(cfg, name);
+    return !strcmp(v, "yes") ? 1 : !strcmp(v, "local") ? 2 : 0;
+}
+
+void kv_svc_apply(kv_svc *sv, kv_shard *sh)
+{
+    const kv_cfg *cfg = sv->cfg;
+    const char *pass = kv_cfg_get(cfg, "requirepass"), *p;
+    kv_limits lim = *kv_shard_limits(sh);
+    long long cobl[3] = {0, 0, 0};
+    char *end;
+
+    sv->slowlog_slower_than = kv_cfg_ll(cfg, "slowlog-log-slower-than");
+    sv->slowlog_max_len = kv_cfg_ll(cfg, "slowlog-max-len");
+    free(sv->requirepass);
+    sv->requirepass = NULL;
+    if (*pass) {
+        size_t n = strlen(pass) + 1;
+        if (!(sv->requirepass = malloc(n)))
+            abort();
+        memcpy(sv->requirepass, pass, n);
+    }
+    sv->protected_mode = kv_cfg_yes(cfg, "protected-mode");
+    sv->debug_cmd = kv_enum3(cfg, "enable-debug-command");
+    sv->protected_configs = kv_enum3(cfg, "enable-protected-configs");
+    sv->latency_tracking = kv_cfg_yes(cfg, "latency-tracking");
+    sv->activerehashing = kv_cfg_yes(cfg, "activerehashing");
+    sv->npct = 0;
+    for (p = kv_cfg_get(cfg, "latency-tracking-info-percentiles"); *p && sv->npct < 16; p = end) {
+        double d = strtod(p, &end);
+        if (end == p)
+            break;
+        sv->pct[sv->npct++] = d;
+    }
+
+    lim.proto_max_bulk_len = kv_cfg_ll(cfg, "proto-max-bulk-len");
+    lim.client_query_buffer_limit = kv_cfg_ll(cfg, "client-query-buffer-limit");
+    kv_cfg_cobl_class(kv_cfg_get(cfg, "client-output-buffer-limit"), "normal", cobl);
+    lim.obuf_hard = cobl[0];
+    lim.obuf_soft = cobl[1];
+    lim.obuf_soft_seconds = cobl[2];
+    lim.idle_timeout_s = kv_cfg_ll(cfg, "timeout");
+    lim.tcp_keepalive_s = (int)kv_cfg_ll(cfg, "tcp-keepalive");
+    kv_shard_set_limits(sh, &lim);
+    kv_rt_set_maxclients(kv_shard_rt(sh), kv_cfg_ll(cfg, "maxclients"));
+}
+
+kv_svc *kv_svc_new(const kv_server *srv, kv_shard *sh)
+{
+    kv_svc *sv = calloc(1, sizeof *sv);
+    if (!sv)
+        abort();
+    sv->cfg = srv->cfg ? kv_cfg_clone(srv->cfg) : kv_cfg_new();
+    sv->active_expire = 1;
+    sv->inst_last_us = kv_shard_now_us(sh);
+    kv_svc_apply(sv, sh);
+    return sv;
+}
+
+void kv_svc_free(kv_svc *sv)
+{
+    size_t i;
+    if (!sv)
+        return;
+    for (i = 0; i < sv->capstats; i++)
+        free(sv->stats[i].hist);
+    free(sv->stats);
+    kv_slowlog_free(sv);
+    free(sv->mons);
+    free(sv->requirepass);
+    kv_cfg_free(sv->cfg);
+    free(sv);
+}
+
+/* CLIENT PAUSE in effect? An expired pause is cleared here. */
+int kv_svc_paused(kv_svc *sv, long long now_ms)
+{
+    if (sv->pause_type && now_ms >= sv->pause_end_ms)
+        sv->pause_type = 0;
+    return sv->pause_type;
+}
+
+/* ------------------------------------------------------------ before_exec */
+
+int kv_svc_before_exec(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    kv_svc *sv = kv_svc_of(ctx);
+    kv_session *s = kv_session_get(ctx->conn, sv->requirepass != NULL);
+    const kv_cmd *cmd = ctx->cmd;
+    const kv_cmddesc *d;
+    unsigned keyspace;
+
+    /* Unknown names reply their own error first, as in Redis (and make an
+     * open MULTI fail at EXEC). */
+    if (cmd->flags & KV_CMD_UNKNOWN)
+        return kv_multi_before_exec(ctx, argc, argv);
+    d = kv_desc(cmd);
+    /* Redis's protected commands; DEBUG is the one kevy has. */
+    if ((d->flags & KV_CMDF_PROTECTED) &&
+        !(sv->debug_cmd == 1 ||
+          (sv->debug_cmd == 2 && kv_peer_is_loopback(kv_conn_peer(ctx->conn))))) {
+        kv_reply_error(&ctx->out, "ERR DEBUG command not allowed. If the enable-debug-command "
+                                  "option is set to \"local\", you can run it from a local "
+                                  "connection, otherwise you need to set this option in the "
+                                  "configuration file, and then restart the server.");
+        return KV_EXEC_REPLIED;
+    }
+    if (!(s->flags & KV_SESS_AUTHED)) {
+        if (!sv->requirepass) {
+            kv_session_set_auth(ctx->conn, s, 1); /* the password was removed */
+        } else if (!(d->rflags & KV_RF_NO_AUTH)) {
+            kv_reply_error(&ctx->out, "NOAUTH Authentication required.");
+            return KV_EXEC_REPLIED;
+        }
+    }
+    if (d->prepare)
+        d->prepare(ctx, argc, argv);
+    keyspace = cmd->flags & (KV_CMD_WRITE | KV_CMD_READONLY);
+    if (s->flags & KV_SESS_MONITOR) {
+        /* A monitor is a replica to Redis: no keyspace access, never paused. */
+        if (keyspace || (d->rflags & KV_RF_MAY_REPLICATE)) {
+            kv_reply_error(&ctx->out, "ERR Replica can't interact with the keyspace");
+            return KV_EXEC_REPLIED;
+        }
+        return KV_EXEC_RUN;
+    }
+    if (sv->pause_type && kv_svc_paused(sv, kv_now_ms(ctx))) {
+        if (sv->pause_type == 2 || (cmd->flags & KV_CMD_WRITE) ||
+            (d->rflags & KV_RF_MAY_REPLICATE))
+            return KV_EXEC_DEFER;
+    }
+    return kv_multi_before_exec(ctx, argc, argv); /* MULTI: queue it */
+}
+
+/* ------------------------------------------------------------- after_exec */
+
+void kv_svc_after_exec(kv_shard *sh, void *state, kv_conn *c, const kv_exec_info *info)
+{
+    kv_cmdstate *st = state;
+    kv_svc *sv = st->svc;
+    kv_cmdstat *cs = kv_stat_record(sv, info);
+    unsigned long rf;
+    if (c)
+        kv_multi_after_exec(c, info); /* a rejected command fails an open MULTI */
+    if (!cs || info->rejected)
+        return;
+    rf = cs->rflags;
+    if (sv->slowlog_slower_than >= 0 && info->duration_us >= sv->slowlog_slower_than &&
+        !(rf & KV_RF_SKIP_SLOWLOG))
+        kv_slowlog_push(sv, st->srv, c, info, kv_shard_now_ms(sh) / 1000);
+    if (sv->nmons > 0 && !(rf & (KV_RF_ADMIN | KV_RF_SKIP_MONITOR)))
+        kv_monitor_feed(sh, sv, c, info);
+}
+
+/* ------------------------------------------------------------ connections */
+
+int kv_svc_conn_open(kv_shard *sh, void *state, kv_conn *c, kv_buf *out)
+{
+    kv_svc *sv = ((kv_cmdstate *)state)->svc;
+    (void)sh;
+    kv_session_get(c, sv->requirepass != NULL);
+    if (kv_protected_refuse(sv->protected_mode, sv->requirepass != NULL, kv_conn_peer(c))) {
+        kv_buf_append(out, kv_protected_denied, strlen(kv_protected_denied));
+        return -1;
+    }
+    return 0;
+}
+
+void kv_svc_conn_closed(kv_shard *sh, void *state, kv_conn *c)
+{
+    kv_svc *sv = ((kv_cmdstate *)state)->svc;
+    kv_session *s = kv_conn_data(c);
+    if (s && (s->flags & KV_SESS_MONITOR))
+        kv_monitor_forget(sh, sv, kv_conn_id(c), 1);
+    kv_multi_forget(sh, state, c); /* its watches on every shard */
+    kv_session_free(c);
+}
+
+/* ------------------------------------------------------------------ tick */
+
+/* Redis samples its instantaneous_* metrics every 100 ms and reports the
+ * mean of the last 16 samples; each shard does the same with its own
+ * counters and INFO adds the shards up. */
+static void kv_svc_sample(kv_svc *sv, kv_shard *sh)
+{
+    const kv_shard_stats *ss = kv_shard_stats_get(sh);
+    long long now = kv_shard_now_us(sh), dt = now - sv->inst_last_us;
+    long long cur[3];
+    int k;
+    if (dt < 100000)
+        return;
+    cur[0] = ss->total_commands_processed;
+    cur[1] = ss->total_net_input_bytes;
+    cur[2] = ss->total_net_output_bytes;
+    for (k = 0; k < 3; k++) {
+        sv->inst_samples[k][sv->inst_idx] = (cur[k] - sv->inst_last[k]) * 1000000 / dt;
+        sv->inst_last[k] = cur[k];
+    }
+    sv->inst_idx = (sv->inst_idx + 1) % KV_INST_SAMPLES;
+    sv->inst_last_us = now;
+}
+
+void kv_svc_tick(kv_shard *sh, kv_cmdstate *st)
+{
+    kv_svc *sv = st->svc;
+    long long mem = (long long)kv_ks_memory(st->ks);
+    if (sv->pause_type && !kv_svc_paused(sv, kv_shard_now_ms(sh)))
+        kv_shard_retry_deferred(sh);
+    kv_svc_sample(sv, sh);
+    if (mem > sv->peak_memory)
+        sv->peak_memory = mem;
+}
