@@ -46,6 +46,7 @@ LIB_RT   := $(O)/libkevy-rt.a
 LIB_KEVY := $(O)/libkevy.a
 SERVER   := $(O)/kevy-server
 MINIMAL  := $(O)/kevy-minimal
+QUEUEBENCH := $(O)/kevy-queuebench
 UNIT_BIN := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
 FUZZ_BIN := $(patsubst fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRC))
 
@@ -80,6 +81,10 @@ $(SERVER): $(call obj,src/server/main.c) $(LIB_KEVY) $(LIB_RT)
 
 $(MINIMAL): $(call obj,examples/minimal.c) $(LIB_RT)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The job-queue load generator of `make bench` (bench/queuebench.c: C99, POSIX).
+$(QUEUEBENCH): $(call obj,bench/queuebench.c)
+	$(CC) $(LDFLAGS) -o $@ $^
 
 $(O)/tests/%: $(call obj,tests/unit/%.c) $(LIB_KEVY) $(LIB_RT)
 	@mkdir -p $(dir $@)
@@ -150,9 +155,10 @@ sanitize:
 valgrind:
 	bash ci/valgrind.sh
 
-# Throughput (both modes) then the memory report; BENCH_ARGS=--no-memory skips it.
-bench: $(SERVER)
-	$(PY) bench/bench.py --kevy-bin $(SERVER) --memory $(BENCH_ARGS)
+# Throughput and the job queue (both modes), then the memory report;
+# BENCH_ARGS=--no-memory skips it.
+bench: $(SERVER) $(QUEUEBENCH)
+	$(PY) bench/bench.py --kevy-bin $(SERVER) --queuebench-bin $(QUEUEBENCH) --memory $(BENCH_ARGS)
 
 ci:
 	bash ci/ci.sh

@@ -2,7 +2,9 @@
 """kevy vs Redis throughput: start kevy-server and a real redis-server on free
 ports, run the same redis-benchmark workloads against each, alternating over
 several rounds, and print median requests/s and the kevy/Redis ratio per
-workload, per core (both pinned to one CPU) and for the whole machine.
+workload, per core (both pinned to one CPU) and for the whole machine. The
+job-queue workload (LPUSH producers, BRPOP consumers) runs kevy-queuebench
+(bench/queuebench.c) instead of redis-benchmark.
 Stdlib only; see bench/README.md. Usage: bench.py [--quick] [--mode ...]
 [--workloads all] [--memory] (then bench/mem.py's bytes-per-element report)."""
 
@@ -152,14 +154,16 @@ def _prefill_zrange(conn, _args, _requests):
 
 class Workload:
     """test: a redis-benchmark -t name, or cmd: a custom command line (its
-    CSV row is then named by the command line itself). cost: time per request
-    relative to SET, sizes the probe and --quick runs."""
+    CSV row is then named by the command line itself), or queue: the job
+    queue of kevy-queuebench. cost: time per request relative to SET, sizes
+    the probe and --quick runs."""
 
     def __init__(self, name, doc, test=None, csv=None, cmd=None, cost=1.0,
-                 prefill=None, check=None):
+                 prefill=None, check=None, queue=False):
         self.name, self.doc, self.test, self.cmd = name, doc, test, cmd
-        self.csv = csv if test else " ".join(cmd)
+        self.csv = csv if test else " ".join(cmd) if cmd else None
         self.cost, self.prefill, self.check = cost, prefill, check
+        self.queue = queue
 
     def argv(self):
         return ["-t", self.test] if self.test else list(self.cmd)
@@ -183,10 +187,12 @@ WORKLOAD_LIST = (
     Workload("zrange", "ZRANGE zr 0 99 WITHSCORES on a %d-member zset" % ZRANGE_MEMBERS,
              cmd=["ZRANGE", "zr", "0", "99", "WITHSCORES"], cost=3,
              prefill=_prefill_zrange),
+    Workload("queue", "job queue: LPUSH producers, BRPOP consumers (kevy-queuebench); "
+             "msg/s, latency p50/p99", queue=True),
 )
 WORKLOADS = {w.name: w for w in WORKLOAD_LIST}
-# The default keeps `make bench` near 10 minutes on a 2-core box.
-DEFAULT_WORKLOADS = ("set", "get", "mset", "mset_tag", "hset", "zrange")
+# The default keeps `make bench` near 12 minutes on a 2-core box.
+DEFAULT_WORKLOADS = ("set", "get", "mset", "mset_tag", "hset", "zrange", "queue")
 
 
 def tail(path, n=20):
@@ -321,6 +327,123 @@ def calibrate(args, ref, wl, pipeline, client_cpus):
     return int(round(n, -digits))
 
 
+# ------------------------------------------------------------ job queue
+
+QUEUE_KEY = "queue:jobs"
+
+
+def crc16(data):
+    """Redis Cluster's CRC16 (XMODEM: polynomial 0x1021, initial value 0)."""
+    crc = 0
+    for byte in data:
+        crc ^= byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021 if crc & 0x8000 else crc << 1) & 0xFFFF
+    return crc
+
+
+def key_slot(key):
+    """As src/rt/slot.c: the first non-empty {hashtag} if there is one."""
+    key = key.encode() if isinstance(key, str) else key
+    lo = key.find(b"{")
+    if lo >= 0:
+        hi = key.find(b"}", lo + 1)
+        if hi > lo + 1:
+            key = key[lo + 1:hi]
+    return crc16(key) & 16383
+
+
+def key_shard(key, nshards):
+    return (key_slot(key) * nshards) >> 14
+
+
+def queue_variants(kevy):
+    """(row name, where kevy's consumer connections must be) for this kevy:
+    on the key's shard, and with several shards on another one too."""
+    if kevy.impl != "kevy":
+        return [("queue", "any")]  # a Redis on the kevy side: nothing to place
+    if (kevy.shards or 1) < 2:
+        return [("queue", "local")]
+    return [("queue", "local"), ("queue_xshard", "remote")]
+
+
+def run_queue(args, server, pipeline, place, cpus):
+    """One kevy-queuebench run; its JSON object. place: where the consumer
+    connections must be relative to the key's shard (kevy only); the
+    producers then go on the key's shard, so the variants differ only by
+    where the consumers are."""
+    seconds = min(args.seconds, 1.0) if args.quick else args.seconds
+    argv = taskset(cpus) + [
+        args.queuebench_bin, "--host", "127.0.0.1", "--port", str(server.port),
+        "--key", QUEUE_KEY, "--producers", str(args.queue_producers),
+        "--consumers", str(args.queue_consumers), "--pipeline", str(pipeline),
+        "--size", str(args.queue_size), "--seconds", str(seconds), "--json"]
+    if args.queue_inflight:
+        argv += ["--inflight", str(args.queue_inflight)]
+    if place != "any":
+        argv += ["--place-consumers", place, "--place-producers", "local"]
+    what = "queue -P %d (%s) on %s" % (pipeline, place, server.label)
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL)
+    CHILDREN.append(proc)
+    try:
+        out, _ = proc.communicate(timeout=seconds + 120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise BenchError("kevy-queuebench %s timed out" % what)
+    finally:
+        CHILDREN.remove(proc)
+    text = out.decode(errors="replace")
+    lines = text.strip().splitlines()
+    try:
+        res = json.loads(lines[-1]) if proc.returncode == 0 and lines else None
+    except ValueError:
+        res = None
+    if res is None:
+        raise BenchError("kevy-queuebench %s failed (exit %s):\n%s"
+                         % (what, proc.returncode, text[-2000:]))
+    if res["lost"] != 0:
+        raise BenchError("kevy-queuebench %s: %d elements lost (produced %d, consumed %d, "
+                         "left %d)" % (what, res["lost"], res["produced"], res["consumed"],
+                                       res["left"]))
+    if res["consumed"] == 0:
+        raise BenchError("kevy-queuebench %s: nothing consumed" % what)
+    return res
+
+
+def plan_queue(args, mode, kevy, results):
+    rows = []
+    for p in args.pipelines:
+        for name, place in queue_variants(kevy):
+            row = {"mode": mode, "workload": name, "pipeline": p, "requests": None,
+                   "place": place, "redis": [], "kevy": [], "redis_p50": [],
+                   "kevy_p50": [], "redis_p99": [], "kevy_p99": [], "redis_runs": [],
+                   "kevy_runs": []}
+            results.append(row)
+            rows.append(row)
+    return rows
+
+
+def queue_round(args, rnd, redis, kevy, rows, cpus):
+    """Per pipeline: Redis once (its figures serve every kevy variant), then
+    each kevy variant; the order flips every round."""
+    for p in args.pipelines:
+        prows = [r for r in rows if r["pipeline"] == p]
+        seq = [(redis, None)] + [(kevy, r) for r in prows]
+        if rnd % 2:
+            seq.reverse()
+        for server, row in seq:
+            prepare(server, WORKLOADS["queue"], args, 0)
+            res = run_queue(args, server, p, row["place"] if row else "any", cpus)
+            for r in (prows if row is None else [row]):
+                side = server.label
+                r[side].append(res["consumed_per_s"])
+                r[side + "_p50"].append(res["p50_us"])
+                r[side + "_p99"].append(res["p99_us"])
+                r[side + "_runs"].append(res)
+
+
 def run_mode(args, mode, workdir, results):
     ncpu = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if mode == "percore":
@@ -342,8 +465,12 @@ def run_mode(args, mode, workdir, results):
               % (mode, redis.describe(), kevy.describe(),
                  "cpu %s" % cli_cpus if cli_cpus else "unpinned", args.rounds,
                  args.clients, args.keyspace), flush=True)
-        plan = []
+        plan, qplan = [], []
+        if "queue" in args.workloads:
+            qplan = plan_queue(args, mode, kevy, results)
         for w in args.workloads:
+            if WORKLOADS[w].queue:
+                continue
             for p in args.pipelines:
                 n = calibrate(args, redis, WORKLOADS[w], p, cli_cpus)
                 row = {"mode": mode, "workload": w, "pipeline": p, "requests": n,
@@ -361,8 +488,13 @@ def run_mode(args, mode, workdir, results):
                                         row["requests"], cli_cpus)
                     after_run(s, wl)
                     row[s.label].append(rps)
+            if qplan:
+                queue_round(args, rnd, redis, kevy, qplan, cli_cpus)
             print("  round %d/%d done" % (rnd + 1, args.rounds), flush=True)
-        print_table(plan)
+        if plan:
+            print_table(plan)
+        if qplan:
+            print_queue_table(args, kevy, qplan)
     finally:
         for s in servers:
             s.stop()
@@ -378,6 +510,44 @@ def summarize(row):
         row[side + "_spread"] = (max(v) - min(v)) / statistics.median(v) if v else None
     r, k = row["redis_median"], row["kevy_median"]
     row["ratio"] = k / r if r and k is not None else None
+    for q in ("p50", "p99"):  # job-queue rows: latency medians too
+        for side in ("redis", "kevy"):
+            v = row.get("%s_%s" % (side, q))
+            if v is not None:
+                row["%s_%s_median" % (side, q)] = statistics.median(v) if v else None
+
+
+def print_queue_table(args, kevy, rows):
+    inflight = (str(args.queue_inflight) if args.queue_inflight else
+                "max(4*%d, 2*P*%d)" % (args.queue_consumers, args.queue_producers))
+    where = ""
+    if kevy.impl == "kevy":
+        n = kevy.shards or 1
+        where = " (slot %d: kevy shard %d of %d)" % (key_slot(QUEUE_KEY),
+                                                     key_shard(QUEUE_KEY, n), n)
+    print("job queue: %d producers LPUSH, %d consumers BRPOP, inflight %s, %d-byte "
+          "payloads; key %s%s"
+          % (args.queue_producers, args.queue_consumers, inflight, args.queue_size,
+             QUEUE_KEY, where))
+    print("%-17s %11s %7s %11s %7s %6s %9s %8s %5s %9s %8s %5s"
+          % ("workload", "redis msg/s", "spread", "kevy msg/s", "spread", "k/r",
+             "redis p50", "kevy p50", "k/r", "redis p99", "kevy p99", "k/r"))
+    for row in rows:
+        summarize(row)
+        if row["redis_median"] is None or row["kevy_median"] is None:
+            continue
+        rp50, kp50 = row["redis_p50_median"], row["kevy_p50_median"]
+        rp99, kp99 = row["redis_p99_median"], row["kevy_p99_median"]
+        print("%-17s %11.0f %6.1f%% %11.0f %6.1f%% %6.2f %9.0f %8.0f %5.2f %9.0f %8.0f %5.2f"
+              % ("%s P%d" % (row["workload"].upper(), row["pipeline"]),
+                 row["redis_median"], 100 * row["redis_spread"],
+                 row["kevy_median"], 100 * row["kevy_spread"], row["ratio"],
+                 rp50, kp50, kp50 / rp50 if rp50 else 0.0,
+                 rp99, kp99, kp99 / rp99 if rp99 else 0.0))
+    print("msg/s: messages consumed per second; p50/p99: producer->consumer latency in us "
+          "(k/r below 1.00: kevy faster).\nQUEUE: kevy's consumers on the queue key's shard; "
+          "QUEUE_XSHARD: on another shard (producers on the key's shard in both).")
+    sys.stdout.flush()
 
 
 def print_table(rows):
@@ -436,6 +606,17 @@ def parse_args():
     ap.add_argument("--benchmark-bin",
                     default=shutil.which("redis-benchmark") or "redis-benchmark")
     ap.add_argument("--run-timeout", type=float, default=300.0)
+    ap.add_argument("--queuebench-bin",
+                    default=os.path.join(ROOT, "build", "kevy-queuebench"),
+                    help="the queue workload's load generator (make builds it)")
+    ap.add_argument("--queue-producers", type=int, default=4,
+                    help="queue: producer connections (LPUSH)")
+    ap.add_argument("--queue-consumers", type=int, default=8,
+                    help="queue: consumer connections (BRPOP)")
+    ap.add_argument("--queue-inflight", type=int, default=0,
+                    help="queue: most messages pushed and not yet popped "
+                         "(0: kevy-queuebench's default, max(4*consumers, 2*P*producers))")
+    ap.add_argument("--queue-size", type=int, default=32, help="queue: payload bytes")
     ap.add_argument("--memory", action=argparse.BooleanOptionalAction, default=False,
                     help="then the bytes-per-element report of bench/mem.py")
     ap.add_argument("--memory-elements", type=int, default=0,
@@ -465,10 +646,15 @@ def parse_args():
                              else mem.DEFAULT_KINDS)
     except ValueError as e:
         ap.error("--memory-types: %s" % e)
-    for b in ("kevy_bin", "redis_bin", "benchmark_bin"):  # fail before starting anything
+    bins = ["kevy_bin", "redis_bin", "benchmark_bin"]
+    if "queue" in args.workloads and args.mode != "none":
+        bins.append("queuebench_bin")
+    for b in bins:  # fail before starting anything
         path = getattr(args, b)
         if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-            hint = " (run `make` first)" if b == "kevy_bin" else ""
+            hint = {"kevy_bin": " (run `make` first)",
+                    "queuebench_bin": " (run `make bench`, or make <O>/kevy-queuebench)"
+                    }.get(b, "")
             ap.error("--%s %s: not an executable file%s" % (b.replace("_", "-"), path, hint))
         setattr(args, b, os.path.abspath(path))  # servers run from other directories
     return args
@@ -539,7 +725,11 @@ def main():
                 "kevy_bin": args.kevy_bin, "kevy_version": version_of(args.kevy_bin),
                 "redis_bin": args.redis_bin, "redis_version": version_of(args.redis_bin),
                 "cpus": os.cpu_count(), "clients": args.clients,
-                "keyspace": args.keyspace, "rounds": args.rounds, "complete": status == 0}
+                "keyspace": args.keyspace, "rounds": args.rounds, "complete": status == 0,
+                "queue": {"producers": args.queue_producers,
+                          "consumers": args.queue_consumers,
+                          "inflight": args.queue_inflight, "size": args.queue_size,
+                          "key": QUEUE_KEY}}
         with open(args.json, "w") as f:
             json.dump({"meta": meta, "results": results, "memory": memory}, f, indent=1)
         print("raw numbers saved to %s" % args.json)

@@ -21,4 +21,8 @@ if [ "$which" = tsan ] || [ "$which" = all ]; then
   # the EXEC engine show up under load (bounded time, see test_atomic.py).
   KEVY_STRESS_SECONDS=${KEVY_STRESS_SECONDS:-45} \
     make O=build/tsan conformance CONF_SHARDS=4 PYTEST_ARGS="-k 'bank or deadlock'"
+  # The job-queue proof of blocking commands, longer: blocked clients served,
+  # timed out, unblocked, killed and gone across shards (test_blocking_queue.py).
+  KEVY_QUEUE_SECONDS=${KEVY_QUEUE_SECONDS:-30} \
+    make O=build/tsan conformance CONF_SHARDS=4 PYTEST_ARGS="-k queue_"
 fi

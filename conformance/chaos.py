@@ -1,8 +1,8 @@
 """Chaos: clients that vanish while their cross-shard work is in flight.
 
 Many clients pipeline commands of every route kind (split, coordination,
-MULTI/EXEC with WATCH, whole-shard, SORT with BY/GET patterns, big values)
-and then vanish at a random point: mid-request or mid-reply, with a FIN or
+MULTI/EXEC with WATCH, whole-shard, SORT with BY/GET patterns, big values,
+blocking moves and pops) and then vanish at a random point: mid-request or mid-reply, with a FIN or
 an RST. Others are killed with CLIENT KILL (every filter) or left idle until
 the server's `timeout` closes them. Afterwards the server must answer on a
 fresh connection with every invariant intact: the bank total, the tokens in
@@ -93,7 +93,7 @@ def _value(rnd):
 def batch(rnd):
     """One random group of commands. Every group keeps the invariants,
     whichever of its commands run and whatever the others do."""
-    k = rnd.randrange(15)
+    k = rnd.randrange(18)
     if k == 0:  # a cross-shard transfer in a transaction
         a, b = _pair(rnd)
         x = rnd.randint(1, 9)
@@ -147,6 +147,17 @@ def batch(rnd):
         return [["SET", key, b"b" * rnd.randrange(BIG)], ["GET", key], ["MGET", key, _scratch(rnd)]]
     if k == 13:
         return [["CLIENT", "LIST"], ["INFO", "clients"], ["PING"]]
+    if k == 14:  # blocking moves: served, timed out or gone while blocked
+        src, dst = rnd.sample(LISTS, 2)
+        t = rnd.choice(["0.01", "0.05", "0.3"])
+        return [["BLMOVE", src, dst, rnd.choice(["LEFT", "RIGHT"]), rnd.choice(["LEFT", "RIGHT"]), t],
+                ["BRPOPLPUSH", dst, src, t]]
+    if k == 15:  # blocked on keys nobody fills, on every shard, then gone
+        return [["BLPOP"] + [_scratch(rnd) + ":empty" for _ in range(3)] + ["0.3"]]
+    if k == 16:  # a blocking command inside MULTI never blocks
+        src, dst = rnd.sample(LISTS, 2)
+        return [["MULTI"], ["BLMOVE", src, dst, "LEFT", "RIGHT", "0"],
+                ["BZPOPMIN", _scratch(rnd), "0"], ["EXEC"]]
     return [["MULTI"], ["SET", _scratch(rnd), _value(rnd)], ["DISCARD"], ["UNWATCH"]]
 
 
@@ -373,7 +384,7 @@ def run(host, port, seconds, seed=None, vanishers=10, idlers=2, killers=2, pid=N
 
 
 GAUGES = ("kevy_inflight", "kevy_locks_held", "kevy_lock_waiters", "kevy_operations",
-          "kevy_closing_clients")
+          "kevy_closing_clients", "kevy_blocking_keys", "kevy_block_registrations")
 
 
 def _info_section(c, section):

@@ -20,6 +20,14 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* FUZZ_SHARDS_TRACE=1 prints every step of an input (to replay a crash). */
+static int trace;
+#define TRACE(...)                                                                    \
+    do {                                                                              \
+        if (trace)                                                                    \
+            fprintf(stderr, __VA_ARGS__);                                             \
+    } while (0)
+
 #define NCONN 6
 #define NKEYS 8
 #define MAX_OPS 400
@@ -87,11 +95,12 @@ static void emit(cmdbuf *c)
 }
 
 /* One well-formed command, of a kind chosen to reach every route: split,
- * coordinated, transactions, whole-shard, kills. */
+ * coordinated, transactions, whole-shard, kills, blocking pops (served from
+ * other shards, timed out, unblocked, their clients vanishing). */
 static void template_cmd(cmdbuf *c, input *in, const client *clients)
 {
     char num[32];
-    unsigned t = next(in) % 40;
+    unsigned t = next(in) % 47;
     switch (t) {
     case 0: word(c, "MULTI"); break;
     case 1: word(c, "EXEC"); break;
@@ -135,7 +144,18 @@ static void template_cmd(cmdbuf *c, input *in, const client *clients)
     case 36: word(c, "SWAPDB"); word(c, "0"); word(c, "1"); break;
     case 37: word(c, "MOVE"); word(c, key(in)); word(c, "1"); break;
     case 38: word(c, "SINTERSTORE"); word(c, key(in)); word(c, key(in)); word(c, key(in)); break;
-    default: word(c, "LMPOP"); word(c, "2"); word(c, key(in)); word(c, key(in)); word(c, "LEFT"); break;
+    case 39: word(c, "LMPOP"); word(c, "2"); word(c, key(in)); word(c, key(in)); word(c, "LEFT"); break;
+    /* blocking: served, timed out, unblocked, or left for the final unblock */
+    case 40: word(c, "BLPOP"); word(c, key(in)); word(c, key(in)); word(c, next(in) & 1 ? "0" : "0.01"); break;
+    case 41: word(c, "BLMOVE"); word(c, key(in)); word(c, key(in)); word(c, "LEFT"); word(c, "RIGHT"); word(c, "0"); break;
+    case 42: word(c, "BZPOPMIN"); word(c, key(in)); word(c, key(in)); word(c, "0"); break;
+    case 43: word(c, "BLMPOP"); word(c, "0"); word(c, "2"); word(c, key(in)); word(c, key(in)); word(c, "RIGHT"); word(c, "COUNT"); word(c, "2"); break;
+    case 44: word(c, "BRPOPLPUSH"); word(c, key(in)); word(c, key(in)); word(c, "0"); break;
+    case 45: word(c, "WAIT"); word(c, "1"); word(c, next(in) & 1 ? "0" : "5"); break;
+    default: /* unblock another client */
+        snprintf(num, sizeof num, "%llu", clients[next(in) % NCONN].id);
+        word(c, "CLIENT"); word(c, "UNBLOCK"); word(c, num); word(c, next(in) & 1 ? "ERROR" : "TIMEOUT");
+        break;
     }
     emit(c);
 }
@@ -173,6 +193,31 @@ static void settle(kv_sim *s)
     }
 }
 
+/* Every client is gone: no blocked client, no key waited on, no
+ * registration (a served one awaiting its home included) on any shard. */
+static void check_no_blocking_left(kv_sim *s)
+{
+    static const char info[] = "*2\r\n$4\r\nINFO\r\n$3\r\nall\r\n";
+    static const char *const zero[] = {"blocked_clients:0\r\n", "kevy_blocking_keys:0\r\n",
+                                       "kevy_block_registrations:0\r\n"};
+    unsigned long long id = kv_sim_connect(s, 0);
+    kv_buf out;
+    size_t i;
+    kv_buf_init(&out);
+    FUZZ_ASSERT(kv_sim_send(s, id, info, sizeof info - 1) == 0);
+    settle(s);
+    FUZZ_ASSERT(kv_sim_recv(s, id, &out) == 0);
+    kv_buf_append(&out, "", 1);
+    for (i = 0; i < sizeof zero / sizeof zero[0]; i++)
+        if (!strstr(out.p, zero[i])) {
+            fprintf(stderr, "fuzz_shards: left behind, not %s", zero[i]);
+            FUZZ_ASSERT(0);
+        }
+    kv_sim_close(s, id);
+    settle(s);
+    kv_buf_free(&out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     kv_server srv;
@@ -182,11 +227,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cmdbuf cb;
     input in;
     kv_shard_gauges g;
-    int nshards, i, ops = 0;
+    int nshards, i, ops = 0, round;
 
     in.p = data;
     in.n = size;
     in.pos = 0;
+    trace = getenv("FUZZ_SHARDS_TRACE") != NULL;
     nshards = 2 + (int)(next(&in) % 3);
     kv_server_fixed(&srv, nshards);
     kv_commands_init(&cs, &srv);
@@ -210,14 +256,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 break;
             cb.b.len = 0;
             template_cmd(&cb, &in, cl);
+            TRACE("client %d (id %llu): %.*s\n", (int)(arg % NCONN), c->id, (int)cb.b.len, cb.b.p);
             if (kv_sim_send(s, c->id, cb.b.p, cb.b.len) == 0)
                 c->sent++;
             break;
         case 3: case 4: /* a shard's loop turn */
+            TRACE("turn shard %d\n", (int)(arg % (unsigned)nshards));
             kv_sim_turn(s, (int)(arg % (unsigned)nshards));
             break;
         case 5: /* replies read, or a client vanishes */
             if (arg & 16) {
+                TRACE("close client %d (id %llu)\n", (int)(arg % NCONN), c->id);
                 kv_sim_close(s, c->id);
                 c->id = 0;
             } else {
@@ -227,6 +276,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 6: /* a new client where one was */
             if (!c->id) {
                 c->id = kv_sim_connect(s, (int)(arg / NCONN));
+                TRACE("connect client %d (id %llu)\n", (int)(arg % NCONN), c->id);
                 c->clean = 1;
                 c->sent = c->replies = 0;
                 c->in.len = 0;
@@ -238,6 +288,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             size_t n = next(&in) % MAX_RAW;
             if (n > in.n - in.pos)
                 n = in.n - in.pos;
+            TRACE("raw client %d: %zu bytes\n", (int)(arg % NCONN), n);
             if (c->id && kv_sim_send(s, c->id, (const char *)in.p + in.pos, n) < 0)
                 c->id = 0;
             c->clean = 0;
@@ -256,6 +307,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         kv_buf_init(&sink);
         FUZZ_ASSERT(kv_sim_send(s, id, unpause, sizeof unpause - 1) == 0);
         settle(s);
+        /* Blocked clients get their reply (a timeout's); a client may have
+         * pipelined another blocking command behind: again, until each has
+         * every reply (bounded by the commands it sent). */
+        for (round = 0; round < MAX_OPS; round++) {
+            int waiting = 0;
+            for (i = 0; i < NCONN; i++) {
+                char cmd[96];
+                int n;
+                drain(s, &cl[i]);
+                if (!cl[i].id || cl[i].replies >= cl[i].sent)
+                    continue;
+                waiting = 1;
+                n = snprintf(cmd, sizeof cmd,
+                             "*3\r\n$6\r\nCLIENT\r\n$7\r\nUNBLOCK\r\n$%d\r\n%llu\r\n",
+                             snprintf(NULL, 0, "%llu", cl[i].id), cl[i].id);
+                if (kv_sim_send(s, id, cmd, (size_t)n) != 0) { /* killed by a queued KILL */
+                    id = kv_sim_connect(s, 0);
+                    FUZZ_ASSERT(kv_sim_send(s, id, cmd, (size_t)n) == 0);
+                }
+                settle(s);
+            }
+            if (!waiting)
+                break;
+        }
         kv_sim_tick(s);
         settle(s);
         kv_sim_recv(s, id, &sink);
@@ -282,6 +357,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 g.inflight, g.locks_held, g.lock_waiters, g.operations, g.closing_clients);
         FUZZ_ASSERT(0);
     }
+    check_no_blocking_left(s);
     for (i = 0; i < NCONN; i++)
         kv_buf_free(&cl[i].in);
     kv_buf_free(&cb.b);

@@ -59,6 +59,12 @@ typedef enum kv_route {
 /* Whole-keyspace: across shards it runs under shard-wide locks, atomic with
  * respect to everything else (FLUSHALL, FLUSHDB, SWAPDB, KEYS, DBSIZE). */
 #define KV_CMD_WHOLE 0x0020u
+/* A KV_ROUTE_COORD command with lockkeys whose lock set lies on one other
+ * shard runs at home, uncoordinated, unlocked: its exec hands the work to
+ * that shard in one message (kv_shard_cast), atomic there, and may suspend
+ * for the answer (blocking pops). Inside EXEC its lock set is locked as any
+ * command's. */
+#define KV_CMD_DELEGATES 0x0040u
 
 /* One shard's reply to a fanned-out command, handed to `reduce`. */
 typedef struct kv_part {
@@ -136,6 +142,13 @@ typedef struct kv_exec_info {
     int rejected;          /* refused before running: unknown, arity, before_exec */
     const char *reply;     /* the reply's bytes, to tell errors apart */
     size_t reply_len;
+    /* A command that suspended (kv_ctx_suspend, kv_coord_suspend) is
+     * reported twice: when it suspends (suspended = 1, no reply yet), and
+     * when its reply is finally delivered (resumed = 1: the command and
+     * argv are the suspended one's, the duration its execution plus the
+     * work that served it, not the time it waited). */
+    int suspended;
+    int resumed;
 } kv_exec_info;
 
 /* before_exec results */
@@ -227,11 +240,15 @@ const char *kv_rt_backend(void);
 /* ------------------------------------------------------------- shards */
 
 int kv_shard_id(const kv_shard *sh);
+/* The command set's state of this shard (what shard_init returned). */
+void *kv_shard_state(kv_shard *sh);
 int kv_shard_count(const kv_shard *sh);
 kv_rt *kv_shard_rt(kv_shard *sh);
 /* Wall clock cached by the shard loop (refreshed every loop turn). */
 long long kv_shard_now_ms(const kv_shard *sh);
 long long kv_shard_now_us(const kv_shard *sh);
+/* A monotonic clock in microseconds, for measuring durations. */
+long long kv_monotonic_us(void);
 /* The shard's unix-time start and the runtime's listening port. */
 long long kv_shard_start_ms(const kv_shard *sh);
 
@@ -246,6 +263,11 @@ long long kv_rt_clients(const kv_rt *rt);
 /* Fire and forget: run cmd->exec with argv on every other shard (no reply,
  * ctx->conn NULL, db as given), after this shard's earlier messages. */
 void kv_shard_broadcast(kv_shard *sh, const kv_cmd *cmd, int db, int argc, const kv_str *argv);
+/* The same to one shard (this one: at once). A command with keys waits
+ * there while a transaction holds one of them (it never runs inside
+ * another's atomic step). */
+void kv_shard_cast(kv_shard *sh, int dst, const kv_cmd *cmd, int db, int argc,
+                   const kv_str *argv);
 /* Out-of-band bytes (MONITOR lines, Pub/Sub messages, invalidations) for
  * client `id` whose home is shard `home`, from any shard. They reach the
  * client after the replies of every command it had issued when they
@@ -266,7 +288,20 @@ typedef struct kv_ticket {
     unsigned long long seq;
 } kv_ticket;
 int kv_ctx_suspend(kv_ctx *ctx, kv_ticket *t);
+/* The ticket of the command running for its client, without suspending it
+ * (to track its reply: kv_conn_track_reply); 0, or -1 as kv_ctx_suspend. */
+int kv_ctx_ticket(const kv_ctx *ctx, kv_ticket *t);
 void kv_shard_resume(kv_shard *sh, const kv_ticket *t, const char *reply, size_t n);
+/* On the client's home shard only: continue the suspended command by
+ * running `cmd` for its client now, as if the client had sent it in the
+ * suspended command's place: inline when every key it locks (lockkeys, or
+ * its key positions) is here, else coordinated under the keys' locks. Its
+ * reply becomes the suspended reply, or it suspends again. Returns 0, or -1
+ * (nothing run) if the client is gone or not suspended on this ticket. */
+int kv_shard_resume_cmd(kv_shard *sh, const kv_ticket *t, const kv_cmd *cmd, int argc,
+                        const kv_str *argv);
+/* Is the client (of this shard) still suspended on this ticket? */
+int kv_shard_suspended(kv_shard *sh, const kv_ticket *t);
 
 /* Ask for the after_command hook at the end of the current unit of work. */
 void kv_shard_want_after(kv_shard *sh);
@@ -376,6 +411,14 @@ typedef struct kv_conn_info {
 } kv_conn_info;
 void kv_conn_get_info(const kv_conn *c, kv_conn_info *out);
 
+/* Has the reply of command seq (a ticket's) left for the socket? For a
+ * reply whose loss must be undone (a served blocked client): track it
+ * before it is delivered, ask later, in conn_closed at the latest. A reply
+ * answered "sent" is forgotten; so is every one when the connection is
+ * freed. Answers 1 for a reply that is not tracked. */
+void kv_conn_track_reply(kv_conn *c, unsigned long long seq);
+int kv_conn_reply_sent(kv_conn *c, unsigned long long seq);
+
 /* The command set's per-connection data, freed through conn_closed. */
 void *kv_conn_data(const kv_conn *c);
 void kv_conn_set_data(kv_conn *c, void *data);
@@ -396,6 +439,10 @@ const char *kv_conn_local(const kv_conn *c);
  * end, even if the client disconnects, so its writes are never half done. */
 #define KV_COORD_WAIT 0
 #define KV_COORD_DONE 1
+/* The command suspended itself (kv_coord_suspend): it ends without a reply,
+ * its locks are released, and the client waits for kv_shard_resume or
+ * kv_shard_resume_cmd. */
+#define KV_COORD_SUSPENDED 2
 
 int kv_coord_step(const kv_coord *co);
 void kv_coord_send(kv_coord *co, int shard, int db, const kv_cmd *cmd, int argc,
@@ -407,6 +454,14 @@ void kv_coord_send(kv_coord *co, int shard, int db, const kv_cmd *cmd, int argc,
  * with the client. (EXEC sends its queued commands this way, one per step,
  * so each sees the effects of the ones before.) */
 void kv_coord_send_cmd(kv_coord *co, int db, const kv_cmd *cmd, int argc, const kv_str *argv);
+/* From a coordination step: end it without a reply and leave the client
+ * suspended (return KV_COORD_SUSPENDED next). 0, or -1 where the command
+ * cannot suspend (nested in EXEC, the client gone): then it must reply. */
+int kv_coord_suspend(kv_coord *co, kv_ticket *t);
+/* The command's ticket without suspending it (kv_ctx_ticket); 0 or -1. */
+int kv_coord_ticket(const kv_coord *co, kv_ticket *t);
+/* Does it run for another coordination (EXEC's queue), not for a client? */
+int kv_coord_nested(const kv_coord *co);
 int kv_coord_nreplies(const kv_coord *co);
 /* Reply i (one complete RESP reply) of the previous step's sub-commands. */
 kv_str kv_coord_reply(const kv_coord *co, int i);

@@ -146,6 +146,10 @@ static void kv_conn_release_buffers(kv_conn *c)
     free(c->pend);
     c->pend = NULL;
     c->pend_cap = 0;
+    free(c->tracked);
+    c->tracked = NULL;
+    c->ntracked = c->tracked_cap = 0;
+    kv_conn_suspend_free(c);
     c->in_pos = c->out_sent = 0;
 }
 
@@ -280,7 +284,12 @@ void kv_conn_input(kv_conn *c)
         kv_conn_process(c); /* its input is already buffered */
         return;
     }
-    while (kv_conn_process(c) && (c->flags & KV_CONN_READABLE)) {
+    /* A suspended client (blocked) is still read, its input kept for
+     * later, so that its going away is seen: as Redis reads a blocked
+     * client's socket, within the query buffer limit. */
+    while ((kv_conn_process(c) || (c->flags & (KV_CONN_SUSPENDED | KV_CONN_CLOSED)) ==
+                                      KV_CONN_SUSPENDED) &&
+           (c->flags & KV_CONN_READABLE)) {
         size_t want = KV_READ_CHUNK;
         size_t pending = c->in.len - c->in_pos;
         ssize_t n;
@@ -399,6 +408,7 @@ int kv_conn_flush(kv_conn *c)
         ssize_t n = send(c->fd, c->out.p + c->out_sent, kv_conn_unsent(c), KV_SEND_FLAGS);
         if (n > 0) {
             c->out_sent += (size_t)n;
+            c->sent_total += (unsigned long long)n;
             sh->stats.total_net_output_bytes += n;
             sh->stats.total_writes_processed++;
             continue;

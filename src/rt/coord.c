@@ -91,11 +91,7 @@ static void kv_coord_end(kv_coord *co, int alive, size_t from, unsigned long err
 {
     kv_shard *sh = co->sh;
     kv_conn *c = co->conn;
-    if (co->txn) { /* all reads and writes are done: release */
-        kv_txn_end(sh, co->txn);
-        co->txn = NULL;
-    }
-    if (co->parent) {
+    if (co->parent) { /* under the parent's locks; its reply is the parent's */
         kv_coord *parent = co->parent;
         int slot = co->slot;
         kv_buf reply = co->sink;
@@ -105,11 +101,61 @@ static void kv_coord_end(kv_coord *co, int alive, size_t from, unsigned long err
         kv_buf_free(&reply);
         return;
     }
+    /* Deliver, then release the locks: a command waiting for them may kill
+     * this client, and a reply that served a blocked client must reach it
+     * (or be undone) while nobody else can see the keys. */
     kv_finish(c, &co->req, co->seq, co->drop, co->start_us, sh->now_us - co->start_us,
               alive ? NULL : &co->sink, alive ? from : 0, errors);
+    if (co->txn) {
+        kv_txn_end(sh, co->txn);
+        co->txn = NULL;
+    }
     if (co->waited)
         kv_inflight_done(c);
     kv_coord_free(co);
+}
+
+/* The command suspended: its locks go, its reply stays pending, and the
+ * client waits suspended (suspend.c). */
+static void kv_coord_suspended(kv_coord *co)
+{
+    kv_shard *sh = co->sh;
+    kv_conn *c = co->conn;
+    /* Suspended before the locks go: a command waiting for them may serve
+     * this very client at once (a push to the key it now waits on). */
+    if (!(c->flags & KV_CONN_CLOSED))
+        kv_conn_suspend(c, &co->req, co->seq, co->drop, co->start_us,
+                        sh->now_us - co->start_us);
+    if (co->txn) {
+        kv_txn_end(sh, co->txn);
+        co->txn = NULL;
+    }
+    if (co->waited)
+        kv_inflight_done(c); /* after: the input must see the suspension */
+    kv_coord_free(co);
+}
+
+int kv_coord_ticket(const kv_coord *co, kv_ticket *t)
+{
+    if (co->parent || (co->conn->flags & KV_CONN_CLOSED))
+        return -1;
+    t->home = co->sh->id;
+    t->client_id = co->conn->id;
+    t->seq = co->seq;
+    return 0;
+}
+
+int kv_coord_nested(const kv_coord *co)
+{
+    return co->parent != NULL;
+}
+
+int kv_coord_suspend(kv_coord *co, kv_ticket *t)
+{
+    if (kv_coord_ticket(co, t) != 0)
+        return -1;
+    co->suspend = 1;
+    return 0;
 }
 
 /* Run steps until the command is done or waits for another shard. */
@@ -146,6 +192,14 @@ static void kv_coord_run(kv_coord *co)
             /* Waiting for nothing would never end: a command set bug. */
             kv_reply_error(&ctx.out, "ERR internal: coordination waits for nothing");
             rc = KV_COORD_DONE;
+        }
+        if (rc == KV_COORD_SUSPENDED && !co->suspend) {
+            kv_reply_error(&ctx.out, "ERR internal: coordination suspends without a ticket");
+            rc = KV_COORD_DONE;
+        }
+        if (rc == KV_COORD_SUSPENDED) {
+            kv_coord_suspended(co);
+            return;
         }
         if (rc == KV_COORD_DONE) {
             kv_coord_end(co, alive, from, ctx.out.errors);
@@ -325,7 +379,12 @@ void kv_coord_send_cmd(kv_coord *co, int db, const kv_cmd *cmd, int argc, const 
             kv_fan_nested(co, slot, &r, &plan);
         }
     } else {
-        kv_coord_send(co, plan.target, db, cmd, argc, argv); /* one shard runs it whole */
+        int target = plan.target;
+        /* Delegated at top level; nested, it runs whole where its keys are
+         * (under this coordination's locks). */
+        if ((cmd->flags & KV_CMD_DELEGATES) && plan.lock && plan.nlock > 0)
+            target = kv_shard_of_key(sh, plan.lock[0].p, plan.lock[0].n);
+        kv_coord_send(co, target, db, cmd, argc, argv); /* one shard runs it whole */
     }
     kv_plan_done(&plan);
 }

@@ -81,8 +81,9 @@ void kv_inflight_done(kv_conn *c)
     }
 }
 
-static inline void kv_after_exec(kv_conn *c, const kv_req *req, long long start_us,
-                                 long long dur_us, int rejected, const char *reply, size_t len)
+static inline void kv_report(kv_conn *c, const kv_req *req, long long start_us,
+                             long long dur_us, int rejected, const char *reply, size_t len,
+                             int phase)
 {
     const kv_cmdset *cs = &c->sh->rt->cfg.cmds;
     kv_exec_info info;
@@ -96,61 +97,41 @@ static inline void kv_after_exec(kv_conn *c, const kv_req *req, long long start_
     info.rejected = rejected;
     info.reply = reply;
     info.reply_len = len;
+    info.suspended = phase == KV_PHASE_SUSPENDED;
+    info.resumed = phase == KV_PHASE_RESUMED;
     cs->after_exec(c->sh, c->sh->state, (c->flags & KV_CONN_CLOSED) ? NULL : c, &info);
+}
+
+void kv_after_exec(kv_conn *c, const kv_req *req, long long start_us, long long dur_us,
+                   int rejected, const char *reply, size_t len, int phase)
+{
+    kv_report(c, req, start_us, dur_us, rejected, reply, len, phase);
 }
 
 void kv_finish(kv_conn *c, const kv_req *req, unsigned long long seq, int drop,
                long long start_us, long long dur_us, kv_buf *src, size_t from,
                unsigned long errors)
 {
-    kv_buf *b;
-    const char *reply;
-    size_t len;
+    kv_buf *b = NULL;
+    const char *reply = "";
+    size_t len = 0;
     c->sh->stats.total_error_replies += (long long)errors;
-    if (!src && (c->flags & KV_CONN_CLOSED)) {
-        /* Closed while the reply was being made (a kill run by a lock
-         * release): its buffers, and the reply, are gone. */
-        kv_after_exec(c, req, start_us, dur_us, 0, "", 0);
-        return;
+    /* Closed while the reply was being made (a kill run by a lock release):
+     * its buffers, and the reply, are gone. */
+    if (src || !(c->flags & KV_CONN_CLOSED)) {
+        b = src ? src : kv_conn_reply_buf(c, seq);
+        reply = b->p ? b->p + from : "";
+        len = b->len - from;
     }
-    b = src ? src : kv_conn_reply_buf(c, seq);
-    reply = b->p ? b->p + from : "";
-    len = b->len - from;
-    kv_after_exec(c, req, start_us, dur_us, 0, reply, len);
+    if ((c->flags & KV_CONN_RESUMING) && seq == c->suspended_seq)
+        kv_report_resumed(c, dur_us, reply, len); /* the suspended command, done */
+    else
+        kv_report(c, req, start_us, dur_us, 0, reply, len, KV_PHASE_RAN);
     if (c->flags & KV_CONN_CLOSED)
         return;
     if (drop)
         b->len = from;
     kv_conn_reply_done(c, seq, src);
-}
-
-/* -------------------------------------------------------------- suspend */
-
-int kv_ctx_suspend(kv_ctx *ctx, kv_ticket *t)
-{
-    kv_conn *c = ctx->conn;
-    if (!ctx->may_suspend || !c || (c->flags & (KV_CONN_CLOSED | KV_CONN_SUSPENDING)))
-        return -1;
-    c->flags |= KV_CONN_SUSPENDING;
-    t->home = c->sh->id;
-    t->client_id = c->id;
-    t->seq = c->seq_next - 1; /* the running command's */
-    return 0;
-}
-
-void kv_shard_resume(kv_shard *sh, const kv_ticket *t, const char *reply, size_t n)
-{
-    kv_msg *m;
-    if (t->home == sh->id || t->home < 0 || t->home >= sh->n) {
-        kv_conn *c = kv_shard_find_conn(sh, t->client_id);
-        if (c)
-            kv_conn_resume_reply(c, t->seq, reply, n);
-        return;
-    }
-    m = kv_msg_push_new(sh->id, t->client_id, reply, n);
-    m->as.push.resume = 1;
-    m->as.push.seq = t->seq;
-    kv_shard_send(sh, t->home, m);
 }
 
 /* --------------------------------------------------------------- stages */
@@ -200,18 +181,6 @@ static int kv_admit_set(kv_conn *c, const kv_plan *p, const kv_req *req, kv_ctx 
            : verdict == KV_EXEC_QUEUED ? KV_ADMIT_QUEUED : KV_ADMIT_REPLIED;
 }
 
-/* The command ran inline and suspended itself: its reply comes later
- * (kv_shard_resume), and the client's input waits for it. */
-static void kv_suspended(kv_conn *c, const kv_req *req, unsigned long long seq, int drop,
-                         long long t0)
-{
-    c->flags = (c->flags & ~KV_CONN_SUSPENDING) | KV_CONN_SUSPENDED;
-    c->suspended_seq = seq;
-    if (drop)
-        c->flags |= KV_CONN_SUSPEND_DROP; /* CLIENT REPLY OFF: dropped on resume */
-    kv_after_exec(c, req, c->sh->now_us, t0 ? kv_mono_us() - t0 : 0, 0, "", 0);
-}
-
 /* Run an admitted command: inline, forwarded, split or coordinated. */
 static void kv_execute(kv_conn *c, const kv_plan *p, const kv_req *req, kv_ctx *ctx,
                        unsigned long long seq, int drop, size_t from)
@@ -242,9 +211,10 @@ static void kv_execute(kv_conn *c, const kv_plan *p, const kv_req *req, kv_ctx *
         if (sh->rt->cfg.cmds.after_exec)
             t0 = kv_mono_us();
         ctx->may_suspend = 1;
+        c->exec_seq = seq;
         cmd->exec(ctx, req->argc, req->argv);
         if (c->flags & KV_CONN_SUSPENDING) {
-            kv_suspended(c, req, seq, drop, t0);
+            kv_conn_suspend(c, req, seq, drop, sh->now_us, t0 ? kv_mono_us() - t0 : 0);
             return;
         }
     }
@@ -289,8 +259,8 @@ int kv_dispatch(kv_conn *c, int argc, const kv_str *argv)
             kv_reply_errorf(&ctx.out, "ERR wrong number of arguments for '%s' command", cmd->name);
         sh->stats.total_error_replies += (long long)ctx.out.errors;
         if (verdict != KV_ADMIT_QUEUED)
-            kv_after_exec(c, &req, sh->now_us, 0, 1, ctx.out.buf->p + from,
-                          ctx.out.buf->len - from);
+            kv_report(c, &req, sh->now_us, 0, 1, ctx.out.buf->p + from,
+                      ctx.out.buf->len - from, KV_PHASE_RAN);
         if (drop)
             ctx.out.buf->len = from;
         kv_conn_reply_done(c, seq, NULL);
@@ -332,28 +302,38 @@ static void kv_reply_home(kv_shard *sh, kv_msg *m)
     kv_msg_free(m);
 }
 
+/* Run a forwarded command or a cast whose locks are free. */
+void kv_shard_deliver_ready(kv_shard *sh, kv_msg *m)
+{
+    if (m->kind == KV_MSG_CAST) {
+        kv_exec_part(sh, &m->as.exec.req, &m->as.exec.reply);
+        kv_msg_free(m);
+        kv_shard_unit_done(sh);
+        return;
+    }
+    m->as.exec.dur_us = kv_exec_part(sh, &m->as.exec.req, &m->as.exec.reply);
+    m->kind = KV_MSG_REPLY;
+    kv_shard_send(sh, m->from, m);
+    if (!m->as.exec.req.txn)
+        kv_shard_unit_done(sh);
+}
+
 void kv_shard_deliver(kv_shard *sh, kv_msg *m)
 {
     kv_conn *c;
     switch (m->kind) {
     case KV_MSG_EXEC:
+    case KV_MSG_CAST:
+        /* It waits, as the command would for a client here, while a
+         * transaction holds its keys. */
         if (kv_req_blocked(sh, &m->as.exec.req)) {
             kv_locks_wait_msg(sh, m);
             return;
         }
-        m->as.exec.dur_us = kv_exec_part(sh, &m->as.exec.req, &m->as.exec.reply);
-        m->kind = KV_MSG_REPLY;
-        kv_shard_send(sh, m->from, m);
-        if (!m->as.exec.req.txn)
-            kv_shard_unit_done(sh);
+        kv_shard_deliver_ready(sh, m);
         return;
     case KV_MSG_REPLY:
         kv_reply_home(sh, m);
-        return;
-    case KV_MSG_CAST:
-        kv_exec_part(sh, &m->as.exec.req, &m->as.exec.reply);
-        kv_msg_free(m);
-        kv_shard_unit_done(sh);
         return;
     case KV_MSG_PUSH:
         if ((c = kv_shard_find_conn(sh, m->as.push.client_id)) != NULL) {

@@ -108,6 +108,7 @@ struct kv_coord {
     kv_coord *parent;      /* nested (inside EXEC): reply goes to parent's `slot` */
     int slot;
     int running;           /* inside its coord function right now */
+    int suspend;           /* kv_coord_suspend called: it ends suspended */
     kv_coord_replies fill; /* this step's sub-commands */
     kv_coord_replies done; /* the previous step's, readable by the command */
     void *data;
@@ -154,6 +155,7 @@ typedef struct kv_pending {
 #define KV_CONN_SUSPENDED 0x8000u  /* a command's reply comes later (kv_ctx_suspend) */
 #define KV_CONN_SUSPENDING 0x10000u /* the running command just suspended */
 #define KV_CONN_SUSPEND_DROP 0x20000u /* ...with CLIENT REPLY OFF or SKIP */
+#define KV_CONN_RESUMING 0x40000u  /* a command runs to deliver the suspended reply */
 
 struct kv_conn {
     kv_io io;             /* first: the reactor's udata */
@@ -176,13 +178,24 @@ struct kv_conn {
     kv_parser parser;
     kv_buf out;
     size_t out_sent;
+    unsigned long long sent_total; /* bytes written to the socket, ever */
     /* Reply ordering: seq_next is the next number to hand out, seq_done the
      * oldest not yet in `out`; replies in between wait in pend (a ring). */
     unsigned long long seq_next, seq_done;
     kv_pending *pend;
     size_t pend_cap;
     size_t pend_head;     /* slot of seq_done */
+    /* Replies asked about (kv_conn_track_reply): once in `out`, end is the
+     * output offset (in sent_total's count) where the reply ends. */
+    struct kv_tracked { unsigned long long seq, end; int out; } *tracked;
+    int ntracked, tracked_cap;
+    unsigned long long exec_seq;      /* the reply slot of the command running inline */
     unsigned long long suspended_seq; /* KV_CONN_SUSPENDED: the reply awaited */
+    /* The suspended command, kept for its report when it completes. */
+    const kv_cmd *susp_cmd;
+    kv_str *susp_argv;    /* one allocation, with the bytes */
+    int susp_argc;
+    long long susp_start_us, susp_dur_us;
     int inflight;         /* forwarded commands and fan-outs not yet answered */
     int holds;            /* references kept past the current call: see kv_conn_hold */
     int busy;             /* shard the in-flight work runs on, or KV_BUSY_* */
@@ -299,6 +312,7 @@ static inline void kv_shard_unit_done(kv_shard *sh)
 }
 /* A message arriving from another shard. */
 void kv_shard_deliver(kv_shard *sh, kv_msg *m);
+void kv_shard_deliver_ready(kv_shard *sh, kv_msg *m); /* its locks known free */
 
 /* conn.c */
 /* The connection lifetime rule. A kv_conn is used on its home shard only
@@ -395,6 +409,22 @@ void kv_inflight_done(kv_conn *c);
 void kv_finish(kv_conn *c, const kv_req *req, unsigned long long seq, int drop,
                long long start_us, long long dur_us, kv_buf *src, size_t from,
                unsigned long errors);
+/* Tell the command set a command ran (after_exec); phase KV_PHASE_*. */
+#define KV_PHASE_RAN 0
+#define KV_PHASE_SUSPENDED 1
+#define KV_PHASE_RESUMED 2
+void kv_after_exec(kv_conn *c, const kv_req *req, long long start_us, long long dur_us,
+                   int rejected, const char *reply, size_t len, int phase);
+
+/* suspend.c: commands whose reply comes later. */
+/* The command running for c (reply `seq`) suspended: keep its place, pause
+ * the client's input, tell the command set (KV_PHASE_SUSPENDED). */
+void kv_conn_suspend(kv_conn *c, const kv_req *req, unsigned long long seq, int drop,
+                     long long start_us, long long dur_us);
+/* The suspended command's reply is delivered: tell the command set, as the
+ * suspended command (KV_PHASE_RESUMED), and forget its copy. */
+void kv_report_resumed(kv_conn *c, long long dur_us, const char *reply, size_t len);
+void kv_conn_suspend_free(kv_conn *c);
 
 /* coord.c */
 void kv_coord_start(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int drop, int argc,

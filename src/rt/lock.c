@@ -223,6 +223,7 @@ static void kv_locks_wakeup(kv_shard *sh)
 {
     kv_locks *l = &sh->locks;
     kv_waiter *w = l->head, *prev = NULL, *next, *done = NULL, **done_tail = &done;
+    kv_waiter *ins = NULL; /* the last message put back in front, in order */
     for (; w; w = next) {
         int go = 0;
         next = w->next;
@@ -251,6 +252,27 @@ static void kv_locks_wakeup(kv_shard *sh)
     }
     for (w = done; w; w = next) {
         next = w->next;
+        if (w->kind == W_MSG) {
+            /* A lock granted later in the scan may be in its way now: then
+             * it goes back in front, in order (at the tail it would let a
+             * later message from its shard overtake it). */
+            if (kv_req_blocked(sh, &w->msg->as.exec.req)) {
+                if (ins) {
+                    w->next = ins->next;
+                    ins->next = w;
+                } else {
+                    w->next = l->head;
+                    l->head = w;
+                }
+                if (!w->next)
+                    l->tail = w;
+                ins = w;
+                continue;
+            }
+            kv_shard_deliver_ready(sh, w->msg);
+            free(w);
+            continue;
+        }
         if (w->kind == W_LOCK && w->local) {
             w->local->next++;
             kv_txn_next(sh, w->local);
@@ -261,8 +283,6 @@ static void kv_locks_wakeup(kv_shard *sh)
             w->conn->flags &= ~KV_CONN_LOCKWAIT;
             kv_shard_resume_later(sh, w->conn); /* ignores a closed one */
             kv_conn_drop(w->conn);
-        } else {
-            kv_shard_deliver(sh, w->msg);
         }
         free(w);
     }

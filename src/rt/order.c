@@ -53,6 +53,47 @@ static void kv_conn_take(kv_conn *c, kv_buf *src)
     src->len = 0;
 }
 
+/* Reply seq_done is all in `out` now: note where it ends, if asked. */
+static void kv_conn_tracked_out(kv_conn *c)
+{
+    int i;
+    for (i = 0; i < c->ntracked; i++)
+        if (c->tracked[i].seq == c->seq_done) {
+            c->tracked[i].end = c->sent_total + (c->out.len - c->out_sent);
+            c->tracked[i].out = 1;
+        }
+}
+
+void kv_conn_track_reply(kv_conn *c, unsigned long long seq)
+{
+    if (c->ntracked == c->tracked_cap) {
+        int cap = c->tracked_cap ? 2 * c->tracked_cap : 4;
+        struct kv_tracked *t = realloc(c->tracked, (size_t)cap * sizeof *t);
+        if (!t)
+            abort();
+        c->tracked = t;
+        c->tracked_cap = cap;
+    }
+    c->tracked[c->ntracked].seq = seq;
+    c->tracked[c->ntracked].end = 0;
+    c->tracked[c->ntracked].out = 0;
+    c->ntracked++;
+}
+
+int kv_conn_reply_sent(kv_conn *c, unsigned long long seq)
+{
+    int i;
+    for (i = 0; i < c->ntracked; i++) {
+        if (c->tracked[i].seq != seq)
+            continue;
+        if (!c->tracked[i].out || c->sent_total < c->tracked[i].end)
+            return 0;
+        c->tracked[i] = c->tracked[--c->ntracked];
+        return 1;
+    }
+    return 1;
+}
+
 void kv_conn_reply_done(kv_conn *c, unsigned long long seq, kv_buf *src)
 {
     if (c->flags & KV_CONN_CLOSED)
@@ -75,6 +116,8 @@ void kv_conn_reply_done(kv_conn *c, unsigned long long seq, kv_buf *src)
         /* Pushes that arrived while this reply was pending follow it. */
         if (c->pend_cap && c->pend[c->pend_head].after.len)
             kv_conn_take(c, &c->pend[c->pend_head].after);
+        if (c->ntracked)
+            kv_conn_tracked_out(c);
         c->seq_done++;
         if (c->pend_cap)
             c->pend_head = (c->pend_head + 1) % c->pend_cap;
@@ -100,19 +143,4 @@ void kv_conn_push(kv_conn *c, const char *p, size_t n)
         /* Behind the reply of the last command issued, still pending. */
         kv_buf_append(&kv_conn_slot(c, c->seq_next - 1)->after, p, n);
     }
-}
-
-void kv_conn_resume_reply(kv_conn *c, unsigned long long seq, const char *p, size_t n)
-{
-    kv_buf *b;
-    if ((c->flags & (KV_CONN_CLOSED | KV_CONN_SUSPENDED)) != KV_CONN_SUSPENDED ||
-        c->suspended_seq != seq)
-        return; /* gone, or a stale ticket */
-    if (!(c->flags & KV_CONN_SUSPEND_DROP)) {
-        b = kv_conn_reply_buf(c, seq);
-        kv_buf_append(b, p, n);
-    }
-    c->flags &= ~(KV_CONN_SUSPENDED | KV_CONN_SUSPEND_DROP);
-    kv_conn_reply_done(c, seq, NULL);
-    kv_shard_resume_later(c->sh, c);
 }

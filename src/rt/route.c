@@ -133,12 +133,19 @@ void kv_plan_route_shards(kv_shard *sh, kv_conn *c, int db, const kv_cmd *cmd, i
     if (cmd->route == KV_ROUTE_COORD && cmd->lockkeys) {
         /* Its state is the client's (EXEC, WATCH): run at home, alone when
          * every key it locks is here, else coordinated; never forwarded. */
+        int one = -1;
         kv_plan_lockkeys(sh, c, db, cmd, argc, argv, p);
         if (p->lock_whole)
             p->target = KV_BUSY_MANY;
-        for (i = 0; i < p->nlock && p->target == sh->id; i++)
-            if (kv_shard_of_key(sh, p->lock[i].p, p->lock[i].n) != sh->id)
+        for (i = 0; i < p->nlock; i++) {
+            int s = kv_shard_of_key(sh, p->lock[i].p, p->lock[i].n);
+            one = i == 0 || s == one ? s : KV_BUSY_MANY;
+            if (s != sh->id)
                 p->target = KV_BUSY_MANY;
+        }
+        /* Every key on one other shard: its exec delegates to that shard. */
+        if ((cmd->flags & KV_CMD_DELEGATES) && !p->lock_whole && one >= 0)
+            p->target = sh->id;
         return;
     }
     if (cmd->route == KV_ROUTE_KEYS) {

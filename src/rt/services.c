@@ -4,6 +4,7 @@
  * accessors and gauges INFO reads. */
 #include "rt/internal.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,20 +18,46 @@ const kv_limits *kv_shard_limits(const kv_shard *sh)
     return &sh->lim;
 }
 
+/* The request of a cast: no client, RESP2, from this shard. */
+static void kv_cast_req(kv_req *r, kv_shard *sh, const kv_cmd *cmd, int db, int argc,
+                        const kv_str *argv)
+{
+    memset(r, 0, sizeof *r);
+    r->cmd = cmd;
+    r->db = db;
+    r->proto = 2;
+    r->home = sh->id;
+    r->argc = argc;
+    r->argv = argv;
+}
+
 void kv_shard_broadcast(kv_shard *sh, const kv_cmd *cmd, int db, int argc, const kv_str *argv)
 {
     kv_req r;
     int i;
-    memset(&r, 0, sizeof r);
-    r.cmd = cmd;
-    r.db = db;
-    r.proto = 2;
-    r.home = sh->id;
-    r.argc = argc;
-    r.argv = argv;
+    kv_cast_req(&r, sh, cmd, db, argc, argv);
     for (i = 0; i < sh->n; i++)
         if (i != sh->id)
             kv_shard_send(sh, i, kv_msg_exec_new(KV_MSG_CAST, sh->id, &r, NULL));
+}
+
+void kv_shard_cast(kv_shard *sh, int dst, const kv_cmd *cmd, int db, int argc,
+                   const kv_str *argv)
+{
+    kv_req r;
+    kv_cast_req(&r, sh, cmd, db, argc, argv);
+    if (dst == sh->id || dst < 0 || dst >= sh->n) {
+        kv_buf sink;
+        if (kv_req_blocked(sh, &r)) {
+            kv_locks_wait_msg(sh, kv_msg_exec_new(KV_MSG_CAST, sh->id, &r, NULL));
+            return;
+        }
+        kv_buf_init(&sink);
+        kv_exec_part(sh, &r, &sink);
+        kv_buf_free(&sink);
+        return;
+    }
+    kv_shard_send(sh, dst, kv_msg_exec_new(KV_MSG_CAST, sh->id, &r, NULL));
 }
 
 void kv_shard_push(kv_shard *sh, int home, unsigned long long id, const char *p, size_t n)
@@ -78,7 +105,13 @@ kv_timer_id kv_timer_add(kv_shard *sh, long long delay_ms, long long period_ms, 
                          void *arg)
 {
     /* The turn's clock: a timer added during a turn counts from its start,
-     * like every deadline computed in that turn. */
+     * like every deadline computed in that turn. A delay past what the
+     * clock can count (a timeout of 1e15 seconds) is held at "never". */
+    const long long never = (LLONG_MAX / 2 - sh->mono_us) / 1000;
+    if (delay_ms > never)
+        delay_ms = never;
+    if (period_ms > never)
+        period_ms = never;
     return kv_timers_add(&sh->timers, sh->mono_us, delay_ms * 1000, period_ms * 1000, fn, arg);
 }
 
@@ -127,10 +160,12 @@ void kv_shard_unwatch_fd(kv_shard *sh, kv_fdwatch *w)
 /* ------------------------------------------------------------ accessors */
 
 int kv_shard_id(const kv_shard *sh) { return sh->id; }
+void *kv_shard_state(kv_shard *sh) { return sh->state; }
 int kv_shard_count(const kv_shard *sh) { return sh->n; }
 kv_rt *kv_shard_rt(kv_shard *sh) { return sh->rt; }
 long long kv_shard_now_ms(const kv_shard *sh) { return sh->now_us / 1000; }
 long long kv_shard_now_us(const kv_shard *sh) { return sh->now_us; }
+long long kv_monotonic_us(void) { return kv_mono_us(); }
 long long kv_shard_start_ms(const kv_shard *sh) { return sh->start_ms; }
 const kv_shard_stats *kv_shard_stats_get(const kv_shard *sh) { return &sh->stats; }
 

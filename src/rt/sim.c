@@ -108,8 +108,10 @@ int kv_sim_recv(kv_sim *s, unsigned long long id, kv_buf *out)
     kv_conn *c = kv_sim_conn(s, id);
     if (!c)
         return -1;
-    if (c->out.len > c->out_sent)
+    if (c->out.len > c->out_sent) {
         kv_buf_append(out, c->out.p + c->out_sent, c->out.len - c->out_sent);
+        c->sent_total += c->out.len - c->out_sent; /* as a write counts it */
+    }
     c->out.len = c->out_sent = 0;
     /* What a flush does once the last reply is out (QUIT, a kill from
      * inside a command), and what it resumes (input paused on output). */

@@ -242,6 +242,194 @@ static void test_ring_full_loses_nothing(void)
     kv_sim_free(s);
 }
 
+/* A client popping with BLPOP goes away at every point of being served
+ * (READY, the serve's locks, the pop, the reply on its way), whether it
+ * blocked first or the element was there already, with the key on its own
+ * shard or on the other, having read what had reached it or not: the
+ * element either reached it or is back in the list, never both, never
+ * neither. */
+static void vanish_while_served(int key_shard, int blocked_first, int reads)
+{
+    char k1[32], blpop[128], rpush[128], lrange[128];
+    int at;
+    key_on(key_shard, "q", k1, sizeof k1);
+    snprintf(blpop, sizeof blpop, "*3\r\n$5\r\nBLPOP\r\n$%zu\r\n%s\r\n$1\r\n0\r\n",
+             strlen(k1), k1);
+    snprintf(rpush, sizeof rpush, "*3\r\n$5\r\nRPUSH\r\n$%zu\r\n%s\r\n$1\r\nx\r\n",
+             strlen(k1), k1);
+    snprintf(lrange, sizeof lrange,
+             "*4\r\n$6\r\nLRANGE\r\n$%zu\r\n%s\r\n$1\r\n0\r\n$2\r\n-1\r\n", strlen(k1), k1);
+    for (at = 0; at < 12; at++) {
+        kv_sim *s = sim2();
+        unsigned long long a = kv_sim_connect(s, 0), b = kv_sim_connect(s, 1);
+        kv_buf got, list;
+        int t, received;
+        kv_buf_init(&got);
+        kv_buf_init(&list);
+        if (blocked_first) {
+            CHECK(kv_sim_send(s, a, blpop, strlen(blpop)) == 0);
+            check_idle(s); /* A is blocked, registered on the key's shard */
+            CHECK(kv_sim_send(s, b, rpush, strlen(rpush)) == 0);
+        } else {
+            CHECK(kv_sim_send(s, b, rpush, strlen(rpush)) == 0);
+            check_idle(s);
+            CHECK(kv_sim_send(s, a, blpop, strlen(blpop)) == 0);
+        }
+        for (t = 0; t < at; t++) /* the serve advances a turn at a time */
+            kv_sim_turn(s, t % 2 == 0 ? 1 : 0);
+        if (reads)
+            kv_sim_recv(s, a, &got); /* else a reply queued is never sent */
+        kv_sim_close(s, a);
+        check_idle(s);
+        received = got.len > 0;
+        if (received) {
+            char want[128];
+            snprintf(want, sizeof want, "*2\r\n$%zu\r\n%s\r\n$1\r\nx\r\n", strlen(k1), k1);
+            CHECK_MEM(got.p, got.len, want);
+        }
+        kv_sim_recv(s, b, &list);
+        list.len = 0;
+        CHECK(kv_sim_send(s, b, lrange, strlen(lrange)) == 0);
+        check_idle(s);
+        CHECK(kv_sim_recv(s, b, &list) == 0);
+        CHECK_MEM(list.p, list.len, received ? "*0\r\n" : "*1\r\n$1\r\nx\r\n");
+        kv_buf_free(&got);
+        kv_buf_free(&list);
+        kv_sim_free(s);
+    }
+}
+
+static void test_blocked_client_vanishes_while_served(void)
+{
+    int reads;
+    for (reads = 0; reads < 2; reads++) {
+        vanish_while_served(1, 1, reads); /* key elsewhere: READY, blk-serve */
+        vanish_while_served(0, 1, reads); /* key at home: served after the push */
+    }
+}
+
+/* The element was there: served at once, locally or through the probe
+ * coordination; a client gone before its reply left puts it back too. */
+static void test_client_served_at_once_vanishes(void)
+{
+    int reads;
+    for (reads = 0; reads < 2; reads++) {
+        vanish_while_served(1, 0, reads);
+        vanish_while_served(0, 0, reads);
+    }
+}
+
+/* A blocked client whose keys are all on another shard hands its command
+ * there (blk-try). The try waits while a transaction holds the key; the
+ * client disconnects meanwhile, and its blk-unregister must wait behind the
+ * try (it once overtook it: the try then registered, served the element the
+ * transaction pushed, and nobody took it). */
+static void test_unregister_waits_behind_the_try(void)
+{
+    kv_sim *s = sim2();
+    char q[32], k1[32], c1[128], c2[128], c3[128];
+    const char *txn[4];
+    unsigned long long a = kv_sim_connect(s, 1), w = kv_sim_connect(s, 1);
+    kv_buf out;
+    key_on(0, "q", q, sizeof q);
+    key_on(1, "k", k1, sizeof k1);
+    txn[0] = "*1\r\n$5\r\nMULTI\r\n";
+    txn[1] = resp(c1, sizeof c1, "RPUSH", q, "x");
+    txn[2] = resp(c2, sizeof c2, "SET", k1, "y");
+    txn[3] = "*1\r\n$4\r\nEXEC\r\n";
+    send_cmds(s, a, txn, 4);
+    kv_sim_turn(s, 0); /* shard 0 grants q to the EXEC */
+    txn[0] = resp(c3, sizeof c3, "BLPOP", q, "0");
+    send_cmds(s, w, txn, 1); /* blocks; its blk-try goes to shard 0 */
+    kv_sim_turn(s, 1);
+    kv_sim_turn(s, 0); /* the try waits for q */
+    kv_sim_close(s, w);
+    kv_sim_turn(s, 1);
+    kv_sim_turn(s, 0); /* so does the unregister */
+    check_idle(s);
+    kv_buf_init(&out);
+    CHECK(kv_sim_recv(s, a, &out) == 0);
+    CHECK_MEM(out.p, out.len, "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n:1\r\n+OK\r\n");
+    out.len = 0;
+    txn[0] = "*4\r\n$6\r\nLRANGE\r\n";
+    send_cmds(s, a, txn, 1);
+    CHECK(kv_sim_send(s, a, c3, (size_t)snprintf(c3, sizeof c3, "$%zu\r\n%s\r\n$1\r\n0\r\n$2\r\n-1\r\n",
+                                                  strlen(q), q)) == 0);
+    check_idle(s);
+    CHECK(kv_sim_recv(s, a, &out) == 0);
+    CHECK_MEM(out.p, out.len, "*1\r\n$1\r\nx\r\n"); /* back where it was */
+    out.len = 0;
+    txn[0] = "*2\r\n$4\r\nINFO\r\n$5\r\nstats\r\n";
+    send_cmds(s, a, txn, 1);
+    check_idle(s);
+    CHECK(kv_sim_recv(s, a, &out) == 0);
+    kv_buf_append(&out, "", 1); /* a C string */
+    CHECK(strstr(out.p, "kevy_blocking_keys:0\r\n") != NULL);
+    kv_buf_free(&out);
+    kv_sim_free(s);
+}
+
+/* RESET ends MONITOR at once: a line another shard sent before it heard of
+ * the RESET is dropped, not delivered after +RESET (it once was, and the
+ * client read it as the reply to its next command). */
+static void test_no_monitor_line_after_reset(void)
+{
+    kv_sim *s = sim2();
+    char k1[32], set[128];
+    const char *cmd[1];
+    unsigned long long m = kv_sim_connect(s, 0), c = kv_sim_connect(s, 1);
+    kv_buf out;
+    kv_buf_init(&out);
+    key_on(1, "k", k1, sizeof k1);
+    cmd[0] = "*1\r\n$7\r\nMONITOR\r\n";
+    send_cmds(s, m, cmd, 1);
+    check_idle(s);
+    CHECK(kv_sim_recv(s, m, &out) == 0);
+    CHECK_MEM(out.p, out.len, "+OK\r\n");
+    out.len = 0;
+    cmd[0] = "*1\r\n$5\r\nRESET\r\n";
+    send_cmds(s, m, cmd, 1); /* shard 1 does not know yet */
+    cmd[0] = resp(set, sizeof set, "SET", k1, "v");
+    send_cmds(s, c, cmd, 1); /* runs on shard 1, which feeds the monitor */
+    check_idle(s);
+    CHECK(kv_sim_recv(s, m, &out) == 0);
+    CHECK_MEM(out.p, out.len, "+RESET\r\n");
+    kv_buf_free(&out);
+    kv_sim_free(s);
+}
+
+/* A push that waits for the lock of a blocking command's coordination
+ * runs when that command has just suspended: the client must be waiting
+ * already (it once was not yet, and the popped element went nowhere). */
+static void test_push_behind_a_blocking_coordination(void)
+{
+    kv_sim *s = sim2();
+    char f[32], h[32], cmd[256];
+    unsigned long long a = kv_sim_connect(s, 0), b = kv_sim_connect(s, 1);
+    kv_buf out;
+    key_on(0, "f", f, sizeof f);
+    key_on(1, "h", h, sizeof h);
+    snprintf(cmd, sizeof cmd, "*3\r\n$5\r\nRPUSH\r\n$%zu\r\n%s\r\n$1\r\nx\r\n", strlen(f), f);
+    CHECK(kv_sim_send(s, b, cmd, strlen(cmd)) == 0); /* forwarded, not yet run */
+    snprintf(cmd, sizeof cmd,
+             "*6\r\n$6\r\nBLMPOP\r\n$1\r\n0\r\n$1\r\n2\r\n$%zu\r\n%s\r\n$%zu\r\n%s\r\n"
+             "$5\r\nRIGHT\r\n",
+             strlen(f), f, strlen(h), h);
+    CHECK(kv_sim_send(s, a, cmd, strlen(cmd)) == 0);
+    check_idle(s);
+    kv_buf_init(&out);
+    CHECK(kv_sim_recv(s, a, &out) == 0);
+    snprintf(cmd, sizeof cmd, "*2\r\n$%zu\r\n%s\r\n*1\r\n$1\r\nx\r\n", strlen(f), f);
+    CHECK_MEM(out.p, out.len, cmd);
+    kv_buf_free(&out);
+    kv_sim_free(s);
+}
+
 TEST_MAIN("sim", TEST(test_lock_waiter_disconnects), TEST(test_lock_waiter_killed),
           TEST(test_nested_coordination_releases_the_connection),
-          TEST(test_fanout_client_vanishes), TEST(test_ring_full_loses_nothing))
+          TEST(test_fanout_client_vanishes), TEST(test_ring_full_loses_nothing),
+          TEST(test_blocked_client_vanishes_while_served),
+          TEST(test_client_served_at_once_vanishes),
+          TEST(test_unregister_waits_behind_the_try),
+          TEST(test_no_monitor_line_after_reset),
+          TEST(test_push_behind_a_blocking_coordination))

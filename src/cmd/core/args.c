@@ -81,6 +81,14 @@ void kv_reply_lines(kv_ctx *ctx, const char *const *lines, size_t n)
         kv_reply_status(&ctx->out, lines[i]);
 }
 
+int kv_reply_sub_arity(kv_ctx *ctx, const char *container, const kv_str *sub)
+{
+    kv_reply_errorf(&ctx->out, "ERR unknown subcommand or wrong number of arguments for "
+                               "'%.*s'. Try %s HELP.",
+                    (int)kv_arg_cstrlen(sub), sub->p, container);
+    return -1;
+}
+
 void kv_cmd_container(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     (void)argc;
@@ -122,4 +130,16 @@ int kv_rd_bulk(kv_str r, kv_str *out)
     out->p = p;
     out->n = (size_t)n;
     return 1;
+}
+
+int kv_rd_bulk_at(const char **pp, const char *end, kv_str *out)
+{
+    const char *p = *pp;
+    long long n;
+    if (kv_rd_header(&p, end, '$', &n) != 0 || n < 0 || end - p < n + 2)
+        return -1;
+    out->p = p;
+    out->n = (size_t)n;
+    *pp = p + n + 2;
+    return 0;
 }

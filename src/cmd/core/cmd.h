@@ -127,7 +127,7 @@ typedef struct kv_cmd_index {
     kv_cmd_slot slot[KV_CMD_INDEX_SLOTS];
 } kv_cmd_index;
 
-/* Counters every shard updates, only through __atomic builtins. */
+/* Counters every shard updates, only through rt/atomic.h. */
 typedef struct kv_shared {
     unsigned long long slowlog_next_id;
 } kv_shared;
@@ -161,6 +161,17 @@ typedef struct kv_cmdstate {
     struct kv_svc *svc; /* server services: stats, slowlog, monitors (server/svc.h) */
     struct kv_watchreg *watch; /* WATCHed keys on this shard (multi/watch.h) */
     long long dirty; /* changes made on this shard (never reset; INFO sums the shards) */
+    /* Blocking commands (block/block.h): waiters on this shard's keys, how
+     * many keys they wait on (0: writes pay one branch), and the clients of
+     * this shard that are blocked (INFO blocked_clients). */
+    struct kv_blockreg *blk;
+    size_t blk_keys;
+    size_t blk_regs; /* registrations here, served ones awaiting their home included */
+    long long blocked_clients;
+    long long blocked_with_timeout; /* INFO clients_in_timeout_table */
+    /* A command run by another (EXEC's queue), reported as a call of its
+     * own, as Redis's call() counts each: statistics, SLOWLOG, MONITOR. */
+    void (*report)(kv_shard *sh, void *state, kv_conn *c, const kv_exec_info *info);
 } kv_cmdstate;
 
 /* Table access (table.c). kv_cmd_index_build fills ix from the family
@@ -203,6 +214,9 @@ int kv_arg_ll_or_reply(kv_ctx *ctx, const kv_str *a, long long *v);
 int kv_arg_db_or_reply(kv_ctx *ctx, const kv_str *a, int *db);
 void kv_reply_obj(kv_ctx *ctx, const kv_obj *o);  /* a string value as bulk */
 void kv_reply_wrongtype(kv_ctx *ctx);
+/* "ERR unknown subcommand or wrong number of arguments for '<sub>'. Try
+ * <CONTAINER> HELP.": a subcommand given too many arguments; returns -1. */
+int kv_reply_sub_arity(kv_ctx *ctx, const char *container, const kv_str *sub);
 void kv_reply_syntax(kv_ctx *ctx);
 kv_db *kv_ctx_db(kv_ctx *ctx);
 kv_entry *kv_lookup_read(kv_ctx *ctx, const kv_str *key);
@@ -224,5 +238,7 @@ void kv_set_val(kv_ctx *ctx, kv_entry *e, kv_obj *val);
 int kv_rd_line(const char **pp, const char *end, char *type, long long *n);
 int kv_rd_header(const char **pp, const char *end, char lead, long long *n);
 int kv_rd_bulk(kv_str r, kv_str *out);
+/* The bulk string at *pp, *pp moved past it: 0, or -1 if there is none. */
+int kv_rd_bulk_at(const char **pp, const char *end, kv_str *out);
 
 #endif

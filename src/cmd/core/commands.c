@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/block/block.h"
 #include "cmd/core/families.h"
 #include "cmd/multi/watch.h"
 #include "cmd/server/svc.h"
@@ -37,10 +38,18 @@ static void *kv_cmd_shard_init(kv_shard *sh, void *udata)
     st->svc = kv_svc_new(srv, sh);
     st->cfg = st->svc->cfg;
     st->watch = kv_watchreg_new();
+    st->blk = kv_blockreg_new(sh);
+    st->report = kv_svc_after_exec;
     /* A key deleted by expiry (lazily or actively) is modified for WATCH. */
     st->ks->on_expire = kv_cmd_expired;
     st->ks->on_expire_arg = st;
     return st;
+}
+
+/* After a unit of work: clients blocked on keys it made ready are served. */
+static void kv_cmd_after_command(kv_shard *sh, void *state)
+{
+    kv_block_serve_ready(sh, state);
 }
 
 static void kv_cmd_shard_fini(kv_shard *sh, void *state)
@@ -51,6 +60,7 @@ static void kv_cmd_shard_fini(kv_shard *sh, void *state)
         return;
     kv_svc_free(st->svc);
     kv_watchreg_free(st->watch);
+    kv_blockreg_free(st->blk);
     kv_ks_free(st->ks);
     free(st);
 }
@@ -85,6 +95,7 @@ void kv_commands_init(kv_cmdset *cs, kv_server *srv)
     cs->after_exec = kv_svc_after_exec;
     cs->conn_open = kv_svc_conn_open;
     cs->conn_closed = kv_svc_conn_closed;
+    cs->after_command = kv_cmd_after_command;
     /* The runtime hands udata to lookup and shard_init; both accept it. */
     cs->udata = (void *)(uintptr_t)srv;
 }

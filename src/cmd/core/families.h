@@ -12,11 +12,11 @@
     X(kv_cmds_string_hyperloglog)                                                             \
     X(kv_cmds_keys) X(kv_cmds_keys_rename) X(kv_cmds_keys_db) X(kv_cmds_keys_dump)            \
     X(kv_cmds_keys_scan) X(kv_cmds_keys_object) X(kv_cmds_keys_sort)                          \
-    X(kv_cmds_list) X(kv_cmds_list_move)                                                      \
+    X(kv_cmds_list) X(kv_cmds_list_move) X(kv_cmds_list_blocking) X(kv_cmds_block_wait)      \
     X(kv_cmds_hash)                                                                           \
     X(kv_cmds_set) X(kv_cmds_set_ops)                                                         \
     X(kv_cmds_zset) X(kv_cmds_zset_range) X(kv_cmds_zset_ops) X(kv_cmds_zset_pop)             \
-    X(kv_cmds_zset_geo) X(kv_cmds_zset_geosearch)                                             \
+    X(kv_cmds_zset_geo) X(kv_cmds_zset_geosearch) X(kv_cmds_zset_blocking)                    \
     X(kv_cmds_server_connection) X(kv_cmds_server_admin) X(kv_cmds_server_monitor)            \
     X(kv_cmds_server_client) X(kv_cmds_server_config) X(kv_cmds_server_slowlog)               \
     X(kv_cmds_server_debug) X(kv_cmds_server_command) X(kv_cmds_server_info)                  \

@@ -1,6 +1,7 @@
 /* Commands over whole databases, run by every shard on its part: DBSIZE
  * (summed), FLUSHDB and FLUSHALL, SWAPDB. Across shards each is atomic
  * (KV_CMD_WHOLE: the runtime locks every shard whole first). */
+#include "cmd/block/block.h"
 #include "cmd/core/cmd.h"
 #include "cmd/multi/watch.h"
 
@@ -93,6 +94,7 @@ static void kv_cmd_swapdb(kv_ctx *ctx, int argc, const kv_str *argv)
     if (a != b) {
         kv_watch_touch_db(kv_state(ctx)->watch, kv_state(ctx)->ks, a, b);
         kv_ks_swapdb(kv_state(ctx)->ks, a, b);
+        kv_block_touch_db(ctx->shard, kv_state(ctx), a, b); /* waiters of either db */
     }
     if (kv_shard_id(ctx->shard) == ctx->home)
         kv_dirty(ctx, 1);

@@ -22,5 +22,11 @@ void kv_list_drop_if_empty(kv_ctx *ctx, kv_entry *e);
 /* LPOP/RPOP as sub-commands: the pop step of a cross-shard LMOVE (move.c). */
 extern const kv_cmd kv_sub_lpop;
 extern const kv_cmd kv_sub_rpop;
+/* LMOVE src dst LEFT|RIGHT LEFT|RIGHT and LMPOP 1 key LEFT|RIGHT [COUNT n]
+ * as requests of the blocking commands that serve with them (blocking.c). */
+extern const kv_cmd kv_sub_lmove;
+/* LEFT -> KV_QL_HEAD, RIGHT -> KV_QL_TAIL, else -1 (move.c). */
+int kv_list_arg_where(const kv_str *a);
+extern const kv_cmd kv_sub_lmpop;
 
 #endif

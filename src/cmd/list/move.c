@@ -12,8 +12,7 @@
 
 /* ------------------------------------------------------------ LMOVE */
 
-/* LEFT -> head, RIGHT -> tail, else -1. */
-static int arg_where(const kv_str *a)
+int kv_list_arg_where(const kv_str *a)
 {
     if (kv_arg_eq(a, "left"))
         return KV_QL_HEAD;
@@ -30,8 +29,8 @@ static int move_sides(int argc, const kv_str *argv, int *from, int *to)
         *to = KV_QL_HEAD;
         return 0;
     }
-    *from = arg_where(&argv[3]);
-    *to = arg_where(&argv[4]);
+    *from = kv_list_arg_where(&argv[3]);
+    *to = kv_list_arg_where(&argv[4]);
     return *from < 0 || *to < 0 ? -1 : 0;
 }
 
@@ -221,7 +220,7 @@ static int mpop_parse(kv_ctx *ctx, int argc, const kv_str *argv, mpop_args *a)
         err = "ERR syntax error";
     if (err == NULL) {
         where_at = 2 + (int)a->numkeys;
-        a->where = arg_where(&argv[where_at]);
+        a->where = kv_list_arg_where(&argv[where_at]);
         if (a->where < 0)
             err = "ERR syntax error";
         for (j = where_at + 1; err == NULL && j < argc; j++) {
@@ -312,7 +311,7 @@ static void kv_cmd_listprobe(kv_ctx *ctx, int argc, const kv_str *argv)
 }
 
 static const kv_cmd kv_sub_listprobe = {.name = "lmpop", .arity = -2, .exec = kv_cmd_listprobe};
-static const kv_cmd kv_sub_lmpop = {.name = "lmpop", .arity = -4, .exec = kv_cmd_lmpop};
+const kv_cmd kv_sub_lmpop = {.name = "lmpop", .arity = -4, .exec = kv_cmd_lmpop};
 
 /* The i-th integer of an array-of-integers reply, or -1. */
 static long long array_int(kv_str r, long long i)
@@ -403,6 +402,12 @@ out:
     free(ridx);
     return step;
 }
+
+/* LMOVE as a request of another command (a blocked BLMOVE being served):
+ * on one shard it runs whole, across shards it coordinates (nested). */
+const kv_cmd kv_sub_lmove = {.name = "lmove", .arity = 5, .first_key = 1, .last_key = 2,
+                             .key_step = 1, .route = KV_ROUTE_COORD, .exec = kv_cmd_lmove,
+                             .coord = kv_coord_lmove};
 
 const kv_cmdspec kv_cmds_list_move[] = {
     {.name = "lmove", .route = KV_ROUTE_COORD, .exec = kv_cmd_lmove, .check = kv_check_lmove,

@@ -368,12 +368,41 @@ static int kv_exec_lockkeys(kv_ctx *ctx, int argc, const kv_str *argv, kv_str *k
     return total;
 }
 
+/* A queued command has run, replying out[from..]: report it as a call. */
+static void kv_exec_report(kv_ctx *ctx, const kv_mq *q, long long t0, const kv_buf *out,
+                           size_t from)
+{
+    kv_cmdstate *st = kv_state(ctx);
+    kv_exec_info info;
+    memset(&info, 0, sizeof info);
+    info.cmd = q->cmd;
+    info.argc = q->argc;
+    info.argv = q->argv;
+    info.start_us = kv_shard_now_us(ctx->shard);
+    info.duration_us = kv_monotonic_us() - t0;
+    info.reply = out->p ? out->p + from : "";
+    info.reply_len = out->len - from;
+    if (st->report)
+        st->report(ctx->shard, st, ctx->conn, &info);
+}
+
+static void kv_exec_inline_run(kv_ctx *ctx, const kv_mq *q);
+
 /* Run one queued command here (every key is on this shard). */
 static void kv_exec_inline(kv_ctx *ctx, const kv_mq *q)
+{
+    size_t from = ctx->out.buf->len;
+    long long t0 = kv_monotonic_us();
+    kv_exec_inline_run(ctx, q);
+    kv_exec_report(ctx, q, t0, ctx->out.buf, from);
+}
+
+static void kv_exec_inline_run(kv_ctx *ctx, const kv_mq *q)
 {
     kv_ctx sub = *ctx;
     sub.cmd = q->cmd;
     sub.db = kv_conn_db(ctx->conn); /* SELECT inside MULTI applies to what follows */
+    sub.may_suspend = 0;            /* inside EXEC nothing blocks */
     if (q->cmd->check && q->cmd->check(&sub, q->argc, q->argv) != 0)
         return;
     if (q->cmd->route == KV_ROUTE_ALL) {
@@ -445,6 +474,7 @@ typedef struct kv_exec_run {
     int phase; /* 0: checking watches, 1: running the queue */
     int next;
     int db;
+    long long t0; /* when the running command was sent */
     kv_buf replies;
 } kv_exec_run;
 
@@ -464,6 +494,7 @@ static int kv_exec_send_next(kv_ctx *ctx, kv_coord *co, kv_exec_run *r)
     const kv_mq *q = &r->m.q[r->next];
     if (ctx->conn)
         r->db = kv_conn_db(ctx->conn);
+    r->t0 = kv_monotonic_us();
     kv_coord_send_cmd(co, r->db, q->cmd, q->argc, q->argv);
     return KV_COORD_WAIT;
 }
@@ -515,7 +546,10 @@ static int kv_coord_exec(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *argv
     }
     if (kv_coord_nreplies(co) > 0) {
         kv_str rep = kv_coord_reply(co, 0);
+        size_t from = r->replies.len;
         kv_buf_append(&r->replies, rep.p, rep.n);
+        /* Its time includes the hop to its shard and back. */
+        kv_exec_report(ctx, &r->m.q[r->next], r->t0, &r->replies, from);
     }
     if (++r->next < r->m.nq)
         return kv_exec_send_next(ctx, co, r);

@@ -5,6 +5,8 @@
  * key may not be deleted yet), as Redis 7.0 checks at EXEC. */
 #include "cmd/multi/watch.h"
 
+#include "cmd/block/block.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,6 +102,7 @@ void kv_signal_modified(kv_ctx *ctx, int db, const kv_str *key)
     kv_cmdstate *st = kv_state(ctx);
     if (st->watch)
         kv_watch_touch(st->watch, db, key->p, key->n);
+    kv_block_touch(ctx, db, key); /* clients blocked on it (one branch if none) */
 }
 
 void kv_watch_touch_db(kv_watchreg *w, kv_keyspace *ks, int db, int other)

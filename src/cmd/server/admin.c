@@ -69,9 +69,7 @@ static void kv_prepare_reset(kv_ctx *ctx, int argc, const kv_str *argv)
 static void kv_cmd_function_flush(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     if (argc > 3) {
-        kv_reply_errorf(&ctx->out, "ERR unknown subcommand or wrong number of arguments for "
-                                   "'%.*s'. Try FUNCTION HELP.",
-                        (int)kv_arg_cstrlen(&argv[1]), argv[1].p);
+        kv_reply_sub_arity(ctx, "FUNCTION", &argv[1]);
         return;
     }
     if (argc == 3 && !kv_arg_eq(&argv[2], "sync") && !kv_arg_eq(&argv[2], "async")) {

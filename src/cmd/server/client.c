@@ -2,6 +2,7 @@
  * KILL run on all shards (each looks at its own connections; LIST's lines
  * are merged by client id), PAUSE/UNPAUSE set every shard's pause (the
  * before_exec hook then defers commands), the rest act on the caller. */
+#include "cmd/block/block.h"
 #include "cmd/server/svc.h"
 
 #include <limits.h>
@@ -27,6 +28,8 @@ static void kv_line(kv_buf *b, kv_conn *c, long long now_ms, size_t argv_mem)
     kv_conn_get_info(c, &ci);
     if (s && (s->flags & KV_SESS_MONITOR))
         *f++ = 'O';
+    if (kv_block_client_blocked(c))
+        *f++ = 'b';
     if (s && (s->flags & KV_SESS_NO_EVICT))
         *f++ = 'e';
     if (f == flags)
@@ -364,12 +367,8 @@ static void kv_reduce_client_kill(kv_ctx *ctx, const kv_part *parts, int nparts)
 
 static int kv_pause_parse(kv_ctx *ctx, int argc, const kv_str *argv, long long *ms, int *type)
 {
-    if (argc > 4) {
-        kv_reply_errorf(&ctx->out, "ERR unknown subcommand or wrong number of arguments for "
-                                   "'%.*s'. Try CLIENT HELP.",
-                        (int)kv_arg_cstrlen(&argv[1]), argv[1].p);
-        return -1;
-    }
+    if (argc > 4)
+        return kv_reply_sub_arity(ctx, "CLIENT", &argv[1]);
     if (!kv_arg_ll(&argv[2], ms)) {
         kv_reply_error(&ctx->out, "ERR timeout is not an integer or out of range");
         return -1;
@@ -402,7 +401,7 @@ static void kv_cmd_client_pause(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     kv_svc *sv = kv_svc_of(ctx);
     long long ms, now = kv_now_ms(ctx), end;
-    int type;
+    int type = 2;
     if (kv_pause_parse(ctx, argc, argv, &ms, &type) != 0)
         return;
     end = ms > LLONG_MAX - now ? LLONG_MAX : now + ms;
@@ -590,6 +589,8 @@ static const kv_cmdspec kv_client_subs[] = {
      .prepare = kv_prepare_client_reply},
     {.name = "client|setname", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_client_setname},
     {.name = "client|trackinginfo", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_client_trackinginfo},
+    {.name = "client|unblock", .route = KV_ROUTE_ALL, .exec = kv_cmd_client_unblock,
+     .reduce = kv_reduce_sum, .check = kv_check_client_unblock},
     {.name = "client|unpause", .route = KV_ROUTE_ALL, .exec = kv_cmd_client_unpause,
      .reduce = kv_reduce_first},
     KV_SPEC_END

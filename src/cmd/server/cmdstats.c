@@ -77,7 +77,7 @@ static int kv_is_error(const char *reply, size_t len)
     return len > 0 && (reply[0] == '-' || reply[0] == '!');
 }
 
-kv_cmdstat *kv_stat_record(kv_svc *sv, const kv_exec_info *info)
+kv_cmdstat *kv_stat_record(kv_svc *sv, const kv_exec_info *info, int unblocked)
 {
     int err = kv_is_error(info->reply, info->reply_len);
     kv_cmdstat *st;
@@ -90,9 +90,12 @@ kv_cmdstat *kv_stat_record(kv_svc *sv, const kv_exec_info *info)
         st->rejected++;
         return st;
     }
-    st->calls++;
+    /* A blocking command is a call when it is made (suspended), and what
+     * serves it adds its time; ended by CLIENT UNBLOCK, it failed. */
+    if (!info->resumed)
+        st->calls++;
     st->usec += info->duration_us;
-    if (err)
+    if (err | unblocked)
         st->failed++;
     if (sv->latency_tracking) {
         if (!st->hist && !(st->hist = calloc(1, sizeof *st->hist)))

@@ -23,9 +23,7 @@ extern const size_t kv_debug_help_count;
 
 static int kv_debug_argerr(kv_ctx *ctx, const kv_str *sub)
 {
-    kv_reply_errorf(&ctx->out, "ERR unknown subcommand or wrong number of arguments for '%.*s'. "
-                               "Try DEBUG HELP.", (int)kv_arg_cstrlen(sub), sub->p);
-    return -1;
+    return kv_reply_sub_arity(ctx, "DEBUG", sub);
 }
 
 static int kv_check_debug(kv_ctx *ctx, int argc, const kv_str *argv)

@@ -89,12 +89,16 @@ static void kv_info_counters(kv_ctx *ctx, int mask)
     f[F_IN_BPS] = kv_inst(sv, 1);
     f[F_OUT_BPS] = kv_inst(sv, 2);
     f[F_PAUSED] = sv->pause_type != 0;
+    f[F_BLOCKED] = st->blocked_clients;
+    f[F_TIMEOUT_TABLE] = st->blocked_with_timeout;
     kv_shard_gauges_get(ctx->shard, &g);
     f[F_INFLIGHT] = g.inflight;
     f[F_LOCKS] = g.locks_held;
     f[F_LOCKWAIT] = g.lock_waiters;
     f[F_OPERATIONS] = g.operations;
     f[F_CLOSING] = g.closing_clients;
+    f[F_WAITED_KEYS] = (long long)st->blk_keys;
+    f[F_BLOCK_REGS] = (long long)st->blk_regs;
     for (i = 0; i < F_COUNT; i++)
         kv_reply_int(&ctx->out, f[i]);
 }

@@ -88,7 +88,8 @@ static void kv_info_clients(kv_buf *b, const long long *f, const kv_cfg *cfg)
          kv_cfg_ll(cfg, "maxclients"));
     LINE("client_recent_max_input_buffer:%lld\r\nclient_recent_max_output_buffer:%lld\r\n",
          f[F_MAX_IN], f[F_MAX_OUT]);
-    LINE("blocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n");
+    LINE("blocked_clients:%lld\r\ntracking_clients:0\r\nclients_in_timeout_table:%lld\r\n",
+         f[F_BLOCKED], f[F_TIMEOUT_TABLE]);
 }
 
 static void kv_info_memory(kv_buf *b, const long long *f, const kv_cfg *cfg)
@@ -181,6 +182,9 @@ static void kv_info_stats(kv_buf *b, const long long *f)
          f[F_INFLIGHT], f[F_LOCKS], f[F_LOCKWAIT]);
     LINE("kevy_operations:%lld\r\nkevy_closing_clients:%lld\r\n", f[F_OPERATIONS],
          f[F_CLOSING]);
+    /* Keys clients block on; their registrations on the keys' shards. */
+    LINE("kevy_blocking_keys:%lld\r\nkevy_block_registrations:%lld\r\n", f[F_WAITED_KEYS],
+         f[F_BLOCK_REGS]);
 }
 
 static void kv_info_cpu(kv_buf *b)

@@ -48,6 +48,28 @@ static void kv_repr(kv_buf *b, const char *p, size_t n)
     kv_buf_append(b, "\"", 1);
 }
 
+/* Push a line to a monitor of this shard, if it still monitors: a line in
+ * flight from another shard when the client sent RESET is dropped. */
+static void kv_monitor_push_here(kv_shard *sh, unsigned long long id, const char *p, size_t n)
+{
+    kv_conn *c = kv_shard_find_conn(sh, id);
+    kv_session *s = c ? kv_conn_data(c) : NULL;
+    if (s && (s->flags & KV_SESS_MONITOR))
+        kv_shard_push(sh, kv_shard_id(sh), id, p, n);
+}
+
+/* Internal: monitor|line id line, cast to the monitor's home. */
+static void kv_cmd_monitor_line(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    long long id;
+    if (argc == 3 && kv_arg_ll(&argv[1], &id))
+        kv_monitor_push_here(ctx->shard, (unsigned long long)id, argv[2].p, argv[2].n);
+}
+
+static const kv_cmd kv_monitor_line_cmd = {.name = "monitor|line", .arity = 3,
+                                           .route = KV_ROUTE_LOCAL,
+                                           .exec = kv_cmd_monitor_line};
+
 void kv_monitor_feed(kv_shard *sh, kv_svc *sv, kv_conn *c, const kv_exec_info *info)
 {
     long long now = kv_shard_now_us(sh);
@@ -70,8 +92,21 @@ void kv_monitor_feed(kv_shard *sh, kv_svc *sv, kv_conn *c, const kv_exec_info *i
             kv_repr(&line, info->argv[j].p, info->argv[j].n);
     }
     kv_buf_append(&line, "\r\n", 2);
-    for (j = 0; j < sv->nmons; j++)
-        kv_shard_push(sh, sv->mons[j].home, sv->mons[j].id, line.p, line.len);
+    for (j = 0; j < sv->nmons; j++) {
+        char id[24];
+        kv_str a[3];
+        if (sv->mons[j].home == kv_shard_id(sh)) {
+            kv_monitor_push_here(sh, sv->mons[j].id, line.p, line.len);
+            continue;
+        }
+        a[0].p = "monitor";
+        a[0].n = 7;
+        a[1].p = id;
+        a[1].n = (size_t)snprintf(id, sizeof id, "%llu", sv->mons[j].id);
+        a[2].p = line.p;
+        a[2].n = line.len;
+        kv_shard_cast(sh, sv->mons[j].home, &kv_monitor_line_cmd, 0, 3, a);
+    }
     kv_buf_free(&line);
 }
 

@@ -18,6 +18,9 @@ typedef struct kv_session {
     char *name; /* CLIENT SETNAME; NULL for none */
     unsigned flags;
     struct kv_multi *multi; /* MULTI queue and WATCHed keys (multi.c), or NULL */
+    struct kv_block *block; /* the blocking command it waits in (block/blocked.c), or NULL */
+    struct kv_block *served; /* the last one served, until its reply left (or the close undoes it) */
+    int block_end;          /* how the last block ended: KV_BLOCK_END_* (block/block.h) */
 } kv_session;
 
 /* The connection's session, created on first use: authenticated unless

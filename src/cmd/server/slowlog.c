@@ -6,6 +6,8 @@
  * id, LEN adds the shards' lengths (capped at slowlog-max-len). */
 #include "cmd/server/svc.h"
 
+#include "rt/atomic.h"
+
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,7 +96,7 @@ void kv_slowlog_push(kv_svc *sv, const kv_server *srv, kv_conn *c, const kv_exec
     e = &sv->slow[(sv->slowhead + sv->slowlen) % sv->slowcap];
     sv->slowlen++;
     if (srv->shared)
-        e->id = (long long)__atomic_fetch_add(&srv->shared->slowlog_next_id, 1ULL, __ATOMIC_RELAXED);
+        e->id = (long long)kv_atomic_fetch_add_relaxed(&srv->shared->slowlog_next_id, 1ULL);
     else
         e->id = (long long)sv->slow_ids++;
     e->time_s = now_s;
@@ -125,12 +127,8 @@ static int kv_slowlog_count(kv_ctx *ctx, int argc, const kv_str *argv, long long
 static int kv_check_slowlog_get(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     long long count;
-    if (argc > 3) {
-        kv_reply_errorf(&ctx->out, "ERR unknown subcommand or wrong number of arguments for "
-                                   "'%.*s'. Try SLOWLOG HELP.",
-                        (int)kv_arg_cstrlen(&argv[1]), argv[1].p);
-        return -1;
-    }
+    if (argc > 3)
+        return kv_reply_sub_arity(ctx, "SLOWLOG", &argv[1]);
     return kv_slowlog_count(ctx, argc, argv, &count);
 }
 

@@ -3,6 +3,7 @@
  * MONITOR clients, CLIENT PAUSE, MULTI queueing), after_exec (statistics,
  * SLOWLOG, MONITOR), conn_open and conn_closed. Every decision reads the
  * command's descriptor, never its name. */
+#include "cmd/block/block.h"
 #include "cmd/server/svc.h"
 #include "cmd/multi/multi.h"
 
@@ -152,17 +153,27 @@ void kv_svc_after_exec(kv_shard *sh, void *state, kv_conn *c, const kv_exec_info
 {
     kv_cmdstate *st = state;
     kv_svc *sv = st->svc;
-    kv_cmdstat *cs = kv_stat_record(sv, info);
+    int end = KV_BLOCK_END_SERVED;
+    kv_cmdstat *cs;
     unsigned long rf;
-    if (c)
+    /* A command that blocks, as Redis 7.0 counts it: a call, and a MONITOR
+     * line, when it is made (suspended); when its reply goes out (resumed),
+     * SLOWLOG if it was served, a failed call if CLIENT UNBLOCK ended it. */
+    if (info->resumed && c) {
+        kv_session *s = kv_conn_data(c);
+        if (s)
+            end = s->block_end;
+    }
+    cs = kv_stat_record(sv, info, end == KV_BLOCK_END_UNBLOCK);
+    if (c && !info->suspended)
         kv_multi_after_exec(c, info); /* a rejected command fails an open MULTI */
     if (!cs || info->rejected)
         return;
     rf = cs->rflags;
-    if (sv->slowlog_slower_than >= 0 && info->duration_us >= sv->slowlog_slower_than &&
-        !(rf & KV_RF_SKIP_SLOWLOG))
+    if (!info->suspended && end == KV_BLOCK_END_SERVED && sv->slowlog_slower_than >= 0 &&
+        info->duration_us >= sv->slowlog_slower_than && !(rf & KV_RF_SKIP_SLOWLOG))
         kv_slowlog_push(sv, st->srv, c, info, kv_shard_now_ms(sh) / 1000);
-    if (sv->nmons > 0 && !(rf & (KV_RF_ADMIN | KV_RF_SKIP_MONITOR)))
+    if (sv->nmons > 0 && !info->resumed && !(rf & (KV_RF_ADMIN | KV_RF_SKIP_MONITOR)))
         kv_monitor_feed(sh, sv, c, info);
 }
 
@@ -187,6 +198,7 @@ void kv_svc_conn_closed(kv_shard *sh, void *state, kv_conn *c)
     if (s && (s->flags & KV_SESS_MONITOR))
         kv_monitor_forget(sh, sv, kv_conn_id(c), 1);
     kv_multi_forget(sh, state, c); /* its watches on every shard */
+    kv_block_client_gone(sh, state, c); /* its registrations on every shard */
     kv_session_free(c);
 }
 

@@ -104,8 +104,9 @@ void kv_svc_tick(kv_shard *sh, kv_cmdstate *st);
 /* cmdstats.c */
 kv_cmdstat *kv_stat_get(kv_svc *sv, const kv_cmd *cmd);
 void kv_stat_error(kv_svc *sv, const char *reply, size_t len);
-/* Count a finished command; returns its entry (NULL for unknown names). */
-kv_cmdstat *kv_stat_record(kv_svc *sv, const kv_exec_info *info);
+/* Count a finished command; returns its entry (NULL for unknown names).
+ * unblocked: a blocking command ended by CLIENT UNBLOCK (a failed call). */
+kv_cmdstat *kv_stat_record(kv_svc *sv, const kv_exec_info *info, int unblocked);
 void kv_stat_reset(kv_svc *sv, kv_shard *sh, kv_keyspace *ks);
 void kv_hist_add(kv_hist *h, long long value_ns);
 /* Value at a percentile of several shards' histograms summed. */

@@ -153,7 +153,7 @@ static void kv_cmd_zmpop_probe(kv_ctx *ctx, int argc, const kv_str *argv)
 
 static const kv_cmd zsub_probe = {.name = "zmpop-probe", .arity = 2, .flags = KV_CMD_READONLY,
                                   .exec = kv_cmd_zmpop_probe};
-static const kv_cmd zsub_zmpop = {.name = "zmpop", .arity = -4, .flags = KV_CMD_WRITE,
+const kv_cmd kv_zsub_zmpop = {.name = "zmpop", .arity = -4, .flags = KV_CMD_WRITE,
                                   .exec = kv_cmd_zmpop};
 
 /* Across shards: probe every key (in argument order), then pop from the
@@ -205,7 +205,7 @@ static int kv_coord_zmpop(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *arg
     sub[5].p = nbuf;
     sub[5].n = (size_t)kv_ll2str(nbuf, sizeof nbuf, count);
     kv_coord_send(co, kv_shard_of_key(ctx->shard, argv[2 + i].p, argv[2 + i].n), ctx->db,
-                  &zsub_zmpop, 6, sub);
+                  &kv_zsub_zmpop, 6, sub);
     return KV_COORD_WAIT;
 }
 

@@ -75,6 +75,8 @@ long long kv_zstore_pairs(kv_ctx *ctx, const kv_str *dst, const kv_zpairs *p, in
  * as one change, or one per member (_each). */
 extern const kv_cmd kv_zsub_store;
 extern const kv_cmd kv_zsub_store_each;
+/* ZMPOP 1 key MIN|MAX [COUNT n] as a request (BZMPOP serves with it). */
+extern const kv_cmd kv_zsub_zmpop;
 /* Pass a sub-command's reply on to the client (errors counted as such). */
 void kv_zrelay(kv_ctx *ctx, kv_str r);
 
