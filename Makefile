@@ -47,13 +47,14 @@ LIB_KEVY := $(O)/libkevy.a
 SERVER   := $(O)/kevy-server
 MINIMAL  := $(O)/kevy-minimal
 QUEUEBENCH := $(O)/kevy-queuebench
+FANOUTBENCH := $(O)/kevy-fanoutbench
 UNIT_BIN := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
 FUZZ_BIN := $(patsubst fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRC))
 
 .PHONY: all run test unit conformance conformance-redis compat-report compat-docs fuzz \
         fuzz-build sanitize bench ci deps clean valgrind
 
-all: $(SERVER) $(MINIMAL) $(UNIT_BIN)
+all: $(SERVER) $(MINIMAL) $(UNIT_BIN) $(QUEUEBENCH) $(FANOUTBENCH)
 
 Q := $(if $(V),,@)
 
@@ -82,8 +83,13 @@ $(SERVER): $(call obj,src/server/main.c) $(LIB_KEVY) $(LIB_RT)
 $(MINIMAL): $(call obj,examples/minimal.c) $(LIB_RT)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# The job-queue load generator of `make bench` (bench/queuebench.c: C99, POSIX).
-$(QUEUEBENCH): $(call obj,bench/queuebench.c)
+# The load generators of `make bench` (C99, POSIX, pthreads; bench/benchlib.c
+# is what they share): the job queue (bench/queuebench.c) and the Pub/Sub
+# fan-out (bench/fanoutbench.c).
+$(QUEUEBENCH): $(call obj,bench/queuebench.c bench/benchlib.c)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(FANOUTBENCH): $(call obj,bench/fanoutbench.c bench/benchlib.c)
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(O)/tests/%: $(call obj,tests/unit/%.c) $(LIB_KEVY) $(LIB_RT)
@@ -155,10 +161,11 @@ sanitize:
 valgrind:
 	bash ci/valgrind.sh
 
-# Throughput and the job queue (both modes), then the memory report;
-# BENCH_ARGS=--no-memory skips it.
-bench: $(SERVER) $(QUEUEBENCH)
-	$(PY) bench/bench.py --kevy-bin $(SERVER) --queuebench-bin $(QUEUEBENCH) --memory $(BENCH_ARGS)
+# Throughput, the job queue and (with --workloads fanout or all) the Pub/Sub
+# fan-out, both modes, then the memory report; BENCH_ARGS=--no-memory skips it.
+bench: $(SERVER) $(QUEUEBENCH) $(FANOUTBENCH)
+	$(PY) bench/bench.py --kevy-bin $(SERVER) --queuebench-bin $(QUEUEBENCH) \
+	  --fanoutbench-bin $(FANOUTBENCH) --memory $(BENCH_ARGS)
 
 ci:
 	bash ci/ci.sh

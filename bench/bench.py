@@ -4,7 +4,9 @@ ports, run the same redis-benchmark workloads against each, alternating over
 several rounds, and print median requests/s and the kevy/Redis ratio per
 workload, per core (both pinned to one CPU) and for the whole machine. The
 job-queue workload (LPUSH producers, BRPOP consumers) runs kevy-queuebench
-(bench/queuebench.c) instead of redis-benchmark.
+(bench/queuebench.c) instead of redis-benchmark, the Pub/Sub fan-out
+(PUBLISH publishers, SUBSCRIBE subscribers) kevy-fanoutbench
+(bench/fanoutbench.c).
 Stdlib only; see bench/README.md. Usage: bench.py [--quick] [--mode ...]
 [--workloads all] [--memory] (then bench/mem.py's bytes-per-element report)."""
 
@@ -155,15 +157,16 @@ def _prefill_zrange(conn, _args, _requests):
 class Workload:
     """test: a redis-benchmark -t name, or cmd: a custom command line (its
     CSV row is then named by the command line itself), or queue: the job
-    queue of kevy-queuebench. cost: time per request relative to SET, sizes
-    the probe and --quick runs."""
+    queue of kevy-queuebench, or fanout: the Pub/Sub fan-out of
+    kevy-fanoutbench. cost: time per request relative to SET, sizes the
+    probe and --quick runs."""
 
     def __init__(self, name, doc, test=None, csv=None, cmd=None, cost=1.0,
-                 prefill=None, check=None, queue=False):
+                 prefill=None, check=None, queue=False, fanout=False):
         self.name, self.doc, self.test, self.cmd = name, doc, test, cmd
         self.csv = csv if test else " ".join(cmd) if cmd else None
         self.cost, self.prefill, self.check = cost, prefill, check
-        self.queue = queue
+        self.queue, self.fanout = queue, fanout
 
     def argv(self):
         return ["-t", self.test] if self.test else list(self.cmd)
@@ -189,9 +192,12 @@ WORKLOAD_LIST = (
              prefill=_prefill_zrange),
     Workload("queue", "job queue: LPUSH producers, BRPOP consumers (kevy-queuebench); "
              "msg/s, latency p50/p99", queue=True),
+    Workload("fanout", "Pub/Sub fan-out: PUBLISH publishers, SUBSCRIBE subscribers "
+             "(kevy-fanoutbench); delivered msg/s, latency p50/p99", fanout=True),
 )
 WORKLOADS = {w.name: w for w in WORKLOAD_LIST}
-# The default keeps `make bench` near 12 minutes on a 2-core box.
+# The default keeps `make bench` near 12 minutes on a 2-core box (fanout,
+# about 2 more minutes, only on request).
 DEFAULT_WORKLOADS = ("set", "get", "mset", "mset_tag", "hset", "zrange", "queue")
 
 
@@ -367,6 +373,32 @@ def queue_variants(kevy):
     return [("queue", "local"), ("queue_xshard", "remote")]
 
 
+def run_tool(tool, argv, what, timeout):
+    """Run a load generator (kevy-queuebench, kevy-fanoutbench) with --json;
+    the JSON object on its last line. A non-zero exit fails the run."""
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL)
+    CHILDREN.append(proc)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise BenchError("%s %s timed out" % (tool, what))
+    finally:
+        CHILDREN.remove(proc)
+    text = out.decode(errors="replace")
+    lines = text.strip().splitlines()
+    try:
+        res = json.loads(lines[-1]) if proc.returncode == 0 and lines else None
+    except ValueError:
+        res = None
+    if res is None:
+        raise BenchError("%s %s failed (exit %s):\n%s"
+                         % (tool, what, proc.returncode, text[-2000:]))
+    return res
+
+
 def run_queue(args, server, pipeline, place, cpus):
     """One kevy-queuebench run; its JSON object. place: where the consumer
     connections must be relative to the key's shard (kevy only); the
@@ -383,26 +415,7 @@ def run_queue(args, server, pipeline, place, cpus):
     if place != "any":
         argv += ["--place-consumers", place, "--place-producers", "local"]
     what = "queue -P %d (%s) on %s" % (pipeline, place, server.label)
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL)
-    CHILDREN.append(proc)
-    try:
-        out, _ = proc.communicate(timeout=seconds + 120)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        raise BenchError("kevy-queuebench %s timed out" % what)
-    finally:
-        CHILDREN.remove(proc)
-    text = out.decode(errors="replace")
-    lines = text.strip().splitlines()
-    try:
-        res = json.loads(lines[-1]) if proc.returncode == 0 and lines else None
-    except ValueError:
-        res = None
-    if res is None:
-        raise BenchError("kevy-queuebench %s failed (exit %s):\n%s"
-                         % (what, proc.returncode, text[-2000:]))
+    res = run_tool("kevy-queuebench", argv, what, seconds + 120)
     if res["lost"] != 0:
         raise BenchError("kevy-queuebench %s: %d elements lost (produced %d, consumed %d, "
                          "left %d)" % (what, res["lost"], res["produced"], res["consumed"],
@@ -444,6 +457,60 @@ def queue_round(args, rnd, redis, kevy, rows, cpus):
                 r[side + "_runs"].append(res)
 
 
+# ------------------------------------------------------- Pub/Sub fan-out
+
+FANOUT_PREFIX = "fanout:"
+
+
+def run_fanout(args, server, pipeline, cpus):
+    """One kevy-fanoutbench run; its JSON object. kevy-fanoutbench itself
+    fails (exit 1) when a message is lost or duplicated."""
+    seconds = min(args.seconds, 1.0) if args.quick else args.seconds
+    argv = taskset(cpus) + [
+        args.fanoutbench_bin, "--host", "127.0.0.1", "--port", str(server.port),
+        "--prefix", FANOUT_PREFIX, "--subscribers", str(args.fanout_subscribers),
+        "--publishers", str(args.fanout_publishers), "--channels", str(args.fanout_channels),
+        "--pipeline", str(pipeline), "--size", str(args.fanout_size),
+        "--seconds", str(seconds), "--json"]
+    if args.fanout_inflight:
+        argv += ["--inflight", str(args.fanout_inflight)]
+    if args.fanout_sub_threads:
+        argv += ["--sub-threads", str(args.fanout_sub_threads)]
+    what = "fanout -P %d on %s" % (pipeline, server.label)
+    res = run_tool("kevy-fanoutbench", argv, what, seconds + 120)
+    if res["lost"] != 0 or res["receivers"] != res["expected"]:  # it exits 1 first
+        raise BenchError("kevy-fanoutbench %s: %d lost, %d receivers for %d subscriptions"
+                         % (what, res["lost"], res["receivers"], res["expected"]))
+    if res["delivered"] == 0:
+        raise BenchError("kevy-fanoutbench %s: nothing delivered" % what)
+    return res
+
+
+def plan_fanout(args, mode, results):
+    rows = []
+    for p in args.fanout_pipelines:
+        row = {"mode": mode, "workload": "fanout", "pipeline": p, "requests": None,
+               "redis": [], "kevy": [], "redis_p50": [], "kevy_p50": [], "redis_p99": [],
+               "kevy_p99": [], "redis_runs": [], "kevy_runs": []}
+        results.append(row)
+        rows.append(row)
+    return rows
+
+
+def fanout_round(args, rnd, servers, rows, cpus):
+    """Per pipeline, each server once; who goes first flips every round."""
+    order = servers if rnd % 2 == 0 else servers[::-1]
+    for row in rows:
+        for server in order:
+            prepare(server, WORKLOADS["fanout"], args, 0)
+            res = run_fanout(args, server, row["pipeline"], cpus)
+            side = server.label
+            row[side].append(res["delivered_per_s"])
+            row[side + "_p50"].append(res["p50_us"])
+            row[side + "_p99"].append(res["p99_us"])
+            row[side + "_runs"].append(res)
+
+
 def run_mode(args, mode, workdir, results):
     ncpu = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if mode == "percore":
@@ -465,11 +532,13 @@ def run_mode(args, mode, workdir, results):
               % (mode, redis.describe(), kevy.describe(),
                  "cpu %s" % cli_cpus if cli_cpus else "unpinned", args.rounds,
                  args.clients, args.keyspace), flush=True)
-        plan, qplan = [], []
+        plan, qplan, fplan = [], [], []
         if "queue" in args.workloads:
             qplan = plan_queue(args, mode, kevy, results)
+        if "fanout" in args.workloads:
+            fplan = plan_fanout(args, mode, results)
         for w in args.workloads:
-            if WORKLOADS[w].queue:
+            if WORKLOADS[w].queue or WORKLOADS[w].fanout:
                 continue
             for p in args.pipelines:
                 n = calibrate(args, redis, WORKLOADS[w], p, cli_cpus)
@@ -490,11 +559,15 @@ def run_mode(args, mode, workdir, results):
                     row[s.label].append(rps)
             if qplan:
                 queue_round(args, rnd, redis, kevy, qplan, cli_cpus)
+            if fplan:
+                fanout_round(args, rnd, servers, fplan, cli_cpus)
             print("  round %d/%d done" % (rnd + 1, args.rounds), flush=True)
         if plan:
             print_table(plan)
         if qplan:
             print_queue_table(args, kevy, qplan)
+        if fplan:
+            print_fanout_table(args, kevy, fplan)
     finally:
         for s in servers:
             s.stop()
@@ -529,6 +602,15 @@ def print_queue_table(args, kevy, rows):
           "payloads; key %s%s"
           % (args.queue_producers, args.queue_consumers, inflight, args.queue_size,
              QUEUE_KEY, where))
+    _latency_table(rows)
+    print("msg/s: messages consumed per second; p50/p99: producer->consumer latency in us "
+          "(k/r below 1.00: kevy faster).\nQUEUE: kevy's consumers on the queue key's shard; "
+          "QUEUE_XSHARD: on another shard (producers on the key's shard in both).")
+    sys.stdout.flush()
+
+
+def _latency_table(rows):
+    """The msg/s and p50/p99 columns of the job-queue and fan-out tables."""
     print("%-17s %11s %7s %11s %7s %6s %9s %8s %5s %9s %8s %5s"
           % ("workload", "redis msg/s", "spread", "kevy msg/s", "spread", "k/r",
              "redis p50", "kevy p50", "k/r", "redis p99", "kevy p99", "k/r"))
@@ -544,9 +626,34 @@ def print_queue_table(args, kevy, rows):
                  row["kevy_median"], 100 * row["kevy_spread"], row["ratio"],
                  rp50, kp50, kp50 / rp50 if rp50 else 0.0,
                  rp99, kp99, kp99 / rp99 if rp99 else 0.0))
-    print("msg/s: messages consumed per second; p50/p99: producer->consumer latency in us "
-          "(k/r below 1.00: kevy faster).\nQUEUE: kevy's consumers on the queue key's shard; "
-          "QUEUE_XSHARD: on another shard (producers on the key's shard in both).")
+
+
+def print_fanout_table(args, kevy, rows):
+    inflight = (str(args.fanout_inflight) if args.fanout_inflight else
+                "max(4, 2*P*%d)" % args.fanout_publishers)
+    chans = args.fanout_channels
+    print("pub/sub fan-out: %d publishers PUBLISH to %d channel%s (%s0%s), %d subscribers "
+          "(%d per channel%s), inflight %s messages, %d-byte payloads"
+          % (args.fanout_publishers, chans, "" if chans == 1 else "s", FANOUT_PREFIX,
+             "" if chans == 1 else "..%d" % (chans - 1), args.fanout_subscribers,
+             args.fanout_subscribers // chans,
+             "" if args.fanout_subscribers % chans == 0 else " or one more", inflight,
+             args.fanout_size))
+    spreads = [r["shards"] for row in rows for r in row["kevy_runs"] if r.get("shards")]
+    if spreads and len(spreads[0]) > 1:
+        print("kevy subscribers per shard, per run: %s"
+              % " ".join("/".join(str(n) for n in sh) for sh in spreads))
+        empty = sum(1 for sh in spreads if min(sh) == 0)
+        if empty:
+            print("warning: in %d run(s) a kevy shard got no subscriber "
+                  "(use more --fanout-subscribers)" % empty)
+    _latency_table(rows)
+    reordered = sum(r["out_of_order"] for row in rows
+                    for side in ("redis", "kevy") for r in row[side + "_runs"])
+    if reordered:
+        print("warning: %d messages came out of their publisher's order" % reordered)
+    print("msg/s: messages delivered per second, summed over the subscribers; p50/p99: "
+          "publish->receive latency in us (k/r below 1.00: kevy faster).")
     sys.stdout.flush()
 
 
@@ -617,6 +724,28 @@ def parse_args():
                     help="queue: most messages pushed and not yet popped "
                          "(0: kevy-queuebench's default, max(4*consumers, 2*P*producers))")
     ap.add_argument("--queue-size", type=int, default=32, help="queue: payload bytes")
+    ap.add_argument("--fanoutbench-bin",
+                    default=os.path.join(ROOT, "build", "kevy-fanoutbench"),
+                    help="the fanout workload's load generator (make bench builds it)")
+    ap.add_argument("--fanout-subscribers", type=int, default=16,
+                    help="fanout: subscriber connections (kevy spreads them over its "
+                         "shards; keep it at 4x the shards or more)")
+    ap.add_argument("--fanout-publishers", type=int, default=2,
+                    help="fanout: publisher connections (PUBLISH)")
+    ap.add_argument("--fanout-channels", type=int, default=1,
+                    help="fanout: channels; subscriber i takes channel i mod C (1: every "
+                         "subscriber gets every message)")
+    ap.add_argument("--fanout-pipelines", default="16",
+                    help="fanout: comma list of PUBLISH pipeline depths, a row each "
+                         "(default 16; --pipelines does not apply)")
+    ap.add_argument("--fanout-inflight", type=int, default=0,
+                    help="fanout: most messages published and not yet delivered to all "
+                         "their subscribers (0: kevy-fanoutbench's default, "
+                         "max(4, 2*P*publishers))")
+    ap.add_argument("--fanout-size", type=int, default=32, help="fanout: payload bytes")
+    ap.add_argument("--fanout-sub-threads", type=int, default=0,
+                    help="fanout: client threads that poll() the subscribers "
+                         "(0: kevy-fanoutbench's default, min(subscribers, 4))")
     ap.add_argument("--memory", action=argparse.BooleanOptionalAction, default=False,
                     help="then the bytes-per-element report of bench/mem.py")
     ap.add_argument("--memory-elements", type=int, default=0,
@@ -636,6 +765,7 @@ def parse_args():
         if w not in WORKLOADS:
             ap.error("unknown workload %r" % w)
     args.pipelines = [int(p) for p in args.pipelines.split(",") if p.strip()]
+    args.fanout_pipelines = [int(p) for p in args.fanout_pipelines.split(",") if p.strip()]
     if args.quick and args.rounds == 5:
         args.rounds = 2
     if not args.memory_elements:
@@ -649,11 +779,14 @@ def parse_args():
     bins = ["kevy_bin", "redis_bin", "benchmark_bin"]
     if "queue" in args.workloads and args.mode != "none":
         bins.append("queuebench_bin")
+    if "fanout" in args.workloads and args.mode != "none":
+        bins.append("fanoutbench_bin")
     for b in bins:  # fail before starting anything
         path = getattr(args, b)
         if not (os.path.isfile(path) and os.access(path, os.X_OK)):
             hint = {"kevy_bin": " (run `make` first)",
-                    "queuebench_bin": " (run `make bench`, or make <O>/kevy-queuebench)"
+                    "queuebench_bin": " (run `make bench`, or make <O>/kevy-queuebench)",
+                    "fanoutbench_bin": " (run `make bench`, or make <O>/kevy-fanoutbench)"
                     }.get(b, "")
             ap.error("--%s %s: not an executable file%s" % (b.replace("_", "-"), path, hint))
         setattr(args, b, os.path.abspath(path))  # servers run from other directories
@@ -729,7 +862,13 @@ def main():
                 "queue": {"producers": args.queue_producers,
                           "consumers": args.queue_consumers,
                           "inflight": args.queue_inflight, "size": args.queue_size,
-                          "key": QUEUE_KEY}}
+                          "key": QUEUE_KEY},
+                "fanout": {"subscribers": args.fanout_subscribers,
+                           "publishers": args.fanout_publishers,
+                           "channels": args.fanout_channels,
+                           "inflight": args.fanout_inflight, "size": args.fanout_size,
+                           "sub_threads": args.fanout_sub_threads,
+                           "prefix": FANOUT_PREFIX}}
         with open(args.json, "w") as f:
             json.dump({"meta": meta, "results": results, "memory": memory}, f, indent=1)
         print("raw numbers saved to %s" % args.json)

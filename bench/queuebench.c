@@ -28,27 +28,18 @@
  * EXISTS was forwarded (the key is on another shard), 0 when it ran locally;
  * the first difference cancels INFO's own fan-out. Anything else: ask again.
  *
- * C99 + POSIX, blocking sockets, pthreads; no external library. Every socket
+ * C99 + POSIX, blocking sockets, pthreads; no external library (the pieces
+ * it shares with kevy-fanoutbench are in benchlib.c). Every socket
  * has a receive/send timeout and a watchdog (SIGALRM) ends a run that overstays,
  * so it never hangs. Exit status: 0 ok, 1 error, 2 usage, 3 watchdog. */
-#include <errno.h>
-#include <limits.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/types.h>
+#include <pthread.h>
 #include <time.h>
-#include <unistd.h>
 
-#define RBUF_SIZE (64 * 1024)
+#include "benchlib.h"
+
 #define MAX_PIPELINE 1024
 #define MAX_THREADS 1024
 #define MAX_PAYLOAD (64 * 1024)
@@ -66,358 +57,8 @@ static struct {
     int place_consumers, place_producers;
 } opt;
 
-/* ----------------------------------------------------------------- time */
-
-static long long now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
-}
-
-static void sleep_us(long long us)
-{
-    struct timespec ts;
-    ts.tv_sec = (time_t)(us / 1000000);
-    ts.tv_nsec = (long)(us % 1000000) * 1000L;
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
-/* -------------------------------------------------------------- errors */
-
-/* The run's flags: an error happened, the producers / consumers must stop. */
-static pthread_mutex_t state_mu = PTHREAD_MUTEX_INITIALIZER;
-static int failed, stop_producers, stop_consumers; /* under state_mu */
-
-static int get_flag(const int *flag)
-{
-    int v;
-    pthread_mutex_lock(&state_mu);
-    v = *flag;
-    pthread_mutex_unlock(&state_mu);
-    return v;
-}
-
-static void set_flag(int *flag)
-{
-    pthread_mutex_lock(&state_mu);
-    *flag = 1;
-    pthread_mutex_unlock(&state_mu);
-}
-
-static void fail(const char *fmt, ...)
-{
-    va_list ap;
-    pthread_mutex_lock(&state_mu);
-    if (!failed) {
-        fprintf(stderr, "queuebench: ");
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
-    }
-    failed = 1;
-    pthread_mutex_unlock(&state_mu);
-}
-
-static void on_alarm(int sig)
-{
-    static const char msg[] = "queuebench: watchdog: the run overstayed, giving up\n";
-    ssize_t w;
-    (void)sig;
-    w = write(2, msg, sizeof msg - 1);
-    (void)w;
-    _exit(3);
-}
-
-/* ---------------------------------------------------------- connection */
-
-typedef struct {
-    int fd;
-    size_t r, w;     /* unread bytes are buf[r..w) */
-    char buf[RBUF_SIZE];
-} conn_t;
-
-static int conn_open(conn_t *c, double timeout_s)
-{
-    struct addrinfo hints, *res = NULL, *ai;
-    struct timeval tv;
-    int one = 1, rc;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    if ((rc = getaddrinfo(opt.host, opt.port, &hints, &res)) != 0) {
-        fail("%s:%s: %s", opt.host, opt.port, gai_strerror(rc));
-        return -1;
-    }
-    c->fd = -1;
-    c->r = c->w = 0;
-    for (ai = res; ai; ai = ai->ai_next) {
-        int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-        if (fd < 0)
-            continue;
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-            c->fd = fd;
-            break;
-        }
-        close(fd);
-    }
-    freeaddrinfo(res);
-    if (c->fd < 0) {
-        fail("connect %s:%s: %s", opt.host, opt.port, strerror(errno));
-        return -1;
-    }
-    tv.tv_sec = (time_t)timeout_s;
-    tv.tv_usec = (suseconds_t)((timeout_s - (double)tv.tv_sec) * 1e6);
-    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    return 0;
-}
-
-static void conn_close(conn_t *c)
-{
-    if (c->fd >= 0)
-        close(c->fd);
-    c->fd = -1;
-}
-
-static int conn_write(conn_t *c, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t k = send(c->fd, p, n, MSG_NOSIGNAL);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue;
-            fail("send: %s", errno == EAGAIN || errno == EWOULDBLOCK ? "timed out"
-                                                                   : strerror(errno));
-            return -1;
-        }
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
-/* Read more bytes into the buffer (compacting it first). */
-static int conn_fill(conn_t *c)
-{
-    ssize_t k;
-    if (c->r > 0) {
-        memmove(c->buf, c->buf + c->r, c->w - c->r);
-        c->w -= c->r;
-        c->r = 0;
-    }
-    if (c->w == sizeof c->buf) {
-        fail("reply line longer than %d bytes", RBUF_SIZE);
-        return -1;
-    }
-    for (;;) {
-        k = recv(c->fd, c->buf + c->w, sizeof c->buf - c->w, 0);
-        if (k > 0) {
-            c->w += (size_t)k;
-            return 0;
-        }
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k == 0)
-            fail("server closed the connection");
-        else
-            fail("recv: %s", errno == EAGAIN || errno == EWOULDBLOCK ? "timed out (no reply)"
-                                                                   : strerror(errno));
-        return -1;
-    }
-}
-
-/* One "<type><text>\r\n" line: *type and the number after it in *num (for
- * + and - lines, the text is in *text and *len). */
-static int read_line(conn_t *c, char *type, long long *num, const char **text, size_t *len)
-{
-    char *nl, *end;
-    for (;;) {
-        char *start = c->buf + c->r;
-        nl = c->w - c->r >= 2 ? memchr(start, '\n', c->w - c->r) : NULL;
-        if (nl && nl > start && nl[-1] == '\r')
-            break;
-        if (nl) {
-            fail("malformed reply line");
-            return -1;
-        }
-        if (conn_fill(c) < 0)
-            return -1;
-    }
-    *type = c->buf[c->r];
-    if (text) {
-        *text = c->buf + c->r + 1;
-        *len = (size_t)(nl - 1 - (c->buf + c->r + 1));
-    }
-    *num = 0;
-    if (*type == '$' || *type == '*' || *type == ':') {
-        errno = 0;
-        *num = strtoll(c->buf + c->r + 1, &end, 10);
-        if (errno || end != nl - 1) {
-            fail("malformed number in a '%c' reply", *type);
-            return -1;
-        }
-    }
-    c->r = (size_t)(nl + 1 - c->buf);
-    return 0;
-}
-
-/* The n bytes of a bulk string and its CRLF: copied to dst (up to cap bytes;
- * the rest is skipped) when dst is not NULL. */
-static int read_bulk_body(conn_t *c, long long n, char *dst, size_t cap)
-{
-    size_t need = (size_t)n + 2, got = 0;
-    while (got < need) {
-        size_t avail = c->w - c->r, take;
-        if (avail == 0) {
-            if (conn_fill(c) < 0)
-                return -1;
-            continue;
-        }
-        take = avail < need - got ? avail : need - got;
-        if (dst && got < cap) {
-            size_t copy = take < cap - got ? take : cap - got;
-            memcpy(dst + got, c->buf + c->r, copy);
-        }
-        c->r += take;
-        got += take;
-    }
-    return 0;
-}
-
-static int reply_error(const char *what, char type, const char *text, size_t len)
-{
-    if (type == '-')
-        fail("%s: server replied -%.*s", what, (int)len, text);
-    else
-        fail("%s: unexpected reply type '%c'", what, type);
-    return -1;
-}
-
-/* ------------------------------------------------------------ commands */
-
-typedef struct {
-    char *p;
-    size_t n, cap;
-} sbuf;
-
-static void sb_need(sbuf *b, size_t more)
-{
-    if (b->n + more <= b->cap)
-        return;
-    while (b->n + more > b->cap)
-        b->cap = b->cap ? b->cap * 2 : 4096;
-    if (!(b->p = realloc(b->p, b->cap))) {
-        fputs("queuebench: out of memory\n", stderr);
-        exit(1);
-    }
-}
-
-static void sb_add(sbuf *b, const char *s, size_t n)
-{
-    sb_need(b, n);
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-}
-
-static void sb_arg(sbuf *b, const char *s, size_t n)
-{
-    char hdr[32];
-    int k = snprintf(hdr, sizeof hdr, "$%zu\r\n", n);
-    sb_add(b, hdr, (size_t)k);
-    sb_add(b, s, n);
-    sb_add(b, "\r\n", 2);
-}
-
-/* A command from NUL-terminated arguments, ending with NULL. */
-static void sb_cmd(sbuf *b, int argc, ...)
-{
-    va_list ap;
-    char hdr[32];
-    int i, k = snprintf(hdr, sizeof hdr, "*%d\r\n", argc);
-    sb_add(b, hdr, (size_t)k);
-    va_start(ap, argc);
-    for (i = 0; i < argc; i++) {
-        const char *s = va_arg(ap, const char *);
-        sb_arg(b, s, strlen(s));
-    }
-    va_end(ap);
-}
-
-/* Send one command and expect a simple or integer reply. */
-static int call_simple(conn_t *c, sbuf *b, long long *num)
-{
-    char t;
-    long long n;
-    const char *text;
-    size_t len;
-    if (conn_write(c, b->p, b->n) < 0 || read_line(c, &t, &n, &text, &len) < 0)
-        return -1;
-    if (t != '+' && t != ':')
-        return reply_error("command", t, text, len);
-    if (num)
-        *num = n;
-    return 0;
-}
-
-/* kevy's kevy_forwarded_commands from INFO stats; -2: no such field. */
-static long long forwarded(conn_t *c)
-{
-    static const char field[] = "kevy_forwarded_commands:";
-    sbuf b = {NULL, 0, 0};
-    char t, *info, *at;
-    long long n, v = -2;
-    const char *text;
-    size_t len;
-    sb_cmd(&b, 2, "INFO", "stats");
-    if (conn_write(c, b.p, b.n) < 0 || read_line(c, &t, &n, &text, &len) < 0) {
-        free(b.p);
-        return -1;
-    }
-    free(b.p);
-    if (t != '$' && t != '=')
-        return reply_error("INFO", t, text, len);
-    if (t == '=')
-        n = strtoll(text, NULL, 10);
-    if (n < 0 || !(info = malloc((size_t)n + 3)))
-        return -1;
-    if (read_bulk_body(c, n, info, (size_t)n + 2) < 0) {
-        free(info);
-        return -1;
-    }
-    info[n] = '\0';
-    if ((at = strstr(info, field)) != NULL)
-        v = strtoll(at + sizeof field - 1, NULL, 10);
-    free(info);
-    return v;
-}
-
-/* Is key on this connection's shard? 1 yes, 0 no, -1 error, -2 not kevy. */
-static int key_is_local(conn_t *c)
-{
-    sbuf b = {NULL, 0, 0};
-    int tries;
-    sb_cmd(&b, 2, "EXISTS", opt.key);
-    for (tries = 0; tries < 5; tries++) {
-        long long f0, f1, f2, d;
-        if ((f0 = forwarded(c)) < 0 || (f1 = forwarded(c)) < 0 ||
-            call_simple(c, &b, NULL) < 0 || (f2 = forwarded(c)) < 0) {
-            free(b.p);
-            return f0 == -2 ? -2 : -1;
-        }
-        d = (f2 - f1) - (f1 - f0);
-        if (d == 0 || d == 1) {
-            free(b.p);
-            return d == 0;
-        }
-    }
-    free(b.p);
-    fail("cannot tell the shard of a connection (kevy_forwarded_commands moves by itself)");
-    return -1;
-}
+/* The producers / consumers must stop: flags for get_flag / set_flag. */
+static int stop_producers, stop_consumers;
 
 static double sock_timeout(void)
 {
@@ -430,11 +71,11 @@ static int open_placed(conn_t *c, int place, long *reconnects)
     int tries;
     for (tries = 0; tries < PLACE_TRIES; tries++) {
         int local;
-        if (conn_open(c, sock_timeout()) < 0)
+        if (conn_open(c, opt.host, opt.port, sock_timeout()) < 0)
             return -1;
         if (place == PLACE_ANY)
             return 0;
-        local = key_is_local(c);
+        local = key_is_local(c, opt.key);
         if (local == -2) {
             fail("--place-* needs kevy (INFO has no kevy_forwarded_commands)");
             conn_close(c);
@@ -454,84 +95,6 @@ static int open_placed(conn_t *c, int place, long *reconnects)
     return -1;
 }
 
-/* ----------------------------------------------------------- histogram */
-
-/* Log-linear buckets in microseconds: exact below 256, then 128 sub-buckets
- * per power of two (under 1% error). */
-#define H_EXACT 256
-#define H_SUB 128
-#define H_LEN (H_EXACT + (63 - 8) * H_SUB)
-
-typedef struct {
-    unsigned long long count[H_LEN];
-    unsigned long long n;
-    long long max, sum;
-} hist_t;
-
-static int h_index(long long v)
-{
-    int e = 0;
-    unsigned long long u;
-    if (v < 0)
-        v = 0;
-    if (v < H_EXACT)
-        return (int)v;
-    for (u = (unsigned long long)v; u > 1; u >>= 1)
-        e++;
-    return H_EXACT + (e - 8) * H_SUB + (int)(((unsigned long long)v >> (e - 7)) & (H_SUB - 1));
-}
-
-/* The middle of bucket i. */
-static double h_value(int i)
-{
-    int e, m;
-    double lo, width;
-    if (i < H_EXACT)
-        return i;
-    e = (i - H_EXACT) / H_SUB + 8;
-    m = (i - H_EXACT) % H_SUB;
-    width = (double)(1ULL << (e - 7));
-    lo = (double)(1ULL << e) + m * width;
-    return lo + (width - 1) / 2;
-}
-
-static void h_add(hist_t *h, long long v)
-{
-    h->count[h_index(v)]++;
-    h->n++;
-    h->sum += v;
-    if (v > h->max)
-        h->max = v;
-}
-
-static void h_merge(hist_t *dst, const hist_t *src)
-{
-    int i;
-    for (i = 0; i < H_LEN; i++)
-        dst->count[i] += src->count[i];
-    dst->n += src->n;
-    dst->sum += src->sum;
-    if (src->max > dst->max)
-        dst->max = src->max;
-}
-
-static double h_pct(const hist_t *h, double q)
-{
-    unsigned long long want, seen = 0;
-    int i;
-    if (!h->n)
-        return 0;
-    want = (unsigned long long)(q * (double)h->n + 0.999999);
-    if (want < 1)
-        want = 1;
-    for (i = 0; i < H_LEN; i++) {
-        seen += h->count[i];
-        if (seen >= want)
-            return h_value(i) > (double)h->max ? (double)h->max : h_value(i);
-    }
-    return (double)h->max;
-}
-
 /* ------------------------------------------------------- shared state */
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -548,34 +111,18 @@ typedef struct {
     hist_t *h; /* consumers only */
 } worker_t;
 
-static int is_stopped(const int *flag)
-{
-    int v;
-    pthread_mutex_lock(&state_mu);
-    v = *flag || failed;
-    pthread_mutex_unlock(&state_mu);
-    return v;
-}
-
 /* Wait until `n` more messages fit under --inflight; 0 ok, -1 stopping. */
 static int reserve(int n)
 {
     int ok = 0;
     pthread_mutex_lock(&mu);
     while (sent - consumed_all + n > opt.inflight) {
-        struct timespec ts;
         if (is_stopped(&stop_producers)) {
             ok = -1;
             break;
         }
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 10 * 1000 * 1000;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
         waiting++;
-        pthread_cond_timedwait(&room, &mu, &ts);
+        cond_wait_10ms(&room, &mu);
         waiting--;
     }
     if (!ok)
@@ -602,11 +149,7 @@ static void *producer(void *arg)
         b.n = 0;
         t = now_us();
         for (i = 0; i < opt.pipeline; i++) {
-            int k = snprintf(payload, (size_t)opt.size + 64, "%lld:%d:%lld:", t, w->id, seq++);
-            if (k < opt.size) {
-                memset(payload + k, 'x', (size_t)(opt.size - k));
-                k = opt.size;
-            }
+            int k = make_payload(payload, (size_t)opt.size + 64, opt.size, t, w->id, seq++);
             sb_add(&b, "*3\r\n$5\r\nLPUSH\r\n", 15);
             sb_arg(&b, opt.key, strlen(opt.key));
             sb_arg(&b, payload, (size_t)k);
@@ -745,18 +288,6 @@ static const char *place_name(int p)
     return p == PLACE_LOCAL ? "local" : p == PLACE_REMOTE ? "remote" : "any";
 }
 
-static int num_arg(const char *name, const char *s, double lo, double hi, double *v)
-{
-    char *end;
-    errno = 0;
-    *v = strtod(s, &end);
-    if (errno || end == s || *end || *v < lo || *v > hi) {
-        fprintf(stderr, "queuebench: %s %s: expected a number in [%g, %g]\n", name, s, lo, hi);
-        return -1;
-    }
-    return 0;
-}
-
 static int parse_args(int argc, char **argv)
 {
     int i;
@@ -864,7 +395,6 @@ static int open_all(conn_t *conns, int n, int place, long *reconnects)
 
 int main(int argc, char **argv)
 {
-    struct sigaction sa;
     conn_t *pc = NULL, *cc = NULL, ctl;
     worker_t *pw = NULL, *cw = NULL;
     hist_t *total;
@@ -876,16 +406,13 @@ int main(int argc, char **argv)
     double window;
     unsigned budget;
 
+    bench_init("queuebench");
     if (parse_args(argc, argv) < 0)
         return 2;
-    signal(SIGPIPE, SIG_IGN);
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_alarm;
-    sigaction(SIGALRM, &sa, NULL);
     /* Connecting (with placement), the window, the drain, the last BRPOPs
      * and every socket timeout, with room to spare. */
     budget = (unsigned)(opt.seconds + opt.grace + 2 * sock_timeout() + 60);
-    alarm(budget);
+    watchdog(budget);
 
     pc = calloc((size_t)opt.producers, sizeof *pc);
     cc = calloc((size_t)opt.consumers, sizeof *cc);
@@ -902,7 +429,7 @@ int main(int argc, char **argv)
         cc[i].fd = -1;
     ctl.fd = -1;
 
-    if (conn_open(&ctl, sock_timeout()) < 0)
+    if (conn_open(&ctl, opt.host, opt.port, sock_timeout()) < 0)
         goto done;
     sb_cmd(&b, 2, "DEL", opt.key);
     if (call_simple(&ctl, &b, NULL) < 0)
@@ -932,7 +459,7 @@ int main(int argc, char **argv)
         }
         started_p++;
     }
-    while (!get_flag(&failed) && now_us() < t_end)
+    while (!run_failed() && now_us() < t_end)
         sleep_us(t_end - now_us() > 10000 ? 10000 : t_end - now_us());
 
 stop:
@@ -949,13 +476,13 @@ stop:
         pthread_mutex_lock(&mu);
         outstanding = sent - consumed_all;
         pthread_mutex_unlock(&mu);
-        if (outstanding <= 0 || get_flag(&failed) || now_us() - t_stop >= (long long)(opt.grace * 1e6))
+        if (outstanding <= 0 || run_failed() || now_us() - t_stop >= (long long)(opt.grace * 1e6))
             break;
         sleep_us(1000);
     }
     t_drained = now_us();
     set_flag(&stop_consumers); /* each reads the reply of its last BRPOP first */
-    if (!get_flag(&failed) && started_c > 0) {
+    if (!run_failed() && started_c > 0) {
         /* Behind whatever is left (FIFO): wakes the consumers that block. */
         b.n = 0;
         sb_add(&b, "*", 1);
@@ -983,7 +510,7 @@ stop:
         consumed_after += cw[i].after;
         h_merge(total, cw[i].h);
     }
-    if (!get_flag(&failed)) {
+    if (!run_failed()) {
         b.n = 0;
         sb_cmd(&b, 2, "LLEN", opt.key);
         if (call_simple(&ctl, &b, &left) == 0) {
@@ -995,9 +522,9 @@ stop:
     }
 
 done:
-    alarm(0);
+    watchdog(0);
     window = opt.seconds;
-    if (!get_flag(&failed)) {
+    if (!run_failed()) {
         long long produced = produced_win + produced_after;
         long long consumed = consumed_win + consumed_after;
         long long lost = produced - consumed - left;
@@ -1045,5 +572,5 @@ done:
     free(cw);
     free(total);
     free(b.p);
-    return get_flag(&failed) ? 1 : 0;
+    return run_failed() ? 1 : 0;
 }

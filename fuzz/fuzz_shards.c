@@ -97,10 +97,10 @@ static void emit(cmdbuf *c)
 /* One well-formed command, of a kind chosen to reach every route: split,
  * coordinated, transactions, whole-shard, kills, blocking pops (served from
  * other shards, timed out, unblocked, their clients vanishing). */
-static void template_cmd(cmdbuf *c, input *in, const client *clients)
+static int template_cmd(cmdbuf *c, input *in, const client *clients)
 {
     char num[32];
-    unsigned t = next(in) % 47;
+    unsigned t = next(in) % 53;
     switch (t) {
     case 0: word(c, "MULTI"); break;
     case 1: word(c, "EXEC"); break;
@@ -152,12 +152,20 @@ static void template_cmd(cmdbuf *c, input *in, const client *clients)
     case 43: word(c, "BLMPOP"); word(c, "0"); word(c, "2"); word(c, key(in)); word(c, key(in)); word(c, "RIGHT"); word(c, "COUNT"); word(c, "2"); break;
     case 44: word(c, "BRPOPLPUSH"); word(c, key(in)); word(c, key(in)); word(c, "0"); break;
     case 45: word(c, "WAIT"); word(c, "1"); word(c, next(in) & 1 ? "0" : "5"); break;
+    /* Pub/Sub: directories updated across shards, deliveries in flight */
+    case 46: word(c, "SUBSCRIBE"); word(c, key(in)); word(c, key(in)); break;
+    case 47: word(c, "PSUBSCRIBE"); word(c, next(in) & 1 ? "*" : "[a-d]"); break;
+    case 48: word(c, "SSUBSCRIBE"); word(c, key(in)); word(c, key(in)); break;
+    case 49: word(c, next(in) & 1 ? "UNSUBSCRIBE" : "SUNSUBSCRIBE"); if (next(in) & 1) word(c, key(in)); break;
+    case 50: word(c, next(in) & 1 ? "PUBLISH" : "SPUBLISH"); word(c, key(in)); word(c, "m"); break;
+    case 51: word(c, next(in) & 1 ? "RESET" : "PUNSUBSCRIBE"); break;
     default: /* unblock another client */
         snprintf(num, sizeof num, "%llu", clients[next(in) % NCONN].id);
         word(c, "CLIENT"); word(c, "UNBLOCK"); word(c, num); word(c, next(in) & 1 ? "ERROR" : "TIMEOUT");
         break;
     }
     emit(c);
+    return t >= 46 && t <= 51; /* Pub/Sub: not one reply per command */
 }
 
 /* Take what the server sent; every reply must be whole. */
@@ -194,12 +202,14 @@ static void settle(kv_sim *s)
 }
 
 /* Every client is gone: no blocked client, no key waited on, no
- * registration (a served one awaiting its home included) on any shard. */
+ * registration (a served one awaiting its home included) on any shard, and
+ * no subscription left in a directory. */
 static void check_no_blocking_left(kv_sim *s)
 {
     static const char info[] = "*2\r\n$4\r\nINFO\r\n$3\r\nall\r\n";
     static const char *const zero[] = {"blocked_clients:0\r\n", "kevy_blocking_keys:0\r\n",
-                                       "kevy_block_registrations:0\r\n"};
+                                       "kevy_block_registrations:0\r\n", "pubsub_channels:0\r\n",
+                                       "pubsub_patterns:0\r\n", "pubsubshard_channels:0\r\n"};
     unsigned long long id = kv_sim_connect(s, 0);
     kv_buf out;
     size_t i;
@@ -255,7 +265,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (!c->id)
                 break;
             cb.b.len = 0;
-            template_cmd(&cb, &in, cl);
+            if (template_cmd(&cb, &in, cl))
+                c->clean = 0; /* subscription replies and messages come as they do */
             TRACE("client %d (id %llu): %.*s\n", (int)(arg % NCONN), c->id, (int)cb.b.len, cb.b.p);
             if (kv_sim_send(s, c->id, cb.b.p, cb.b.len) == 0)
                 c->sent++;

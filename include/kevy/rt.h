@@ -65,6 +65,10 @@ typedef enum kv_route {
  * for the answer (blocking pops). Inside EXEC its lock set is locked as any
  * command's. */
 #define KV_CMD_DELEGATES 0x0040u
+/* A KV_ROUTE_COORD command that talks to other shards for reasons of its
+ * own (Pub/Sub's directories): with more than one shard its coordination
+ * always runs, without key locks. */
+#define KV_CMD_COORD_ALWAYS 0x0080u
 
 /* One shard's reply to a fanned-out command, handed to `reduce`. */
 typedef struct kv_part {
@@ -128,6 +132,8 @@ struct kv_ctx {
     int db;             /* the client's selected database */
     int home;           /* the client's home shard */
     unsigned long long client_id; /* the client's id (0: internal work) */
+    unsigned client_flags; /* the client's request flags (kv_conn_set_req_flags), on any
+                              shard; 0 for internal work */
     int may_suspend;    /* run inline for its client: kv_ctx_suspend works */
 };
 
@@ -165,6 +171,9 @@ typedef struct kv_limits {
     long long obuf_hard;                 /* client-output-buffer-limit normal: 0 = none */
     long long obuf_soft;
     long long obuf_soft_seconds;
+    long long pubsub_hard;               /* client-output-buffer-limit pubsub */
+    long long pubsub_soft;
+    long long pubsub_soft_seconds;
     long long idle_timeout_s;            /* timeout: 0 = never */
     int tcp_keepalive_s;                 /* 0 = off */
 } kv_limits;
@@ -202,6 +211,13 @@ typedef struct kv_cmdset {
     /* Optional: once per loop turn, after its work and before its replies
      * are written (a group commit's fsync goes here). */
     void (*turn_end)(kv_shard *sh, void *state);
+    /* Optional: right after a command, or its part, ran on a shard for a
+     * request whose client_flags are non-zero, on that shard, with the argv
+     * it ran with; for a coordination, on the home shard as it begins,
+     * under its locks (so a message it sends to a key's shard arrives
+     * before the unlock). Client-side caching remembers there the keys a
+     * client read. Never called for requests without flags. */
+    void (*ran)(kv_ctx *ctx, int argc, const kv_str *argv);
     void *udata;
 } kv_cmdset;
 
@@ -387,6 +403,15 @@ void kv_conn_shutdown_server(kv_conn *c);
 void kv_conn_kill(kv_conn *c);
 /* While set, the parser applies Redis's limits for unauthenticated clients. */
 void kv_conn_set_auth_required(kv_conn *c, int required);
+/* Bits the command set attaches to every request this connection issues
+ * from now on (ctx->client_flags wherever it runs, its sub-requests and
+ * parts included); opaque to the runtime, except that non-zero asks for the
+ * `ran` hook. Set from before_exec, they apply to that command already. */
+void kv_conn_set_req_flags(kv_conn *c, unsigned flags);
+/* kv_shard_push for a client of this shard already at hand. */
+void kv_conn_push(kv_conn *c, const char *p, size_t n);
+/* A subscriber: the pubsub class of client-output-buffer-limit applies. */
+void kv_conn_set_pubsub(kv_conn *c, int on);
 /* Exempt from the idle `timeout` (MONITOR and Pub/Sub clients, as in Redis). */
 void kv_conn_set_no_timeout(kv_conn *c, int exempt);
 /* CLIENT REPLY: replies of later commands are sent (ON), dropped (OFF), or

@@ -371,20 +371,25 @@ static void kv_conn_on_event(kv_shard *sh, kv_io *io, unsigned events)
 
 /* --------------------------------------------------------------- output */
 
-/* client-output-buffer-limit for normal clients: over the hard limit, or
- * over the soft one for longer than its seconds, the client is closed (as
- * Redis does, with a log line). Returns -1 if it was. */
+/* client-output-buffer-limit for the client's class (normal or pubsub):
+ * over the hard limit, or over the soft one for longer than its seconds,
+ * the client is closed (as Redis does, with a log line). Returns -1 if it
+ * was. */
 static int kv_conn_obuf_check(kv_conn *c)
 {
     kv_shard *sh = c->sh;
     long long unsent = (long long)kv_conn_unsent(c), now = sh->now_us / 1000;
+    int ps = (c->flags & KV_CONN_PUBSUB) != 0;
+    long long hard = ps ? sh->lim.pubsub_hard : sh->lim.obuf_hard;
+    long long soft = ps ? sh->lim.pubsub_soft : sh->lim.obuf_soft;
+    long long soft_s = ps ? sh->lim.pubsub_soft_seconds : sh->lim.obuf_soft_seconds;
     const char *why = NULL;
-    if (sh->lim.obuf_hard > 0 && unsent > sh->lim.obuf_hard)
+    if (hard > 0 && unsent > hard)
         why = "hard";
-    if (sh->lim.obuf_soft > 0 && unsent > sh->lim.obuf_soft) {
+    if (soft > 0 && unsent > soft) {
         if (!c->obuf_soft_since_ms)
             c->obuf_soft_since_ms = now;
-        else if (now - c->obuf_soft_since_ms > sh->lim.obuf_soft_seconds * 1000)
+        else if (now - c->obuf_soft_since_ms > soft_s * 1000)
             why = "soft";
     } else {
         c->obuf_soft_since_ms = 0;
@@ -489,6 +494,19 @@ void kv_conn_set_auth_required(kv_conn *c, int required)
         c->flags |= KV_CONN_AUTH_REQ;
     else
         c->flags &= ~KV_CONN_AUTH_REQ;
+}
+
+void kv_conn_set_req_flags(kv_conn *c, unsigned flags)
+{
+    c->req_flags = flags;
+}
+
+void kv_conn_set_pubsub(kv_conn *c, int on)
+{
+    if (on)
+        c->flags |= KV_CONN_PUBSUB;
+    else
+        c->flags &= ~KV_CONN_PUBSUB;
 }
 
 void kv_conn_set_no_timeout(kv_conn *c, int exempt)

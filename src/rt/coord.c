@@ -184,6 +184,8 @@ static void kv_coord_run(kv_coord *co)
         co->running = 1;
         was_exec = c->flags & KV_CONN_EXEC;
         c->flags |= KV_CONN_EXEC; /* a kill from inside a step waits for the reply */
+        if (co->step == 0 && co->req.client_flags && sh->rt->cfg.cmds.ran)
+            sh->rt->cfg.cmds.ran(&ctx, co->req.argc, co->req.argv); /* under its locks */
         rc = co->req.cmd->coord(&ctx, co, co->req.argc, co->req.argv);
         c->flags = (c->flags & ~KV_CONN_EXEC) | was_exec;
         co->running = 0;
@@ -232,6 +234,8 @@ static kv_txn *kv_coord_locks(kv_coord *co, const kv_plan *plan)
     kv_str *src, *keys;
     kv_txn_part *tp;
     kv_txn *t = NULL;
+    if (co->req.cmd->flags & KV_CMD_COORD_ALWAYS)
+        return NULL; /* it locks nothing */
     if (co->req.cmd->lockkeys) {
         /* The plan's keys may point into the client's state, which lives
          * at least until this command is done; the transaction copies them. */

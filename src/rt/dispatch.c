@@ -25,6 +25,7 @@ void kv_req_for(kv_req *r, kv_conn *c, int db, const kv_cmd *cmd, int argc, cons
     r->proto = c->proto;
     r->home = c->sh->id;
     r->client_id = c->id;
+    r->client_flags = c->req_flags;
     r->txn = 0;
     r->argc = argc;
     r->argv = argv;
@@ -42,6 +43,7 @@ void kv_ctx_init(kv_ctx *ctx, kv_shard *sh, const kv_req *req, kv_conn *c, kv_bu
     ctx->db = req->db;
     ctx->home = req->home;
     ctx->client_id = req->client_id;
+    ctx->client_flags = req->client_flags;
     ctx->may_suspend = 0;
 }
 
@@ -51,6 +53,8 @@ long long kv_exec_part(kv_shard *sh, const kv_req *req, kv_buf *reply)
     kv_ctx ctx;
     kv_ctx_init(&ctx, sh, req, NULL, reply);
     req->cmd->exec(&ctx, req->argc, req->argv);
+    if (req->client_flags && sh->rt->cfg.cmds.ran)
+        sh->rt->cfg.cmds.ran(&ctx, req->argc, req->argv);
     return kv_mono_us() - t0;
 }
 
@@ -213,6 +217,8 @@ static void kv_execute(kv_conn *c, const kv_plan *p, const kv_req *req, kv_ctx *
         ctx->may_suspend = 1;
         c->exec_seq = seq;
         cmd->exec(ctx, req->argc, req->argv);
+        if (req->client_flags && sh->rt->cfg.cmds.ran)
+            sh->rt->cfg.cmds.ran(ctx, req->argc, req->argv);
         if (c->flags & KV_CONN_SUSPENDING) {
             kv_conn_suspend(c, req, seq, drop, sh->now_us, t0 ? kv_mono_us() - t0 : 0);
             return;
@@ -241,6 +247,8 @@ int kv_dispatch(kv_conn *c, int argc, const kv_str *argv)
         kv_ctx_init(&ctx, sh, &req, c, kv_conn_reply_buf(c, seq));
         from = ctx.out.buf->len;
         verdict = kv_admit_set(c, &plan, &req, &ctx);
+        /* before_exec may have set the flags this very command carries. */
+        req.client_flags = ctx.client_flags = c->req_flags;
     }
     if (verdict == KV_ADMIT_WAIT) {
         kv_plan_done(&plan);

@@ -156,6 +156,7 @@ typedef struct kv_pending {
 #define KV_CONN_SUSPENDING 0x10000u /* the running command just suspended */
 #define KV_CONN_SUSPEND_DROP 0x20000u /* ...with CLIENT REPLY OFF or SKIP */
 #define KV_CONN_RESUMING 0x40000u  /* a command runs to deliver the suspended reply */
+#define KV_CONN_PUBSUB 0x80000u    /* the pubsub output limits apply (a subscriber) */
 
 struct kv_conn {
     kv_io io;             /* first: the reactor's udata */
@@ -171,6 +172,7 @@ struct kv_conn {
     kv_conn *rnext;       /* resume list */
     kv_conn *dnext;       /* deferred list */
     int reply_mode;       /* KV_REPLY_* */
+    unsigned req_flags;   /* copied into each request it issues (kv_conn_set_req_flags) */
     long long obuf_soft_since_ms; /* over the soft output limit since, or 0 */
     const char *last_cmd;
     kv_buf in;

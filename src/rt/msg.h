@@ -21,6 +21,7 @@ typedef struct kv_req {
     int home;                     /* the client's home shard */
     unsigned long long client_id; /* 0: internal work */
     unsigned long long txn;       /* runs under this transaction's locks; 0: none */
+    unsigned client_flags;        /* the connection's request flags (kv_conn_set_req_flags) */
     int argc;
     const kv_str *argv;
 } kv_req;

@@ -130,6 +130,10 @@ void kv_plan_route_shards(kv_shard *sh, kv_conn *c, int db, const kv_cmd *cmd, i
         p->target = t >= 0 && t < sh->n ? t : sh->id;
         return;
     }
+    if (cmd->route == KV_ROUTE_COORD && (cmd->flags & KV_CMD_COORD_ALWAYS)) {
+        p->target = sh->n > 1 ? KV_BUSY_MANY : sh->id;
+        return;
+    }
     if (cmd->route == KV_ROUTE_COORD && cmd->lockkeys) {
         /* Its state is the client's (EXEC, WATCH): run at home, alone when
          * every key it locks is here, else coordinated; never forwarded. */

@@ -22,6 +22,9 @@ void kv_rt_config_defaults(kv_rt_config *cfg)
     cfg->limits.proto_max_bulk_len = KV_PROTO_MAX_BULK_DEFAULT;
     cfg->limits.client_query_buffer_limit = 1024LL * 1024 * 1024;
     cfg->limits.tcp_keepalive_s = 300;
+    cfg->limits.pubsub_hard = 32LL * 1024 * 1024; /* Redis's pubsub class */
+    cfg->limits.pubsub_soft = 8LL * 1024 * 1024;
+    cfg->limits.pubsub_soft_seconds = 60;
     cfg->maxclients = 10000;
     cfg->loglevel = KV_LOG_NOTICE;
 }

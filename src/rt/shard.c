@@ -395,6 +395,12 @@ int kv_shard_turn(kv_shard *sh)
     kv_shard_drain(sh);
     kv_shard_run_lists(sh);
     kv_timers_run(&sh->timers, sh->mono_us, sh);
+    /* Work outside any command (a client's departure, a timer) may have
+     * asked for the after_command hook: it runs now, not at the next
+     * command that may never come; while a transaction holds locks here,
+     * at their release. */
+    if (!sh->locks.held)
+        kv_shard_unit_done(sh);
     if (cs->turn_end)
         cs->turn_end(sh, sh->state);
     backlog = kv_shard_publish(sh);

@@ -149,6 +149,8 @@ int kv_shard_resume_cmd(kv_shard *sh, const kv_ticket *t, const kv_cmd *cmd, int
         c->exec_seq = t->seq;
         c->flags |= KV_CONN_EXEC;
         cmd->exec(&ctx, argc, argv);
+        if (req.client_flags && sh->rt->cfg.cmds.ran)
+            sh->rt->cfg.cmds.ran(&ctx, argc, argv);
         c->flags &= ~KV_CONN_EXEC;
         if (c->flags & KV_CONN_SUSPENDING)
             kv_conn_suspend(c, &req, t->seq, drop, sh->now_us, kv_mono_us() - t0);

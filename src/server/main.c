@@ -173,6 +173,10 @@ int main(int argc, char **argv)
     rcfg.limits.obuf_hard = cobl[0];
     rcfg.limits.obuf_soft = cobl[1];
     rcfg.limits.obuf_soft_seconds = cobl[2];
+    kv_cfg_cobl_class(kv_cfg_get(cfg.cfg, "client-output-buffer-limit"), "pubsub", cobl);
+    rcfg.limits.pubsub_hard = cobl[0];
+    rcfg.limits.pubsub_soft = cobl[1];
+    rcfg.limits.pubsub_soft_seconds = cobl[2];
     rcfg.limits.idle_timeout_s = kv_cfg_ll(cfg.cfg, "timeout");
     rcfg.limits.tcp_keepalive_s = (int)kv_cfg_ll(cfg.cfg, "tcp-keepalive");
     kv_describe(&srv, &cfg, argv[0]);

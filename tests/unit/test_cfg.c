@@ -71,6 +71,16 @@ static void test_defaults_and_store(void)
     CHECK_MEM(kv_cfg_get(c, "hash-max-listpack-entries"), 3, "100");
     d = kv_cfg_clone(c);
     CHECK_MEM(kv_cfg_get(d, "hash-max-ziplist-entries"), 3, "100");
+    /* notify-keyspace-events shows no 'n' beside 'A', as Redis prints it. */
+    i = kv_cfg_index("notify-keyspace-events", 22);
+    v = malloc(8);
+    strcpy(v, "AnKEm");
+    kv_cfg_store(c, i, v);
+    {
+        char shown[32];
+        CHECK_MEM(kv_cfg_shown(c, i, shown, sizeof shown), 4, "AKEm");
+        CHECK_MEM(kv_cfg_get(c, "notify-keyspace-events"), 5, "AnKEm");
+    }
     kv_cfg_free(c);
     kv_cfg_free(d);
 }
@@ -127,7 +137,8 @@ static void test_special_types(void)
     CHECK(lim[0] == 268435456 && lim[1] == 67108864 && lim[2] == 60);
     CHECK(kv_cfg_cobl_class(cobl, "master", lim) < 0);
     check("notify-keyspace-events", "KEA", NULL, "AKE", NULL);
-    check("notify-keyspace-events", "Amn", NULL, "Am", NULL);
+    /* 'n' is kept beside 'A' (the class stays on) though not shown there. */
+    check("notify-keyspace-events", "Amn", NULL, "Anm", NULL);
     check("notify-keyspace-events", "nd", NULL, "dn", NULL);
     check("notify-keyspace-events", "Kgm", NULL, "gKm", NULL);
     check("notify-keyspace-events", "w", NULL, NULL,

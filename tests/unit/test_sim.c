@@ -425,6 +425,109 @@ static void test_push_behind_a_blocking_coordination(void)
     kv_sim_free(s);
 }
 
+/* A SUBSCRIBE whose directory update is still on its way to the other
+ * shard when the client disconnects: the update and the departure arrive
+ * in that order, and the other shard's directory ends empty. */
+static void test_subscriber_vanishes_mid_subscribe(void)
+{
+    kv_sim *s = sim2();
+    char c[128];
+    const char *cmd[1];
+    unsigned long long a = kv_sim_connect(s, 0), b = kv_sim_connect(s, 1);
+    kv_buf out;
+    kv_buf_init(&out);
+    cmd[0] = resp(c, sizeof c, "SUBSCRIBE", "ch", NULL);
+    send_cmds(s, a, cmd, 1); /* shard 0 ran step 0; shard 1 has not heard */
+    kv_sim_close(s, a);
+    check_idle(s);
+    cmd[0] = resp(c, sizeof c, "PUBLISH", "ch", "m");
+    send_cmds(s, b, cmd, 1);
+    check_idle(s);
+    CHECK(kv_sim_recv(s, b, &out) == 0);
+    CHECK_MEM(out.p, out.len, ":0\r\n");
+    kv_buf_free(&out);
+    kv_sim_free(s);
+}
+
+/* A message in flight to a subscriber's shard when it unsubscribes: it is
+ * delivered before the UNSUBSCRIBE reply or not at all, never after. */
+static void test_no_message_after_unsubscribe_reply(void)
+{
+    kv_sim *s = sim2();
+    char c[128];
+    const char *cmd[1];
+    unsigned long long sub = kv_sim_connect(s, 1), pub = kv_sim_connect(s, 0);
+    const char *unsub = "*3\r\n$11\r\nunsubscribe\r\n$2\r\nch\r\n:0\r\n";
+    kv_buf out;
+    kv_buf_init(&out);
+    cmd[0] = resp(c, sizeof c, "SUBSCRIBE", "ch", NULL);
+    send_cmds(s, sub, cmd, 1);
+    check_idle(s);
+    CHECK(kv_sim_recv(s, sub, &out) == 0);
+    out.len = 0;
+    cmd[0] = resp(c, sizeof c, "PUBLISH", "ch", "m");
+    send_cmds(s, pub, cmd, 1); /* the delivery waits in shard 0's ring */
+    cmd[0] = resp(c, sizeof c, "UNSUBSCRIBE", "ch", NULL);
+    send_cmds(s, sub, cmd, 1);
+    check_idle(s);
+    CHECK(kv_sim_recv(s, sub, &out) == 0);
+    CHECK(out.len >= strlen(unsub));
+    CHECK_MEM(out.p + out.len - strlen(unsub), strlen(unsub), unsub);
+    kv_buf_free(&out);
+    kv_sim_free(s);
+}
+
+/* Deliveries to a subscriber that left while they travelled are dropped. */
+static void test_delivery_to_a_gone_subscriber(void)
+{
+    kv_sim *s = sim2();
+    char c[128];
+    const char *cmd[1];
+    unsigned long long sub = kv_sim_connect(s, 1), pub = kv_sim_connect(s, 0);
+    cmd[0] = resp(c, sizeof c, "PSUBSCRIBE", "c*", NULL);
+    send_cmds(s, sub, cmd, 1);
+    check_idle(s);
+    cmd[0] = resp(c, sizeof c, "PUBLISH", "ch", "m");
+    send_cmds(s, pub, cmd, 1);
+    send_cmds(s, pub, cmd, 1);
+    CHECK(kv_sim_turn(s, 0) == 0);
+    kv_sim_close(s, sub);
+    check_idle(s);
+    send_cmds(s, pub, cmd, 1);
+    check_idle(s);
+    kv_sim_free(s);
+}
+
+/* A client blocked on a key it named twice disconnects: leaving its first
+ * waiter once made the key "ready" for its own second waiter, and the key
+ * stayed in the registry until some later command ran the after hook
+ * (found by fuzz_shards: kevy_blocking_keys stayed 1). */
+static void test_blocked_on_a_key_named_twice_then_gone(void)
+{
+    kv_sim *s = sim2();
+    char k0[32], c[160];
+    const char *cmd[1];
+    unsigned long long a = kv_sim_connect(s, 0), q = kv_sim_connect(s, 0);
+    kv_buf out;
+    kv_buf_init(&out);
+    key_on(0, "k", k0, sizeof k0);
+    snprintf(c, sizeof c, "*4\r\n$5\r\nBLPOP\r\n$%zu\r\n%s\r\n$%zu\r\n%s\r\n$1\r\n0\r\n",
+             strlen(k0), k0, strlen(k0), k0);
+    cmd[0] = c;
+    send_cmds(s, a, cmd, 1);
+    check_idle(s);
+    kv_sim_close(s, a);
+    check_idle(s);
+    cmd[0] = "*2\r\n$4\r\nINFO\r\n$5\r\nstats\r\n";
+    send_cmds(s, q, cmd, 1);
+    check_idle(s);
+    CHECK(kv_sim_recv(s, q, &out) == 0);
+    kv_buf_append(&out, "", 1);
+    CHECK(strstr(out.p, "kevy_blocking_keys:0\r\n") != NULL);
+    kv_buf_free(&out);
+    kv_sim_free(s);
+}
+
 TEST_MAIN("sim", TEST(test_lock_waiter_disconnects), TEST(test_lock_waiter_killed),
           TEST(test_nested_coordination_releases_the_connection),
           TEST(test_fanout_client_vanishes), TEST(test_ring_full_loses_nothing),
@@ -432,4 +535,8 @@ TEST_MAIN("sim", TEST(test_lock_waiter_disconnects), TEST(test_lock_waiter_kille
           TEST(test_client_served_at_once_vanishes),
           TEST(test_unregister_waits_behind_the_try),
           TEST(test_no_monitor_line_after_reset),
-          TEST(test_push_behind_a_blocking_coordination))
+          TEST(test_push_behind_a_blocking_coordination),
+          TEST(test_subscriber_vanishes_mid_subscribe),
+          TEST(test_no_message_after_unsubscribe_reply),
+          TEST(test_delivery_to_a_gone_subscriber),
+          TEST(test_blocked_on_a_key_named_twice_then_gone))

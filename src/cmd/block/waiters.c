@@ -344,8 +344,9 @@ static void blk_detach(kv_cmdstate *st, kv_wblock *b)
         else
             k->tail = w->prev;
         /* A waiter behind it may be served now (it held the key while its
-         * home was busy elsewhere). */
-        if (was_head && k->head)
+         * home was busy elsewhere); not the registration's own next waiter
+         * (a key named twice), which goes in this same loop. */
+        if (was_head && k->head && k->head->blk != b)
             ready_add(r->sh, r, k);
         wkey_maybe_free(st, k);
     }

@@ -106,6 +106,20 @@ const char *kv_cfg_value(const kv_cfg *c, int i)
     return c->val[i];
 }
 
+const char *kv_cfg_shown(const kv_cfg *c, int i, char *buf, size_t cap)
+{
+    const char *v = c->val[i], *p;
+    size_t n = 0;
+    /* notify-keyspace-events: Redis prints no 'n' beside 'A'. */
+    if (kv_cfgdefs[i].type != KV_CT_NOTIFY || !strchr(v, 'A') || !strchr(v, 'n'))
+        return v;
+    for (p = v; *p && n + 1 < cap; p++)
+        if (*p != 'n')
+            buf[n++] = *p;
+    buf[n] = '\0';
+    return buf;
+}
+
 const char *kv_cfg_get(const kv_cfg *c, const char *name)
 {
     int i = kv_cfg_index(name, strlen(name));

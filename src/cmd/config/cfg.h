@@ -40,6 +40,10 @@ int kv_cfg_check(int i, const char *v, size_t n, const char *cur, char **canon, 
  * enc). */
 void kv_cfg_store(kv_cfg *c, int i, char *canon);
 
+/* Parameter i's value as Redis shows it (CONFIG GET, REWRITE): the stored
+ * one, but for notify-keyspace-events's 'n' beside 'A'. buf: 32 bytes. */
+const char *kv_cfg_shown(const kv_cfg *c, int i, char *buf, size_t cap);
+
 /* One class of a canonical client-output-buffer-limit: hard, soft, seconds. */
 int kv_cfg_cobl_class(const char *canon, const char *cls, long long out[3]);
 /* Redis's memtoull: "1gb" = 1024^3, "1g" = 1000^3, digits with no sign.

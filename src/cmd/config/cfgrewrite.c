@@ -58,7 +58,8 @@ static void kv_word_out(kv_buf *b, const char *s)
 static void kv_param_lines(kv_buf *b, const kv_cfg *cfg, int i)
 {
     const kv_cfgdef *d = &kv_cfgdefs[i];
-    const char *v = kv_cfg_value(cfg, i);
+    char shown[32];
+    const char *v = kv_cfg_shown(cfg, i, shown, sizeof shown);
     char **a = NULL;
     size_t *lens = NULL;
     int n, k;

@@ -184,8 +184,9 @@ static int kv_check_cobl(char **a, int argc, const char *cur, char **canon, char
     return 0;
 }
 
-/* notify-keyspace-events: Redis's flag letters, printed back in its order
- * ('A' stands for g$lshzxetd; 'n' is only printed when 'A' is not). */
+/* notify-keyspace-events: Redis's flag letters in its order ('A' stands
+ * for g$lshzxetd). 'n' is kept after 'A' here, though Redis does not print
+ * it there (kv_cfg_shown): the class stays on, as in Redis. */
 static int kv_check_notify(const char *v, size_t n, char **canon, char *err, size_t errlen)
 {
     static const char order[] = "g$lshzxetdn";
@@ -209,6 +210,8 @@ static int kv_check_notify(const char *v, size_t n, char **canon, char *err, siz
     }
     if ((flags & 0x3ffu) == 0x3ffu) {
         kv_text_add(&t, "A");
+        if (flags & (1u << 10))
+            kv_text_add(&t, "n");
     } else {
         for (i = 0; order[i]; i++)
             if (flags & (1u << i))

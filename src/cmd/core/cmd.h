@@ -51,6 +51,7 @@ typedef int (*kv_keyflags_fn)(int argc, const kv_str *argv, int j, int pos,
 /* kevy's own roles for a command, where Redis compares command procedures. */
 #define KV_CMDF_PROTECTED 0x10000u  /* refused unless enable-debug-command allows it (DEBUG) */
 #define KV_CMDF_MULTI_RUNS 0x20000u /* inside MULTI it runs at once instead of being queued */
+#define KV_CMDF_PUBSUB_CTX 0x40000u /* allowed to a RESP2 client with subscriptions */
 
 struct kv_cmdspec {
     const char *name;    /* full lower-case name: "get", "config|get" */
@@ -130,6 +131,7 @@ typedef struct kv_cmd_index {
 /* Counters every shard updates, only through rt/atomic.h. */
 typedef struct kv_shared {
     unsigned long long slowlog_next_id;
+    long long tracking_keys; /* keys in every shard's tracking table (tracking-table-max-keys) */
 } kv_shared;
 
 /* What the command set knows about the server it runs in. Written by main
@@ -160,6 +162,17 @@ typedef struct kv_cmdstate {
                            changes every shard's copy) */
     struct kv_svc *svc; /* server services: stats, slowlog, monitors (server/svc.h) */
     struct kv_watchreg *watch; /* WATCHed keys on this shard (multi/watch.h) */
+    struct kv_pubsub *ps;      /* Pub/Sub directory and subscribers (pubsub/pubsub.h) */
+    /* Client-side caching (pubsub/tracking.h): the tracking table of this
+     * shard's keys and the BCAST prefixes; trk_live counts both (0: writes
+     * pay one branch). */
+    struct kv_tracking *trk;
+    size_t trk_live;
+    int notify;                /* notify-keyspace-events as KV_NOTIFY_* (below) */
+    /* Publishes an enabled event (pubsub/notify.c installs it). */
+    void (*notify_publish)(kv_shard *sh, kv_ctx *ctx, int type, const char *event, int db,
+                           const char *key, size_t klen);
+    kv_shard *shard;           /* the shard this state belongs to */
     long long dirty; /* changes made on this shard (never reset; INFO sums the shards) */
     /* Blocking commands (block/block.h): waiters on this shard's keys, how
      * many keys they wait on (0: writes pay one branch), and the clients of
@@ -173,6 +186,44 @@ typedef struct kv_cmdstate {
      * own, as Redis's call() counts each: statistics, SLOWLOG, MONITOR. */
     void (*report)(kv_shard *sh, void *state, kv_conn *c, const kv_exec_info *info);
 } kv_cmdstate;
+
+/* Keyspace notifications (notify-keyspace-events): a write reports each
+ * event with kv_notify next to kv_signal_modified, on the shard that made
+ * the change, exactly where Redis calls notifyKeyspaceEvent(type, event,
+ * key, dbid); with the event's class off (the default: all off) that is one
+ * load and one branch. An enabled event is published on
+ * __keyspace@<db>__:<key> and/or __keyevent@<db>__:<event> through the
+ * Pub/Sub directory, to subscribers on every shard (pubsub/notify.c).
+ * Redis's NOTIFY_* bits (server.h), in its order. */
+#define KV_NOTIFY_KEYSPACE (1 << 0) /* K */
+#define KV_NOTIFY_KEYEVENT (1 << 1) /* E */
+#define KV_NOTIFY_GENERIC (1 << 2)  /* g */
+#define KV_NOTIFY_STRING (1 << 3)   /* $ */
+#define KV_NOTIFY_LIST (1 << 4)     /* l */
+#define KV_NOTIFY_SET (1 << 5)      /* s */
+#define KV_NOTIFY_HASH (1 << 6)     /* h */
+#define KV_NOTIFY_ZSET (1 << 7)     /* z */
+#define KV_NOTIFY_EXPIRED (1 << 8)  /* x */
+#define KV_NOTIFY_EVICTED (1 << 9)  /* e */
+#define KV_NOTIFY_STREAM (1 << 10)  /* t */
+#define KV_NOTIFY_KEY_MISS (1 << 11) /* m (not part of A) */
+#define KV_NOTIFY_MODULE (1 << 13)  /* d */
+#define KV_NOTIFY_NEW (1 << 14)     /* n (not part of A) */
+
+static inline void kv_notify(kv_ctx *ctx, int type, const char *event, int db, const kv_str *key)
+{
+    kv_cmdstate *st = (kv_cmdstate *)ctx->state;
+    if (st->notify & type)
+        st->notify_publish(ctx->shard, ctx, type, event, db, key->p, key->n);
+}
+
+/* The same from the keyspace's own work (expiry, eviction): no command. */
+static inline void kv_notify_sh(kv_shard *sh, kv_cmdstate *st, int type, const char *event, int db,
+                                const char *key, size_t klen)
+{
+    if (st->notify & type)
+        st->notify_publish(sh, NULL, type, event, db, key, klen);
+}
 
 /* Table access (table.c). kv_cmd_index_build fills ix from the family
  * tables (each a KV_SPEC_END-ended array); it aborts with a message if a

@@ -11,6 +11,9 @@
 #include "cmd/block/block.h"
 #include "cmd/core/families.h"
 #include "cmd/multi/watch.h"
+#include "cmd/pubsub/notify.h"
+#include "cmd/pubsub/pubsub.h"
+#include "cmd/pubsub/tracking.h"
 #include "cmd/server/svc.h"
 
 #define KV_DECLARE(table) extern const kv_cmdspec table[];
@@ -22,7 +25,11 @@ static const kv_cmdspec *const kv_families[] = {KV_FAMILY_TABLES(KV_LIST)};
 
 static void kv_cmd_expired(void *arg, int db, const char *key, size_t klen)
 {
-    kv_watch_touch(((kv_cmdstate *)arg)->watch, db, key, klen);
+    kv_cmdstate *st = arg;
+    kv_watch_touch(st->watch, db, key, klen);
+    if (st->trk_live) /* Redis: signalModifiedKey(NULL, ...) */
+        kv_tracking_touch(st, key, klen, -1, 0);
+    kv_notify_sh(st->shard, st, KV_NOTIFY_EXPIRED, "expired", db, key, klen);
 }
 
 static void *kv_cmd_shard_init(kv_shard *sh, void *udata)
@@ -32,6 +39,7 @@ static void *kv_cmd_shard_init(kv_shard *sh, void *udata)
     if (!st)
         abort();
     st->srv = srv;
+    st->shard = sh;
     st->ks = kv_ks_new(srv->databases, srv->seed);
     if (!st->ks)
         abort();
@@ -39,6 +47,10 @@ static void *kv_cmd_shard_init(kv_shard *sh, void *udata)
     st->cfg = st->svc->cfg;
     st->watch = kv_watchreg_new();
     st->blk = kv_blockreg_new(sh);
+    st->ps = kv_pubsub_new(sh, srv->seed);
+    st->trk = kv_tracking_new(st);
+    st->notify = kv_notify_parse(kv_cfg_get(st->cfg, "notify-keyspace-events"));
+    st->notify_publish = kv_notify_publish;
     st->report = kv_svc_after_exec;
     /* A key deleted by expiry (lazily or actively) is modified for WATCH. */
     st->ks->on_expire = kv_cmd_expired;
@@ -61,6 +73,8 @@ static void kv_cmd_shard_fini(kv_shard *sh, void *state)
     kv_svc_free(st->svc);
     kv_watchreg_free(st->watch);
     kv_blockreg_free(st->blk);
+    kv_pubsub_free(st->ps);
+    kv_tracking_free(st->trk);
     kv_ks_free(st->ks);
     free(st);
 }
@@ -81,6 +95,7 @@ static void kv_cmd_shard_tick(kv_shard *sh, void *state)
     if (st->svc->activerehashing)
         kv_ks_active_rehash(st->ks, 1000);
     kv_svc_tick(sh, st);
+    kv_tracking_tick(sh, st);
 }
 
 void kv_commands_init(kv_cmdset *cs, kv_server *srv)
@@ -96,6 +111,8 @@ void kv_commands_init(kv_cmdset *cs, kv_server *srv)
     cs->conn_open = kv_svc_conn_open;
     cs->conn_closed = kv_svc_conn_closed;
     cs->after_command = kv_cmd_after_command;
+    cs->turn_end = kv_tracking_turn_end; /* BCAST invalidations, once per loop turn */
+    cs->ran = kv_tracking_ran;           /* remember the keys a tracking client read */
     /* The runtime hands udata to lookup and shard_init; both accept it. */
     cs->udata = (void *)(uintptr_t)srv;
 }

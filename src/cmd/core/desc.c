@@ -15,11 +15,11 @@ static void kv_desc_fail(const char *what, const char *name)
     abort();
 }
 
-/* The runtime's flags follow Redis's; KV_CMD_WHOLE and KV_CMD_DELEGATES are
- * kevy's own. */
+/* The runtime's flags follow Redis's; KV_CMD_WHOLE, KV_CMD_DELEGATES and
+ * KV_CMD_COORD_ALWAYS are kevy's own. */
 static unsigned kv_rt_flags(unsigned long rflags, unsigned spec_flags)
 {
-    unsigned f = spec_flags & (KV_CMD_WHOLE | KV_CMD_DELEGATES);
+    unsigned f = spec_flags & (KV_CMD_WHOLE | KV_CMD_DELEGATES | KV_CMD_COORD_ALWAYS);
     if (rflags & KV_RF_WRITE)
         f |= KV_CMD_WRITE;
     if (rflags & KV_RF_READONLY)
@@ -58,7 +58,7 @@ void kv_desc_build(kv_cmd *cmd, kv_cmddesc *d, const kv_cmdspec *s)
     d->cmd = cmd;
     d->rflags = m->rflags;
     d->acl = m->acl;
-    d->flags = s->flags & ~(unsigned)(KV_CMD_WHOLE | KV_CMD_DELEGATES);
+    d->flags = s->flags & ~(unsigned)(KV_CMD_WHOLE | KV_CMD_DELEGATES | KV_CMD_COORD_ALWAYS);
     d->dirty = s->dirty != KV_DIRTY_AUTO ? s->dirty
                : (m->rflags & KV_RF_WRITE) ? KV_DIRTY_WRITES
                                              : KV_DIRTY_NONE;

@@ -10,7 +10,11 @@ kv_db *kv_ctx_db(kv_ctx *ctx)
 
 kv_entry *kv_lookup_read(kv_ctx *ctx, const kv_str *key)
 {
-    return kv_ks_lookup_read(kv_state(ctx)->ks, ctx->db, key->p, key->n, kv_now_ms(ctx));
+    kv_entry *e = kv_ks_lookup_read(kv_state(ctx)->ks, ctx->db, key->p, key->n, kv_now_ms(ctx));
+    /* Redis's lookupKeyRead reports a miss after a lazy expiry's "expired". */
+    if (!e)
+        kv_notify(ctx, KV_NOTIFY_KEY_MISS, "keymiss", ctx->db, key);
+    return e;
 }
 
 kv_entry *kv_lookup_write(kv_ctx *ctx, const kv_str *key)
@@ -18,10 +22,24 @@ kv_entry *kv_lookup_write(kv_ctx *ctx, const kv_str *key)
     return kv_ks_lookup_write(kv_state(ctx)->ks, ctx->db, key->p, key->n, kv_now_ms(ctx));
 }
 
+/* Redis's dbAdd reports every key new to the keyspace. */
+static void kv_notify_new(kv_ctx *ctx, int db, kv_entry *e)
+{
+    kv_str key;
+    key.p = kv_entry_key(e, &key.n);
+    kv_notify(ctx, KV_NOTIFY_NEW, "new", db, &key);
+}
+
 void kv_set_val(kv_ctx *ctx, kv_entry *e, kv_obj *val)
 {
+    kv_cmdstate *st = kv_state(ctx);
+    /* An entry without a value was just created: the key is new (asked
+     * only when someone listens for it: the class is off by default). */
+    int fresh = (st->notify & KV_NOTIFY_NEW) && kv_entry_val(e) == NULL;
     /* A value put under a key is as fresh as Redis's createObject makes it
      * (OBJECT IDLETIME 0). */
-    kv_obj_set_lru(val, kv_state(ctx)->ks->lru_clock);
+    kv_obj_set_lru(val, st->ks->lru_clock);
     kv_entry_set_val(e, val);
+    if (fresh)
+        kv_notify_new(ctx, ctx->db, e);
 }

@@ -93,6 +93,7 @@ static void kv_hset(kv_ctx *ctx, int argc, const kv_str *argv, int status_reply)
         added += kv_hash_set(o, argv[j].p, argv[j].n, argv[j + 1].p, argv[j + 1].n, &opts);
     /* Even when every value was already there, as Redis: every pair counts. */
     kv_signal_modified(ctx, ctx->db, &argv[1]);
+    kv_notify(ctx, KV_NOTIFY_HASH, "hset", ctx->db, &argv[1]);
     kv_dirty(ctx, (argc - 2) / 2);
     if (status_reply)
         kv_reply_status(&ctx->out, "OK");
@@ -124,6 +125,7 @@ static void kv_cmd_hsetnx(kv_ctx *ctx, int argc, const kv_str *argv)
     hash_opts(ctx, &opts);
     kv_hash_set(o, argv[2].p, argv[2].n, argv[3].p, argv[3].n, &opts);
     kv_signal_modified(ctx, ctx->db, &argv[1]);
+    kv_notify(ctx, KV_NOTIFY_HASH, "hset", ctx->db, &argv[1]);
     kv_dirty(ctx, 1);
     kv_reply_int(&ctx->out, 1);
 }
@@ -133,7 +135,7 @@ static void kv_cmd_hdel(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_entry *e = kv_lookup_write(ctx, &argv[1]);
     long long deleted = 0;
     kv_obj *o;
-    int j;
+    int j, removed = 0;
     if (!e) {
         kv_reply_int(&ctx->out, 0);
         return;
@@ -147,11 +149,15 @@ static void kv_cmd_hdel(kv_ctx *ctx, int argc, const kv_str *argv)
         deleted += kv_hash_del(o, argv[j].p, argv[j].n);
         if (kv_hash_len(o) == 0) {
             kv_db_delete_entry(kv_ctx_db(ctx), e);
+            removed = 1;
             break;
         }
     }
     if (deleted) {
         kv_signal_modified(ctx, ctx->db, &argv[1]);
+        kv_notify(ctx, KV_NOTIFY_HASH, "hdel", ctx->db, &argv[1]);
+        if (removed)
+            kv_notify(ctx, KV_NOTIFY_GENERIC, "del", ctx->db, &argv[1]);
         kv_dirty(ctx, deleted);
     }
     kv_reply_int(&ctx->out, deleted);
@@ -184,6 +190,7 @@ static void kv_cmd_hincrby(kv_ctx *ctx, int argc, const kv_str *argv)
     hash_opts(ctx, &opts);
     kv_hash_set(o, argv[2].p, argv[2].n, buf, (size_t)kv_ll2str(buf, sizeof buf, value), &opts);
     kv_signal_modified(ctx, ctx->db, &argv[1]);
+    kv_notify(ctx, KV_NOTIFY_HASH, "hincrby", ctx->db, &argv[1]);
     kv_dirty(ctx, 1);
     kv_reply_int(&ctx->out, value);
 }
@@ -227,6 +234,7 @@ static void kv_cmd_hincrbyfloat(kv_ctx *ctx, int argc, const kv_str *argv)
     hash_opts(ctx, &opts);
     kv_hash_set(o, argv[2].p, argv[2].n, buf, n, &opts);
     kv_signal_modified(ctx, ctx->db, &argv[1]);
+    kv_notify(ctx, KV_NOTIFY_HASH, "hincrbyfloat", ctx->db, &argv[1]);
     kv_dirty(ctx, 1);
     kv_reply_bulk(&ctx->out, buf, n);
     free(buf);

@@ -4,6 +4,7 @@
 #include "cmd/block/block.h"
 #include "cmd/core/cmd.h"
 #include "cmd/multi/watch.h"
+#include "cmd/pubsub/tracking.h"
 
 #include <limits.h>
 
@@ -38,6 +39,7 @@ static void kv_cmd_flushdb(kv_ctx *ctx, int argc, const kv_str *argv)
     if (kv_check_flush(ctx, argc, argv) != 0)
         return;
     kv_flush_db(ctx, ctx->db);
+    kv_tracking_flush(ctx); /* Redis's trackingInvalidateKeysOnFlush */
     kv_reply_status(&ctx->out, "OK");
 }
 
@@ -48,6 +50,7 @@ static void kv_cmd_flushall(kv_ctx *ctx, int argc, const kv_str *argv)
         return;
     for (i = 0; i < kv_state(ctx)->ks->ndb; i++)
         kv_flush_db(ctx, i);
+    kv_tracking_flush(ctx); /* Redis's trackingInvalidateKeysOnFlush */
     kv_reply_status(&ctx->out, "OK");
 }
 

@@ -124,20 +124,20 @@ static void kv_cmd_restore(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_obj_free(o); /* already expired: nothing is created */
         if (deleted) { /* but the replaced key went */
             kv_signal_modified(ctx, ctx->db, &argv[1]);
+            kv_notify(ctx, KV_NOTIFY_GENERIC, "del", ctx->db, &argv[1]);
             kv_dirty(ctx, 1);
         }
         kv_reply_status(&ctx->out, "OK");
         return;
     }
     e = kv_db_upsert(db, argv[1].p, argv[1].n, &created);
-    kv_entry_set_val(e, o);
+    kv_set_val(ctx, e, o); /* "new" */
     if (ttl)
         kv_db_set_expire(db, e, ttl);
     if (opt.idle >= 0)
         kv_obj_set_lru(o, lru_from_idle(kv_state(ctx)->ks->lru_clock, opt.idle));
-    else
-        kv_keys_stamp(ctx, o);
     kv_signal_modified(ctx, ctx->db, &argv[1]);
+    kv_notify(ctx, KV_NOTIFY_GENERIC, "restore", ctx->db, &argv[1]);
     kv_dirty(ctx, 1);
     kv_reply_status(&ctx->out, "OK");
 }
@@ -217,11 +217,13 @@ static void kv_sub_put(kv_ctx *ctx, int argc, const kv_str *argv)
     if (memchr(argv[4].p, 'c', argv[4].n))
         kv_obj_mark_unshared(o);
     e = kv_db_upsert(db, argv[1].p, argv[1].n, &created);
-    kv_entry_set_val(e, o);
-    kv_keys_stamp(ctx, o);
+    kv_set_val(ctx, e, o); /* "new" */
     if (when != -1)
         kv_db_set_expire(db, e, when);
     kv_signal_modified(ctx, ctx->db, &argv[1]);
+    /* The destination's half of the move; the source's is val-del's. */
+    kv_notify(ctx, KV_NOTIFY_GENERIC, memchr(argv[4].p, 'c', argv[4].n) ? "copy_to" : "rename_to",
+              ctx->db, &argv[1]);
     kv_dirty(ctx, 1);
     kv_reply_int(&ctx->out, 1);
 }
@@ -235,6 +237,7 @@ static void kv_sub_del(kv_ctx *ctx, int argc, const kv_str *argv)
     if (e) {
         kv_db_delete_entry(kv_ctx_db(ctx), e);
         kv_signal_modified(ctx, ctx->db, &argv[1]);
+        kv_notify(ctx, KV_NOTIFY_GENERIC, "rename_from", ctx->db, &argv[1]);
     }
     kv_reply_int(&ctx->out, e != NULL);
 }

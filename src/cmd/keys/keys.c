@@ -13,18 +13,30 @@
 #define EXP_GT 4
 #define EXP_LT 8
 
-kv_entry *kv_lookup_read_notouch(kv_ctx *ctx, const kv_str *key)
+static kv_entry *kv_lookup_notouch(kv_ctx *ctx, const kv_str *key, int notify)
 {
     kv_keyspace *ks = kv_state(ctx)->ks;
     kv_db *db = kv_ctx_db(ctx);
     kv_entry *e = kv_db_lookup(db, key->p, key->n);
     if (e && kv_entry_has_expire(e) && kv_db_is_expired(db, e, kv_now_ms(ctx)))
-        return kv_lookup_read(ctx, key); /* deletes it and counts the miss */
-    if (e)
+        e = kv_ks_lookup_read(ks, ctx->db, key->p, key->n, kv_now_ms(ctx)); /* deletes it */
+    else if (e)
         ks->stats.keyspace_hits++;
     else
         ks->stats.keyspace_misses++;
+    if (!e && notify)
+        kv_notify(ctx, KV_NOTIFY_KEY_MISS, "keymiss", ctx->db, key);
     return e;
+}
+
+kv_entry *kv_lookup_read_notouch(kv_ctx *ctx, const kv_str *key)
+{
+    return kv_lookup_notouch(ctx, key, 1);
+}
+
+kv_entry *kv_lookup_read_nonotify(kv_ctx *ctx, const kv_str *key)
+{
+    return kv_lookup_notouch(ctx, key, 0);
 }
 
 void kv_keys_stamp(kv_ctx *ctx, kv_obj *o)
@@ -42,6 +54,7 @@ static void kv_cmd_del(kv_ctx *ctx, int argc, const kv_str *argv)
         if (e) {
             kv_db_delete_entry(kv_ctx_db(ctx), e);
             kv_signal_modified(ctx, ctx->db, &argv[j]);
+            kv_notify(ctx, KV_NOTIFY_GENERIC, "del", ctx->db, &argv[j]);
             kv_dirty(ctx, 1);
             deleted++;
         }
@@ -83,6 +96,7 @@ static void kv_cmd_persist(kv_ctx *ctx, int argc, const kv_str *argv)
     (void)argc;
     if (removed) { /* a key without a TTL is left as it was */
         kv_signal_modified(ctx, ctx->db, &argv[1]);
+        kv_notify(ctx, KV_NOTIFY_GENERIC, "persist", ctx->db, &argv[1]);
         kv_dirty(ctx, 1);
     }
     kv_reply_int(&ctx->out, removed);
@@ -123,7 +137,7 @@ static int kv_expire_options(kv_ctx *ctx, int argc, const kv_str *argv, int *fla
 static void kv_expire_generic(kv_ctx *ctx, int argc, const kv_str *argv, long long base,
                               int seconds)
 {
-    int flags = 0;
+    int flags = 0, past;
     long long when, cur;
     kv_entry *e;
     kv_db *db;
@@ -151,11 +165,13 @@ static void kv_expire_generic(kv_ctx *ctx, int argc, const kv_str *argv, long lo
         kv_reply_int(&ctx->out, 0);
         return;
     }
-    if (when <= kv_now_ms(ctx))
+    past = when <= kv_now_ms(ctx);
+    if (past)
         kv_db_delete_entry(db, e); /* already in the past: deleted now */
     else
         kv_db_set_expire(db, e, when);
     kv_signal_modified(ctx, ctx->db, &argv[1]);
+    kv_notify(ctx, KV_NOTIFY_GENERIC, past ? "del" : "expire", ctx->db, &argv[1]);
     kv_dirty(ctx, 1);
     kv_reply_int(&ctx->out, 1);
     return;

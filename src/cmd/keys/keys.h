@@ -17,6 +17,8 @@
  * counting like kv_lookup_read, but the value's LRU stamp is left alone
  * (TYPE, TTL, EXISTS, OBJECT, SCAN's TYPE filter). */
 kv_entry *kv_lookup_read_notouch(kv_ctx *ctx, const kv_str *key);
+/* The same with LOOKUP_NONOTIFY: a miss is not a "keymiss" event (OBJECT). */
+kv_entry *kv_lookup_read_nonotify(kv_ctx *ctx, const kv_str *key);
 /* Stamp a value created by a command with the shard's LRU clock, as
  * Redis's createObject does. */
 void kv_keys_stamp(kv_ctx *ctx, kv_obj *o);

@@ -30,7 +30,7 @@ void kv_obj_mark_unshared(kv_obj *o)
 /* The value under argv[2], or NULL after replying a null. */
 static kv_obj *object_lookup(kv_ctx *ctx, const kv_str *argv)
 {
-    kv_entry *e = kv_lookup_read_notouch(ctx, &argv[2]);
+    kv_entry *e = kv_lookup_read_nonotify(ctx, &argv[2]);
     if (!e) {
         kv_reply_null(&ctx->out);
         return NULL;

@@ -30,6 +30,17 @@ static int is_one(kv_str r)
     return kv_resp_reply_int(r.p, r.n, &v) && v == 1;
 }
 
+/* A value under a key just created in another database than the client's
+ * (MOVE, COPY ... DB): kv_set_val's "new" would name the client's. */
+static void put_new_in(kv_ctx *ctx, int db, kv_entry *e, kv_obj *o)
+{
+    kv_str key;
+    kv_keys_stamp(ctx, o);
+    kv_entry_set_val(e, o);
+    key.p = kv_entry_key(e, &key.n);
+    kv_notify(ctx, KV_NOTIFY_NEW, "new", db, &key);
+}
+
 /* ------------------------------------------------------------- RENAME */
 
 static void rename_generic(kv_ctx *ctx, const kv_str *argv, int nx)
@@ -67,6 +78,8 @@ static void rename_generic(kv_ctx *ctx, const kv_str *argv, int nx)
         kv_db_set_expire(db, dst, when);
     kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_signal_modified(ctx, ctx->db, &argv[2]);
+    kv_notify(ctx, KV_NOTIFY_GENERIC, "rename_from", ctx->db, &argv[1]);
+    kv_notify(ctx, KV_NOTIFY_GENERIC, "rename_to", ctx->db, &argv[2]);
     kv_dirty(ctx, 1); /* one change, as Redis counts a rename */
     if (nx)
         kv_reply_int(&ctx->out, 1);
@@ -234,10 +247,11 @@ static void kv_cmd_copy(kv_ctx *ctx, int argc, const kv_str *argv)
     if (dst)
         kv_db_delete_entry(ks->db[dstdb], dst);
     dst = kv_db_upsert(ks->db[dstdb], argv[2].p, argv[2].n, &created);
-    kv_set_val(ctx, dst, copy);
+    put_new_in(ctx, dstdb, dst, copy);
     if (when != -1)
         kv_db_set_expire(ks->db[dstdb], dst, when);
     kv_signal_modified(ctx, dstdb, &argv[2]);
+    kv_notify(ctx, KV_NOTIFY_GENERIC, "copy_to", dstdb, &argv[2]);
     kv_dirty(ctx, 1);
     kv_reply_int(&ctx->out, 1);
 }
@@ -315,11 +329,13 @@ static void kv_cmd_move(kv_ctx *ctx, int argc, const kv_str *argv)
     o = kv_entry_take_val(src);
     kv_db_delete_entry(kv_ctx_db(ctx), src);
     dst = kv_db_upsert(ks->db[dstdb], argv[1].p, argv[1].n, &created);
-    kv_set_val(ctx, dst, o);
+    put_new_in(ctx, dstdb, dst, o);
     if (when != -1)
         kv_db_set_expire(ks->db[dstdb], dst, when);
     kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_signal_modified(ctx, dstdb, &argv[1]);
+    kv_notify(ctx, KV_NOTIFY_GENERIC, "move_from", ctx->db, &argv[1]);
+    kv_notify(ctx, KV_NOTIFY_GENERIC, "move_to", dstdb, &argv[1]);
     kv_dirty(ctx, 1);
     kv_reply_int(&ctx->out, 1);
 }

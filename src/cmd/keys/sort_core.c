@@ -408,6 +408,7 @@ void kv_sort_store_items(kv_ctx *ctx, const kv_str *dst, const kv_str *items, si
         if (e) {
             kv_db_delete_entry(db, e);
             kv_signal_modified(ctx, ctx->db, dst);
+            kv_notify(ctx, KV_NOTIFY_GENERIC, "del", ctx->db, dst);
             kv_dirty(ctx, 1);
         }
         kv_reply_int(&ctx->out, 0);
@@ -423,8 +424,9 @@ void kv_sort_store_items(kv_ctx *ctx, const kv_str *dst, const kv_str *items, si
         kv_db_persist(db, e);
     else
         e = kv_db_upsert(db, dst->p, dst->n, &created);
-    kv_entry_set_val(e, o);
+    kv_set_val(ctx, e, o);
     kv_signal_modified(ctx, ctx->db, dst);
+    kv_notify(ctx, KV_NOTIFY_LIST, "sortstore", ctx->db, dst);
     kv_dirty(ctx, (long long)n); /* Redis counts every stored element */
     kv_reply_int(&ctx->out, (long long)n);
 }

@@ -33,7 +33,7 @@ static void kv_exec_bpop(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_ql_next(&it, &v);
     kv_list_reply_entry(ctx, &v);
     kv_ql_iter_delete(&it);
-    kv_list_drop_if_empty(ctx, e);
+    kv_list_popped(ctx, &argv[1], e, where);
     kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_dirty(ctx, 1);
 }
@@ -50,10 +50,12 @@ static void kv_exec_bundo(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_entry *e;
     if (kv_list_lookup(ctx, &argv[1], 1, &e) < 0)
         return;
-    for (j = 3; j < argc; j++) {
-        kv_list_push_key(ctx, &argv[1], e, argv[j].p, argv[j].n, where);
-        e = kv_lookup_write(ctx, &argv[1]);
-    }
+    /* One push of them all, reported once as LPUSH/RPUSH of many is: the
+     * keyspace's watchers saw them popped. */
+    kv_list_push_key(ctx, &argv[1], e, argv[3].p, argv[3].n, where);
+    e = kv_lookup_write(ctx, &argv[1]);
+    for (j = 4; j < argc; j++)
+        kv_list_push(kv_entry_val(e), argv[j].p, argv[j].n, where);
     kv_dirty(ctx, argc - 3);
     kv_reply_int(&ctx->out, argc - 3);
 }

@@ -51,12 +51,29 @@ void kv_list_push_key(kv_ctx *ctx, const kv_str *key, kv_entry *e, const char *s
     }
     kv_list_push(kv_entry_val(e), s, n, where);
     kv_signal_modified(ctx, ctx->db, key);
+    kv_notify(ctx, KV_NOTIFY_LIST, where == KV_QL_HEAD ? "lpush" : "rpush", ctx->db, key);
 }
 
-void kv_list_drop_if_empty(kv_ctx *ctx, kv_entry *e)
+int kv_list_drop_if_empty(kv_ctx *ctx, kv_entry *e)
 {
-    if (kv_list_len(kv_entry_val(e)) == 0)
-        kv_db_delete_entry(kv_ctx_db(ctx), e);
+    if (kv_list_len(kv_entry_val(e)) != 0)
+        return 0;
+    kv_db_delete_entry(kv_ctx_db(ctx), e);
+    return 1;
+}
+
+/* A change that may have emptied the list: `event`, then the key dropped
+ * with "del" if so (Redis reports the change before the deletion). */
+static void changed(kv_ctx *ctx, const kv_str *key, kv_entry *e, const char *event)
+{
+    kv_notify(ctx, KV_NOTIFY_LIST, event, ctx->db, key);
+    if (kv_list_drop_if_empty(ctx, e))
+        kv_notify(ctx, KV_NOTIFY_GENERIC, "del", ctx->db, key);
+}
+
+void kv_list_popped(kv_ctx *ctx, const kv_str *key, kv_entry *e, int where)
+{
+    changed(ctx, key, e, where == KV_QL_HEAD ? "lpop" : "rpop");
 }
 
 static kv_quicklist *ql_of(kv_entry *e)
@@ -89,6 +106,7 @@ static void push(kv_ctx *ctx, int argc, const kv_str *argv, int where, int x)
     for (j = 2; j < argc; j++)
         kv_ql_push(ql_of(e), fill, argv[j].p, argv[j].n, where);
     kv_signal_modified(ctx, ctx->db, &argv[1]);
+    kv_notify(ctx, KV_NOTIFY_LIST, where == KV_QL_HEAD ? "lpush" : "rpush", ctx->db, &argv[1]);
     kv_dirty(ctx, argc - 2);
     kv_reply_int(&ctx->out, (long long)kv_ql_count(ql_of(e)));
 }
@@ -134,9 +152,10 @@ static void pop(kv_ctx *ctx, int argc, const kv_str *argv, int where)
         kv_list_reply_entry(ctx, &v);
         kv_ql_iter_delete(&it);
     }
-    kv_list_drop_if_empty(ctx, e);
-    /* COUNT 0 pops nothing: Redis leaves watchers alone then. */
+    /* COUNT 0 pops nothing: Redis leaves watchers alone then, and the
+     * list (not empty: it exists) stays. */
     if (count > 0) {
+        kv_list_popped(ctx, &argv[1], e, where);
         kv_signal_modified(ctx, ctx->db, &argv[1]);
         kv_dirty(ctx, count);
     }
@@ -235,6 +254,7 @@ static void kv_cmd_lset(kv_ctx *ctx, int argc, const kv_str *argv)
     }
     kv_ql_iter_replace(&it, argv[3].p, argv[3].n);
     kv_signal_modified(ctx, ctx->db, &argv[1]);
+    kv_notify(ctx, KV_NOTIFY_LIST, "lset", ctx->db, &argv[1]);
     kv_dirty(ctx, 1);
     kv_reply_status(&ctx->out, "OK");
 }
@@ -265,6 +285,7 @@ static void kv_cmd_linsert(kv_ctx *ctx, int argc, const kv_str *argv)
         if (kv_lp_equal(it.node->lp + it.off, argv[3].p, argv[3].n)) {
             kv_ql_iter_insert(&it, kv_list_fill(kv_entry_val(e)), argv[4].p, argv[4].n, after);
             kv_signal_modified(ctx, ctx->db, &argv[1]);
+            kv_notify(ctx, KV_NOTIFY_LIST, "linsert", ctx->db, &argv[1]);
             kv_dirty(ctx, 1);
             kv_reply_int(&ctx->out, (long long)kv_ql_count(ql_of(e)));
             return;
@@ -302,8 +323,8 @@ static void kv_cmd_lrem(kv_ctx *ctx, int argc, const kv_str *argv)
         if (limit && (unsigned long long)removed == limit)
             break;
     }
-    kv_list_drop_if_empty(ctx, e);
     if (removed) {
+        changed(ctx, &argv[1], e, "lrem");
         kv_signal_modified(ctx, ctx->db, &argv[1]);
         kv_dirty(ctx, removed);
     }
@@ -338,9 +359,9 @@ static void kv_cmd_ltrim(kv_ctx *ctx, int argc, const kv_str *argv)
         }
         kv_ql_del_range(ql_of(e), 0, (size_t)ltrim);
         kv_ql_del_range(ql_of(e), (size_t)(len - ltrim - rtrim), (size_t)rtrim);
-        kv_list_drop_if_empty(ctx, e);
-        /* Redis signals an existing list even when nothing was trimmed; it
-         * counts the elements removed. */
+        /* Redis signals and notifies an existing list even when nothing
+         * was trimmed; it counts the elements removed. */
+        changed(ctx, &argv[1], e, "ltrim");
         kv_signal_modified(ctx, ctx->db, &argv[1]);
         kv_dirty(ctx, ltrim + rtrim);
     }

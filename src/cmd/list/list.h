@@ -13,11 +13,17 @@ void kv_list_cmd_opts(kv_ctx *ctx, kv_list_opts *opts);
 int kv_list_lookup(kv_ctx *ctx, const kv_str *key, int write, kv_entry **e);
 /* The entry as a bulk string. */
 void kv_list_reply_entry(kv_ctx *ctx, const kv_lpval *v);
-/* Push onto key (created if missing; must not hold another type). */
+/* Push onto key (created if missing; must not hold another type), with
+ * its "lpush"/"rpush" event. */
 void kv_list_push_key(kv_ctx *ctx, const kv_str *key, kv_entry *e, const char *s, size_t n,
                       int where);
-/* Drop the key if its list is now empty (Redis never keeps empty lists). */
-void kv_list_drop_if_empty(kv_ctx *ctx, kv_entry *e);
+/* Drop the key if its list is now empty (Redis never keeps empty lists);
+ * 1 if it did. */
+int kv_list_drop_if_empty(kv_ctx *ctx, kv_entry *e);
+/* Elements were popped from key's list at e at `where`: the "lpop"/"rpop"
+ * event, then the key dropped with "del" if that emptied it (Redis's
+ * listElementsRemoved). */
+void kv_list_popped(kv_ctx *ctx, const kv_str *key, kv_entry *e, int where);
 
 /* LPOP/RPOP as sub-commands: the pop step of a cross-shard LMOVE (move.c). */
 extern const kv_cmd kv_sub_lpop;

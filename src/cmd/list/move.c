@@ -81,7 +81,8 @@ static void kv_cmd_lmove(kv_ctx *ctx, int argc, const kv_str *argv)
     /* Push before dropping an emptied source: with src == dst the list
      * is never empty, exactly as in Redis. */
     kv_list_push_key(ctx, &argv[2], de, s, n, to); /* signals the destination */
-    kv_list_drop_if_empty(ctx, se);
+    /* The destination's event first, then the source's, as in Redis. */
+    kv_list_popped(ctx, &argv[1], se, from);
     kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_dirty(ctx, 1);
     kv_reply_bulk(&ctx->out, s, n);
@@ -276,7 +277,7 @@ static void mpop_from(kv_ctx *ctx, const kv_str *key, kv_entry *e, int where, lo
         kv_list_reply_entry(ctx, &v);
         kv_ql_iter_delete(&it);
     }
-    kv_list_drop_if_empty(ctx, e);
+    kv_list_popped(ctx, key, e, where);
     kv_signal_modified(ctx, ctx->db, key);
     kv_dirty(ctx, count);
 }

@@ -10,6 +10,7 @@
 
 #include "cmd/server/session.h"
 #include "cmd/multi/watch.h"
+#include "cmd/pubsub/tracking.h"
 
 typedef struct kv_mq {
     const kv_cmd *cmd;
@@ -422,6 +423,9 @@ static void kv_exec_inline_run(kv_ctx *ctx, const kv_mq *q)
         return;
     }
     q->cmd->exec(&sub, q->argc, q->argv);
+    /* Run here, not by the runtime: the runtime's `ran` hook's work. */
+    if (sub.client_flags)
+        kv_tracking_ran(&sub, q->argc, q->argv);
 }
 
 /* EXEC's checks before running; returns 1 if it replied (error or abort). */

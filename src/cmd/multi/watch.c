@@ -6,6 +6,7 @@
 #include "cmd/multi/watch.h"
 
 #include "cmd/block/block.h"
+#include "cmd/pubsub/tracking.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,8 @@ void kv_signal_modified(kv_ctx *ctx, int db, const kv_str *key)
     if (st->watch)
         kv_watch_touch(st->watch, db, key->p, key->n);
     kv_block_touch(ctx, db, key); /* clients blocked on it (one branch if none) */
+    if (st->trk_live) /* client-side caching: trackingInvalidateKey */
+        kv_tracking_touch(st, key->p, key->n, ctx->home, ctx->client_id);
 }
 
 void kv_watch_touch_db(kv_watchreg *w, kv_keyspace *ks, int db, int other)

@@ -2,6 +2,8 @@
  * answering as a server with no scripts or functions loaded. */
 #define _POSIX_C_SOURCE 200809L
 #include "cmd/multi/multi.h"
+#include "cmd/pubsub/pubsub.h"
+#include "cmd/pubsub/tracking.h"
 #include "cmd/server/svc.h"
 
 #include <stdio.h>
@@ -45,6 +47,8 @@ static void kv_cmd_reset(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_monitor_forget(ctx->shard, sv, ctx->client_id, 1);
     }
     kv_multi_reset(ctx->shard, ctx->state, ctx->conn); /* DISCARD and UNWATCH */
+    kv_pubsub_client_reset(ctx->shard, ctx->state, ctx->conn); /* every subscription */
+    kv_tracking_client_gone(ctx->shard, ctx->state, ctx->conn); /* CLIENT TRACKING off */
     kv_conn_set_db(ctx->conn, 0);
     kv_conn_set_proto(ctx->conn, 2);
     ctx->out.proto = 2;
@@ -127,7 +131,7 @@ const kv_cmdspec kv_cmds_server_admin[] = {
     {.name = "function", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_container,
      .subs = kv_function_subs},
     {.name = "lastsave", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_lastsave},
-    {.name = "reset", .flags = KV_CMDF_MULTI_RUNS, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_reset,
+    {.name = "reset", .flags = KV_CMDF_MULTI_RUNS | KV_CMDF_PUBSUB_CTX, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_reset,
      .prepare = kv_prepare_reset},
     {.name = "script", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_container, .subs = kv_script_subs},
     {.name = "time", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_time},

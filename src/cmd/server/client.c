@@ -3,6 +3,8 @@
  * are merged by client id), PAUSE/UNPAUSE set every shard's pause (the
  * before_exec hook then defers commands), the rest act on the caller. */
 #include "cmd/block/block.h"
+#include "cmd/pubsub/pubsub.h"
+#include "cmd/pubsub/tracking.h"
 #include "cmd/server/svc.h"
 
 #include <limits.h>
@@ -22,14 +24,20 @@ static void kv_line(kv_buf *b, kv_conn *c, long long now_ms, size_t argv_mem)
 {
     kv_session *s = kv_conn_data(c);
     kv_conn_info ci;
-    char flags[8], *f = flags, tmp[1024];
+    char flags[16], *f = flags, tmp[1024];
     size_t totmem;
+    long long sub, psub, ssub;
     int n;
     kv_conn_get_info(c, &ci);
+    kv_pubsub_client_counts(c, &sub, &psub, &ssub);
+    /* Redis's order (getClientInfoString): O, P, b, t, R, B, e. */
     if (s && (s->flags & KV_SESS_MONITOR))
         *f++ = 'O';
+    if (sub + psub + ssub > 0)
+        *f++ = 'P';
     if (kv_block_client_blocked(c))
         *f++ = 'b';
+    f += kv_tracking_list_flags(c, f);
     if (s && (s->flags & KV_SESS_NO_EVICT))
         *f++ = 'e';
     if (f == flags)
@@ -38,14 +46,15 @@ static void kv_line(kv_buf *b, kv_conn *c, long long now_ms, size_t argv_mem)
     totmem = 1024 + ci.qbuf + ci.qbuf_free + ci.obuf_cap + argv_mem;
     n = snprintf(tmp, sizeof tmp,
                  "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
-                 "sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 "
+                 "sub=%lld psub=%lld ssub=%lld multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 "
                  "rbs=%zu rbp=%zu obl=0 oll=%d omem=%zu tot-mem=%zu events=%s cmd=%s "
-                 "user=default redir=-1 resp=%d\n",
+                 "user=default redir=%lld resp=%d\n",
                  ci.id, ci.peer, ci.local, ci.fd, s && s->name ? s->name : "",
-                 (now_ms - ci.created_ms) / 1000, (now_ms - ci.last_ms) / 1000, flags, ci.db,
+                 (now_ms - ci.created_ms) / 1000, (now_ms - ci.last_ms) / 1000, flags, ci.db, sub, psub,
+                 ssub,
                  ci.qbuf, ci.qbuf_free, argv_mem, ci.obuf_cap, ci.obuf_cap,
                  ci.pending_replies > 1 ? ci.pending_replies - 1 : 0, ci.obuf, totmem,
-                 ci.writing ? "rw" : "r", ci.last_cmd, ci.proto);
+                 ci.writing ? "rw" : "r", ci.last_cmd, kv_tracking_redir(c), ci.proto);
     kv_buf_append(b, tmp, (size_t)(n < (int)sizeof tmp ? n : (int)sizeof tmp - 1));
 }
 
@@ -71,6 +80,13 @@ static int kv_client_type(const kv_str *a)
     if (kv_arg_eq(a, "master"))
         return 3;
     return -1;
+}
+
+/* Redis's getClientType: a subscriber is "pubsub"; kevy has no replica or
+ * master clients (a MONITOR is "normal", as in Redis). */
+static int kv_client_type_of(kv_conn *c)
+{
+    return kv_pubsub_client_active(c) ? 2 : 0;
 }
 
 static int kv_unknown_type(kv_ctx *ctx, const kv_str *a)
@@ -126,8 +142,8 @@ static void kv_list_line(kv_listq *q, kv_conn *c, unsigned long long rank)
 static void kv_list_one(void *arg, kv_conn *c)
 {
     kv_listq *q = arg;
-    if (q->type > 0)
-        return; /* kevy has no replica, pubsub (yet) or master clients */
+    if (q->type >= 0 && kv_client_type_of(c) != q->type)
+        return;
     kv_list_line(q, c, kv_conn_id(c));
 }
 
@@ -309,7 +325,7 @@ static void kv_kill_one(void *arg, kv_conn *c)
     int self = id == q->ctx->client_id && kv_shard_id(q->ctx->shard) == q->ctx->home;
     if (q->id && (unsigned long long)q->id != id)
         return;
-    if (q->type > 0)
+    if (q->type >= 0 && kv_client_type_of(c) != q->type)
         return;
     if (q->addr && !kv_addr_eq(q->addr, kv_conn_peer(c)))
         return;
@@ -493,21 +509,6 @@ static void kv_cmd_client_no_evict(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_reply_status(&ctx->out, "OK");
 }
 
-/* No client-side caching: tracking is always off. */
-static void kv_cmd_client_trackinginfo(kv_ctx *ctx, int argc, const kv_str *argv)
-{
-    (void)argc;
-    (void)argv;
-    kv_reply_map(&ctx->out, 3);
-    kv_reply_bulk_cstr(&ctx->out, "flags");
-    kv_reply_set(&ctx->out, 1);
-    kv_reply_bulk_cstr(&ctx->out, "off");
-    kv_reply_bulk_cstr(&ctx->out, "redirect");
-    kv_reply_int(&ctx->out, -1);
-    kv_reply_bulk_cstr(&ctx->out, "prefixes");
-    kv_reply_array(&ctx->out, 0);
-}
-
 static void kv_cmd_client_help(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     static const char *const lines[] = {
@@ -574,7 +575,9 @@ static void kv_prepare_client_reply(kv_ctx *ctx, int argc, const kv_str *argv)
 }
 
 static const kv_cmdspec kv_client_subs[] = {
+    {.name = "client|caching", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_client_caching},
     {.name = "client|getname", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_client_getname},
+    {.name = "client|getredir", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_client_getredir},
     {.name = "client|help", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_client_help},
     {.name = "client|id", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_client_id},
     {.name = "client|info", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_client_info},
@@ -588,6 +591,10 @@ static const kv_cmdspec kv_client_subs[] = {
     {.name = "client|reply", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_client_reply,
      .prepare = kv_prepare_client_reply},
     {.name = "client|setname", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_client_setname},
+    /* Looks for a REDIRECT target on every shard and puts BCAST prefixes
+     * in every shard's table before it replies (pubsub/tracking.h). */
+    {.name = "client|tracking", .route = KV_ROUTE_COORD, .flags = KV_CMD_COORD_ALWAYS,
+     .exec = kv_cmd_client_tracking, .coord = kv_coord_client_tracking},
     {.name = "client|trackinginfo", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_client_trackinginfo},
     {.name = "client|unblock", .route = KV_ROUTE_ALL, .exec = kv_cmd_client_unblock,
      .reduce = kv_reduce_sum, .check = kv_check_client_unblock},

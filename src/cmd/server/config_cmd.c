@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cmd/lib/glob.h"
+#include "cmd/pubsub/notify.h"
 
 /* ------------------------------------------------------------------- GET */
 
@@ -79,8 +80,9 @@ static void kv_cmd_config_get(kv_ctx *ctx, int argc, const kv_str *argv)
     }
     kv_reply_map(&ctx->out, n);
     for (i = 0; i < n; i++) {
+        char shown[32];
         kv_reply_bulk(&ctx->out, m[i].key, m[i].keylen);
-        kv_reply_bulk_cstr(&ctx->out, kv_cfg_value(sv->cfg, m[i].idx));
+        kv_reply_bulk_cstr(&ctx->out, kv_cfg_shown(sv->cfg, m[i].idx, shown, sizeof shown));
     }
     free(m);
 }
@@ -206,6 +208,7 @@ static void kv_cmd_config_set(kv_ctx *ctx, int argc, const kv_str *argv)
     }
     kv_pairs_free(p, n);
     kv_svc_apply(sv, ctx->shard);
+    kv_state(ctx)->notify = kv_notify_parse(kv_cfg_get(sv->cfg, "notify-keyspace-events"));
     kv_reply_status(&ctx->out, "OK");
 }
 

@@ -2,6 +2,7 @@
  * SHUTDOWN. They run on the client's home shard (KV_ROUTE_LOCAL), with the
  * connection. */
 #include "cmd/core/cmd.h"
+#include "cmd/pubsub/pubsub.h"
 #include "cmd/server/svc.h"
 
 #include <limits.h>
@@ -13,10 +14,15 @@
 
 static void kv_cmd_ping(kv_ctx *ctx, int argc, const kv_str *argv)
 {
-    if (argc > 2)
+    if (argc > 2) {
         kv_reply_errorf(&ctx->out, "ERR wrong number of arguments for '%s' command",
                         ctx->cmd->name);
-    else if (argc == 1)
+    } else if (ctx->conn && ctx->out.proto == 2 && kv_pubsub_client_active(ctx->conn)) {
+        /* A RESP2 subscriber's PING answers in a message's shape. */
+        kv_reply_array(&ctx->out, 2);
+        kv_reply_bulk(&ctx->out, "pong", 4);
+        kv_reply_bulk(&ctx->out, argc == 2 ? argv[1].p : "", argc == 2 ? argv[1].n : 0);
+    } else if (argc == 1)
         kv_reply_status(&ctx->out, "PONG");
     else
         kv_reply_bulk(&ctx->out, argv[1].p, argv[1].n);
@@ -221,8 +227,8 @@ const kv_cmdspec kv_cmds_server_connection[] = {
     {.name = "auth", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_auth, .redact = kv_redact_auth},
     {.name = "echo", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_echo},
     {.name = "hello", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_hello, .redact = kv_redact_hello},
-    {.name = "ping", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_ping},
-    {.name = "quit", .flags = KV_CMDF_MULTI_RUNS, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_quit},
+    {.name = "ping", .flags = KV_CMDF_PUBSUB_CTX, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_ping},
+    {.name = "quit", .flags = KV_CMDF_MULTI_RUNS | KV_CMDF_PUBSUB_CTX, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_quit},
     {.name = "select", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_select},
     {.name = "shutdown", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_shutdown},
     KV_SPEC_END

@@ -5,6 +5,8 @@
  * names (info_fmt.c). The requested sections travel in each part, so the
  * merge needs nothing but the parts. */
 #include "cmd/server/info.h"
+#include "cmd/pubsub/pubsub.h"
+#include "cmd/pubsub/tracking.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +101,17 @@ static void kv_info_counters(kv_ctx *ctx, int mask)
     f[F_CLOSING] = g.closing_clients;
     f[F_WAITED_KEYS] = (long long)st->blk_keys;
     f[F_BLOCK_REGS] = (long long)st->blk_regs;
+    /* Every shard has the whole channel directory: shard 0 speaks for it.
+     * Shard channels are counted by their owners. */
+    kv_pubsub_counts(st->ps, &f[F_PS_CHANNELS], &f[F_PS_PATTERNS], &f[F_PS_SHARD]);
+    if (kv_shard_id(ctx->shard) != 0)
+        f[F_PS_CHANNELS] = f[F_PS_PATTERNS] = 0;
+    /* Tracking clients by home, keys by owner; prefixes are on every
+     * shard: shard 0 speaks for them. */
+    kv_tracking_counts(st->trk, &f[F_TRK_CLIENTS], &f[F_TRK_KEYS], &f[F_TRK_ITEMS],
+                       &f[F_TRK_PREFIXES]);
+    if (kv_shard_id(ctx->shard) != 0)
+        f[F_TRK_PREFIXES] = 0;
     for (i = 0; i < F_COUNT; i++)
         kv_reply_int(&ctx->out, f[i]);
 }

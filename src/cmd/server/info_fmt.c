@@ -88,8 +88,8 @@ static void kv_info_clients(kv_buf *b, const long long *f, const kv_cfg *cfg)
          kv_cfg_ll(cfg, "maxclients"));
     LINE("client_recent_max_input_buffer:%lld\r\nclient_recent_max_output_buffer:%lld\r\n",
          f[F_MAX_IN], f[F_MAX_OUT]);
-    LINE("blocked_clients:%lld\r\ntracking_clients:0\r\nclients_in_timeout_table:%lld\r\n",
-         f[F_BLOCKED], f[F_TIMEOUT_TABLE]);
+    LINE("blocked_clients:%lld\r\ntracking_clients:%lld\r\nclients_in_timeout_table:%lld\r\n",
+         f[F_BLOCKED], f[F_TRK_CLIENTS], f[F_TIMEOUT_TABLE]);
 }
 
 static void kv_info_memory(kv_buf *b, const long long *f, const kv_cfg *cfg)
@@ -166,13 +166,15 @@ static void kv_info_stats(kv_buf *b, const long long *f)
     LINE("evicted_keys:0\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\n");
     LINE("current_eviction_exceeded_time:0\r\nkeyspace_hits:%lld\r\nkeyspace_misses:%lld\r\n",
          f[F_HITS], f[F_MISSES]);
-    LINE("pubsub_channels:0\r\npubsub_patterns:0\r\npubsubshard_channels:0\r\n");
+    LINE("pubsub_channels:%lld\r\npubsub_patterns:%lld\r\npubsubshard_channels:%lld\r\n",
+         f[F_PS_CHANNELS], f[F_PS_PATTERNS], f[F_PS_SHARD]);
     LINE("latest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0\r\n");
     LINE("slave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\n");
     LINE("active_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\n");
-    LINE("current_active_defrag_time:0\r\ntracking_total_keys:0\r\ntracking_total_items:0\r\n");
-    LINE("tracking_total_prefixes:0\r\nunexpected_error_replies:0\r\ntotal_error_replies:%lld\r\n",
-         f[F_ERRORS]);
+    LINE("current_active_defrag_time:0\r\ntracking_total_keys:%lld\r\n", f[F_TRK_KEYS]);
+    LINE("tracking_total_items:%lld\r\ntracking_total_prefixes:%lld\r\n", f[F_TRK_ITEMS],
+         f[F_TRK_PREFIXES]);
+    LINE("unexpected_error_replies:0\r\ntotal_error_replies:%lld\r\n", f[F_ERRORS]);
     LINE("dump_payload_sanitizations:0\r\ntotal_reads_processed:%lld\r\n", f[F_READS]);
     LINE("total_writes_processed:%lld\r\nio_threaded_reads_processed:0\r\n", f[F_WRITES]);
     LINE("io_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\n");

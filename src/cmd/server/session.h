@@ -13,6 +13,8 @@
 #define KV_SESS_REPLY_OFF 0x08u /* CLIENT REPLY OFF in effect */
 
 struct kv_multi;
+struct kv_psclient;
+struct kv_trkclient;
 
 typedef struct kv_session {
     char *name; /* CLIENT SETNAME; NULL for none */
@@ -21,6 +23,8 @@ typedef struct kv_session {
     struct kv_block *block; /* the blocking command it waits in (block/blocked.c), or NULL */
     struct kv_block *served; /* the last one served, until its reply left (or the close undoes it) */
     int block_end;          /* how the last block ended: KV_BLOCK_END_* (block/block.h) */
+    struct kv_psclient *ps; /* its subscriptions (pubsub/), or NULL */
+    struct kv_trkclient *trk; /* CLIENT TRACKING state (pubsub/tracking.h), or NULL */
 } kv_session;
 
 /* The connection's session, created on first use: authenticated unless

@@ -4,6 +4,8 @@
  * SLOWLOG, MONITOR), conn_open and conn_closed. Every decision reads the
  * command's descriptor, never its name. */
 #include "cmd/block/block.h"
+#include "cmd/pubsub/pubsub.h"
+#include "cmd/pubsub/tracking.h"
 #include "cmd/server/svc.h"
 #include "cmd/multi/multi.h"
 
@@ -54,6 +56,10 @@ void kv_svc_apply(kv_svc *sv, kv_shard *sh)
     lim.obuf_hard = cobl[0];
     lim.obuf_soft = cobl[1];
     lim.obuf_soft_seconds = cobl[2];
+    kv_cfg_cobl_class(kv_cfg_get(cfg, "client-output-buffer-limit"), "pubsub", cobl);
+    lim.pubsub_hard = cobl[0];
+    lim.pubsub_soft = cobl[1];
+    lim.pubsub_soft_seconds = cobl[2];
     lim.idle_timeout_s = kv_cfg_ll(cfg, "timeout");
     lim.tcp_keepalive_s = (int)kv_cfg_ll(cfg, "tcp-keepalive");
     kv_shard_set_limits(sh, &lim);
@@ -104,6 +110,7 @@ int kv_svc_before_exec(kv_ctx *ctx, int argc, const kv_str *argv)
     const kv_cmd *cmd = ctx->cmd;
     const kv_cmddesc *d;
     unsigned keyspace;
+    int verdict;
 
     /* Unknown names reply their own error first, as in Redis (and make an
      * open MULTI fail at EXEC). */
@@ -139,12 +146,25 @@ int kv_svc_before_exec(kv_ctx *ctx, int argc, const kv_str *argv)
         }
         return KV_EXEC_RUN;
     }
+    /* A RESP2 subscriber's connection carries messages: only the commands
+     * that manage subscriptions (and PING, QUIT, RESET) may share it. */
+    if (s->ps && !(d->flags & KV_CMDF_PUBSUB_CTX) && kv_conn_proto(ctx->conn) == 2 &&
+        kv_pubsub_client_active(ctx->conn)) {
+        kv_reply_errorf(&ctx->out,
+                        "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "
+                        "QUIT / RESET are allowed in this context",
+                        cmd->name);
+        return KV_EXEC_REPLIED;
+    }
     if (sv->pause_type && kv_svc_paused(sv, kv_now_ms(ctx))) {
         if (sv->pause_type == 2 || (cmd->flags & KV_CMD_WRITE) ||
             (d->rflags & KV_RF_MAY_REPLICATE))
             return KV_EXEC_DEFER;
     }
-    return kv_multi_before_exec(ctx, argc, argv); /* MULTI: queue it */
+    verdict = kv_multi_before_exec(ctx, argc, argv); /* MULTI: queue it */
+    if (s->trk) /* CLIENT TRACKING: what the command carries (never tracked: nothing) */
+        kv_tracking_before_exec(ctx, verdict);
+    return verdict;
 }
 
 /* ------------------------------------------------------------- after_exec */
@@ -199,6 +219,8 @@ void kv_svc_conn_closed(kv_shard *sh, void *state, kv_conn *c)
         kv_monitor_forget(sh, sv, kv_conn_id(c), 1);
     kv_multi_forget(sh, state, c); /* its watches on every shard */
     kv_block_client_gone(sh, state, c); /* its registrations on every shard */
+    kv_pubsub_client_reset(sh, state, c); /* its subscriptions, in every directory */
+    kv_tracking_client_gone(sh, state, c); /* its BCAST prefixes, on every shard */
     kv_session_free(c);
 }
 

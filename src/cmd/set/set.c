@@ -78,6 +78,7 @@ static void kv_cmd_sadd(kv_ctx *ctx, int argc, const kv_str *argv)
         added += kv_set_add(o, argv[j].p, argv[j].n, &opts);
     if (added) {
         kv_signal_modified(ctx, ctx->db, &argv[1]);
+        kv_notify(ctx, KV_NOTIFY_SET, "sadd", ctx->db, &argv[1]);
         kv_dirty(ctx, added);
     }
     kv_reply_int(&ctx->out, added);
@@ -88,18 +89,22 @@ static void kv_cmd_srem(kv_ctx *ctx, int argc, const kv_str *argv)
     long long removed = 0;
     kv_entry *e;
     kv_obj *o;
-    int j;
+    int j, dropped = 0;
     if (set_lookup(ctx, &argv[1], 1, &e, &o) != 0)
         return;
     for (j = 2; o && j < argc; j++) {
         removed += kv_set_remove(o, argv[j].p, argv[j].n);
         if (kv_set_size(o) == 0) {
             kv_db_delete_entry(kv_ctx_db(ctx), e);
+            dropped = 1;
             break;
         }
     }
     if (removed) {
         kv_signal_modified(ctx, ctx->db, &argv[1]);
+        kv_notify(ctx, KV_NOTIFY_SET, "srem", ctx->db, &argv[1]);
+        if (dropped)
+            kv_notify(ctx, KV_NOTIFY_GENERIC, "del", ctx->db, &argv[1]);
         kv_dirty(ctx, removed);
     }
     kv_reply_int(&ctx->out, removed);
@@ -250,10 +255,12 @@ static void spop_count(kv_ctx *ctx, const kv_str *argv)
         return;
     }
     kv_signal_modified(ctx, ctx->db, &argv[1]); /* pops at least one member */
+    kv_notify(ctx, KV_NOTIFY_SET, "spop", ctx->db, &argv[1]);
     size = kv_set_size(o);
     kv_dirty(ctx, (unsigned long long)l < size ? l : (long long)size);
     if ((unsigned long long)l >= size) {
         spop_all(ctx, e, o);
+        kv_notify(ctx, KV_NOTIFY_GENERIC, "del", ctx->db, &argv[1]);
         return;
     }
     if ((size - (size_t)l) * SPOP_MOVE_MUL <= (size_t)l) {
@@ -301,8 +308,11 @@ static void kv_cmd_spop(kv_ctx *ctx, int argc, const kv_str *argv)
     if (!pick_one(ctx, argc, argv, 1, spop_count, &e, &o, &m))
         return;
     kv_set_remove_val(o, &m);
-    if (kv_set_size(o) == 0)
+    kv_notify(ctx, KV_NOTIFY_SET, "spop", ctx->db, &argv[1]);
+    if (kv_set_size(o) == 0) {
         kv_db_delete_entry(kv_ctx_db(ctx), e);
+        kv_notify(ctx, KV_NOTIFY_GENERIC, "del", ctx->db, &argv[1]);
+    }
     kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_dirty(ctx, 1);
 }
@@ -442,8 +452,11 @@ static void kv_cmd_smove(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_reply_int(&ctx->out, 0);
         return;
     }
-    if (kv_set_size(src) == 0)
+    kv_notify(ctx, KV_NOTIFY_SET, "srem", ctx->db, &argv[1]);
+    if (kv_set_size(src) == 0) {
         kv_db_delete_entry(kv_ctx_db(ctx), se);
+        kv_notify(ctx, KV_NOTIFY_GENERIC, "del", ctx->db, &argv[1]);
+    }
     kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_dirty(ctx, 1);
     kv_set_cmd_opts(ctx, &opts);
@@ -455,6 +468,7 @@ static void kv_cmd_smove(kv_ctx *ctx, int argc, const kv_str *argv)
     /* A destination that already had the member is not modified. */
     if (kv_set_add(dst, argv[3].p, argv[3].n, &opts)) {
         kv_signal_modified(ctx, ctx->db, &argv[2]);
+        kv_notify(ctx, KV_NOTIFY_SET, "sadd", ctx->db, &argv[2]);
         kv_dirty(ctx, 1);
     }
     kv_reply_int(&ctx->out, 1);

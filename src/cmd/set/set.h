@@ -33,9 +33,14 @@ int kv_setop_parse(kv_ctx *ctx, int argc, const kv_str *argv, kv_setop *q); /* -
 /* Run q over sets (by argument position, NULL for a missing key; reordered
  * in place). Replies, unless q is a STORE: then it returns the result. */
 kv_obj *kv_setop_run(kv_ctx *ctx, const kv_setop *q, kv_obj **sets);
-/* Replace dst with result (Redis's setKey: the old value and its TTL go), or
- * delete it when result is empty; replies the size. Takes result. */
-void kv_setop_store(kv_ctx *ctx, const kv_str *dst, kv_obj *result);
+/* Replace dst with result (Redis's setKey: the old value and its TTL go),
+ * with `event` ("sinterstore"...), or delete it ("del") when result is
+ * empty; replies the size. Takes result. */
+void kv_setop_store(kv_ctx *ctx, const kv_str *dst, kv_obj *result, const char *event);
+/* The event a STORE of op reports: "sinterstore", "sunionstore" or
+ * "sdiffstore"; and back from that name (NULL if it is none of them). */
+const char *kv_setop_event(int op);
+const char *kv_setop_event_named(const kv_str *name);
 /* kv_set_foreach callback replying a member as a bulk; arg is the kv_ctx. */
 int kv_setop_reply_fn(void *arg, const kv_lpval *m);
 

@@ -305,7 +305,23 @@ kv_obj *kv_setop_run(kv_ctx *ctx, const kv_setop *q, kv_obj **sets)
     return NULL;
 }
 
-void kv_setop_store(kv_ctx *ctx, const kv_str *dst, kv_obj *result)
+const char *kv_setop_event(int op)
+{
+    return op == KV_SETOP_INTER   ? "sinterstore"
+           : op == KV_SETOP_UNION ? "sunionstore"
+                                  : "sdiffstore";
+}
+
+const char *kv_setop_event_named(const kv_str *name)
+{
+    int op;
+    for (op = KV_SETOP_INTER; op <= KV_SETOP_DIFF; op++)
+        if (kv_arg_eq(name, kv_setop_event(op)))
+            return kv_setop_event(op);
+    return NULL;
+}
+
+void kv_setop_store(kv_ctx *ctx, const kv_str *dst, kv_obj *result, const char *event)
 {
     kv_entry *e = kv_lookup_write(ctx, dst);
     kv_db *db = kv_ctx_db(ctx);
@@ -316,6 +332,7 @@ void kv_setop_store(kv_ctx *ctx, const kv_str *dst, kv_obj *result)
         if (e) { /* an empty result deletes the destination: a change */
             kv_db_delete_entry(db, e);
             kv_signal_modified(ctx, ctx->db, dst);
+            kv_notify(ctx, KV_NOTIFY_GENERIC, "del", ctx->db, dst);
             kv_dirty(ctx, 1);
         }
         kv_reply_int(&ctx->out, 0);
@@ -328,6 +345,7 @@ void kv_setop_store(kv_ctx *ctx, const kv_str *dst, kv_obj *result)
     kv_obj_set_lru(result, kv_state(ctx)->ks->lru_clock); /* a new value */
     kv_set_val(ctx, e, result);
     kv_signal_modified(ctx, ctx->db, dst);
+    kv_notify(ctx, KV_NOTIFY_SET, event, ctx->db, dst);
     kv_dirty(ctx, 1);
     kv_reply_int(&ctx->out, (long long)size);
 }
@@ -357,7 +375,7 @@ static void kv_cmd_setop(kv_ctx *ctx, int argc, const kv_str *argv)
     result = kv_setop_run(ctx, &q, sets);
     free(sets);
     if (q.store)
-        kv_setop_store(ctx, &argv[1], result);
+        kv_setop_store(ctx, &argv[1], result, kv_setop_event(q.op));
 }
 
 /* Each command's operation, read by kv_setop_parse: op, store, card. */

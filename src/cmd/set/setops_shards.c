@@ -39,20 +39,22 @@ static void kv_cmd_setsget(kv_ctx *ctx, int argc, const kv_str *argv)
     }
 }
 
-/* argv: name, destination, "i" or "h" (the result's encoding), members...
+/* argv: name (the event to report: "sinterstore", "sunionstore" or
+ * "sdiffstore"), destination, "i" or "h" (the result's encoding), members...
  * Replaces the destination with that set (deletes it if there are no
  * members) and replies its size. */
 static void kv_cmd_setsstore(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     kv_set_opts opts;
     kv_obj *o = kv_set_new();
+    const char *event = kv_setop_event_named(&argv[0]);
     int j;
     kv_set_cmd_opts(ctx, &opts);
     if (argv[2].n == 1 && argv[2].p[0] == 'h')
         kv_set_convert(o, opts.seed);
     for (j = 3; j < argc; j++)
         kv_set_add(o, argv[j].p, argv[j].n, &opts);
-    kv_setop_store(ctx, &argv[1], o);
+    kv_setop_store(ctx, &argv[1], o, event ? event : "sinterstore");
 }
 
 static const kv_cmd kv_sub_setsget = {.name = "smembers", .arity = -3, .exec = kv_cmd_setsget};
@@ -238,7 +240,7 @@ static int serial_fn(void *arg, const kv_lpval *m)
 }
 
 /* Step 1 of a STORE: send the result to the destination's shard. */
-static void send_store(kv_ctx *ctx, kv_coord *co, const kv_str *dst, kv_obj *result)
+static void send_store(kv_ctx *ctx, kv_coord *co, const kv_str *dst, kv_obj *result, int op)
 {
     size_t size = kv_set_size(result);
     serial s;
@@ -246,8 +248,8 @@ static void send_store(kv_ctx *ctx, kv_coord *co, const kv_str *dst, kv_obj *res
     s.arena = malloc(size * KV_LLSTR_SIZE + 1);
     if (!s.argv || !s.arena)
         abort();
-    s.argv[0].p = "sinterstore";
-    s.argv[0].n = 11;
+    s.argv[0].p = kv_setop_event(op);
+    s.argv[0].n = strlen(s.argv[0].p);
     s.argv[1] = *dst;
     s.argv[2].p = kv_obj_encoding(result) == KV_ENC_INTSET ? "i" : "h";
     s.argv[2].n = 1;
@@ -290,7 +292,7 @@ int kv_coord_setop(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *argv)
         }
         if (!q.store)
             return KV_COORD_DONE;
-        send_store(ctx, co, &argv[1], result);
+        send_store(ctx, co, &argv[1], result, q.op);
         kv_obj_free(result);
         return KV_COORD_WAIT;
     default:

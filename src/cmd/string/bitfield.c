@@ -267,6 +267,7 @@ static void kv_bitfield(kv_ctx *ctx, int argc, const kv_str *argv, int readonly_
     }
     if (changes) {
         kv_signal_modified(ctx, ctx->db, &argv[1]);
+        kv_notify(ctx, KV_NOTIFY_STRING, "setbit", ctx->db, &argv[1]);
         kv_dirty(ctx, changes);
     }
 out:

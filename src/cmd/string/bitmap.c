@@ -110,6 +110,7 @@ static void kv_cmd_setbit(kv_ctx *ctx, int argc, const kv_str *argv)
      * modification. */
     if (grew || old != on) {
         kv_signal_modified(ctx, ctx->db, &argv[1]);
+        kv_notify(ctx, KV_NOTIFY_STRING, "setbit", ctx->db, &argv[1]);
         kv_dirty(ctx, 1);
     }
     kv_reply_int(&ctx->out, old);

@@ -125,6 +125,7 @@ static void kv_cmd_pfadd(kv_ctx *ctx, int argc, const kv_str *argv)
             if (updated) {
                 kv_hll_cache_invalidate(w);
                 kv_signal_modified(ctx, ctx->db, &argv[1]);
+                kv_notify(ctx, KV_NOTIFY_STRING, "pfadd", ctx->db, &argv[1]);
                 kv_dirty(ctx, updated);
             }
             kv_reply_int(&ctx->out, updated != 0);
@@ -157,6 +158,7 @@ static void kv_cmd_pfadd(kv_ctx *ctx, int argc, const kv_str *argv)
      * element that changed a register. */
     if (updated) {
         kv_signal_modified(ctx, ctx->db, &argv[1]);
+        kv_notify(ctx, KV_NOTIFY_STRING, "pfadd", ctx->db, &argv[1]);
         kv_dirty(ctx, updated);
     }
     kv_reply_int(&ctx->out, updated != 0);
@@ -244,6 +246,7 @@ static void kv_pfmerge_store(kv_ctx *ctx, const kv_str *key, const uint8_t *max,
     kv_hll_store(ctx, e, key, &h);
     kv_hll_free(&h);
     kv_signal_modified(ctx, ctx->db, key);
+    kv_notify(ctx, KV_NOTIFY_STRING, "pfadd", ctx->db, key);
     kv_dirty(ctx, 1);
     kv_reply_status(&ctx->out, "OK");
 }

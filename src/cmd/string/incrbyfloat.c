@@ -50,6 +50,7 @@ static void kv_cmd_incrbyfloat(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_set_val(ctx, e, nv);
     }
     kv_signal_modified(ctx, ctx->db, &argv[1]);
+    kv_notify(ctx, KV_NOTIFY_STRING, "incrbyfloat", ctx->db, &argv[1]);
     kv_dirty(ctx, 1);
     kv_reply_bulk(&ctx->out, out, n);
 }

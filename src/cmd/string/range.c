@@ -42,6 +42,7 @@ static void kv_cmd_append(kv_ctx *ctx, int argc, const kv_str *argv)
         e = kv_db_upsert(kv_ctx_db(ctx), argv[1].p, argv[1].n, &created);
         kv_set_val(ctx, e, kv_str_new(argv[2].p, argv[2].n));
         kv_signal_modified(ctx, ctx->db, &argv[1]);
+        kv_notify(ctx, KV_NOTIFY_STRING, "append", ctx->db, &argv[1]);
         kv_dirty(ctx, 1);
         kv_reply_int(&ctx->out, (long long)argv[2].n);
         return;
@@ -57,6 +58,7 @@ static void kv_cmd_append(kv_ctx *ctx, int argc, const kv_str *argv)
      * modification, like Redis. */
     kv_str_append(o, argv[2].p, argv[2].n);
     kv_signal_modified(ctx, ctx->db, &argv[1]);
+    kv_notify(ctx, KV_NOTIFY_STRING, "append", ctx->db, &argv[1]);
     kv_dirty(ctx, 1);
     kv_reply_int(&ctx->out, (long long)kv_str_len(o));
 }
@@ -154,6 +156,7 @@ static void kv_cmd_setrange(kv_ctx *ctx, int argc, const kv_str *argv)
         e = kv_db_upsert(kv_ctx_db(ctx), argv[1].p, argv[1].n, &created);
         kv_set_val(ctx, e, o);
         kv_signal_modified(ctx, ctx->db, &argv[1]);
+        kv_notify(ctx, KV_NOTIFY_STRING, "setrange", ctx->db, &argv[1]);
         kv_dirty(ctx, 1);
         kv_reply_int(&ctx->out, (long long)kv_str_len(o));
         return;
@@ -172,6 +175,7 @@ static void kv_cmd_setrange(kv_ctx *ctx, int argc, const kv_str *argv)
     bytes = kv_str_grow(o, (size_t)offset + v->n);
     memcpy(bytes + offset, v->p, v->n);
     kv_signal_modified(ctx, ctx->db, &argv[1]);
+    kv_notify(ctx, KV_NOTIFY_STRING, "setrange", ctx->db, &argv[1]);
     kv_dirty(ctx, 1);
     kv_reply_int(&ctx->out, (long long)kv_str_len(o));
 }

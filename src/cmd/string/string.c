@@ -91,6 +91,14 @@ invalid:
     return -1;
 }
 
+/* Redis's setGenericCommand reports the write, then the TTL it set. */
+static void kv_notify_set(kv_ctx *ctx, const kv_str *key, long long when)
+{
+    kv_notify(ctx, KV_NOTIFY_STRING, "set", ctx->db, key);
+    if (when >= 0)
+        kv_notify(ctx, KV_NOTIFY_GENERIC, "expire", ctx->db, key);
+}
+
 static void kv_cmd_set(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     int flags = 0, created;
@@ -137,6 +145,7 @@ store:
     if (when >= 0)
         kv_db_set_expire(db, e, when);
     kv_signal_modified(ctx, ctx->db, &argv[1]);
+    kv_notify_set(ctx, &argv[1], when);
     kv_dirty(ctx, 1);
     if (!(flags & SET_GET))
         kv_reply_status(&ctx->out, "OK");
@@ -177,6 +186,7 @@ static void kv_set_pairs(kv_ctx *ctx, int argc, const kv_str *argv)
             kv_db_persist(db, e);
         kv_set_val(ctx, e, kv_str_new(argv[j + 1].p, argv[j + 1].n));
         kv_signal_modified(ctx, ctx->db, &argv[j]);
+        kv_notify(ctx, KV_NOTIFY_STRING, "set", ctx->db, &argv[j]);
         kv_dirty(ctx, 1);
     }
 }
@@ -218,6 +228,7 @@ static void kv_incr_by(kv_ctx *ctx, const kv_str *key, long long incr)
         kv_set_val(ctx, e, kv_str_from_ll(value));
     }
     kv_signal_modified(ctx, ctx->db, key);
+    kv_notify(ctx, KV_NOTIFY_STRING, "incrby", ctx->db, key);
     kv_dirty(ctx, 1);
     kv_reply_int(&ctx->out, value);
 }
@@ -270,6 +281,7 @@ static void kv_set_whole(kv_ctx *ctx, const kv_str *key, kv_entry *e, const kv_s
     if (when >= 0)
         kv_db_set_expire(db, e, when);
     kv_signal_modified(ctx, ctx->db, key);
+    kv_notify_set(ctx, key, when);
     kv_dirty(ctx, 1);
 }
 
@@ -343,6 +355,7 @@ static void kv_cmd_getdel(kv_ctx *ctx, int argc, const kv_str *argv)
     if (e) {
         kv_db_delete_entry(kv_ctx_db(ctx), e);
         kv_signal_modified(ctx, ctx->db, &argv[1]);
+        kv_notify(ctx, KV_NOTIFY_GENERIC, "del", ctx->db, &argv[1]);
         kv_dirty(ctx, 1);
     }
 }
@@ -388,6 +401,7 @@ static void kv_cmd_getex(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     int flags = 0;
     const kv_str *expire = NULL;
+    const char *event = "persist";
     long long when = -1;
     kv_entry *e;
     kv_db *db;
@@ -408,13 +422,17 @@ static void kv_cmd_getex(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_reply_obj(ctx, kv_entry_val(e));
     db = kv_ctx_db(ctx);
     /* Only a changed TTL (or the deletion) is a modification. */
-    if ((flags & (SET_EXAT | SET_PXAT)) && when <= kv_now_ms(ctx))
+    if ((flags & (SET_EXAT | SET_PXAT)) && when <= kv_now_ms(ctx)) {
         kv_db_delete_entry(db, e);
-    else if (expire)
+        event = "del";
+    } else if (expire) {
         kv_db_set_expire(db, e, when);
-    else if (!(flags & GETEX_PERSIST) || !kv_db_persist(db, e))
+        event = "expire";
+    } else if (!(flags & GETEX_PERSIST) || !kv_db_persist(db, e)) {
         return;
+    }
     kv_signal_modified(ctx, ctx->db, &argv[1]);
+    kv_notify(ctx, KV_NOTIFY_GENERIC, event, ctx->db, &argv[1]);
     kv_dirty(ctx, 1);
 }
 

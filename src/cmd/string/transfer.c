@@ -48,6 +48,7 @@ static void kv_strstore_exec(kv_ctx *ctx, int argc, const kv_str *argv)
          * existed. */
         if (kv_db_delete(db, argv[1].p, argv[1].n)) {
             kv_signal_modified(ctx, ctx->db, &argv[1]);
+            kv_notify(ctx, KV_NOTIFY_GENERIC, "del", ctx->db, &argv[1]);
             kv_dirty(ctx, 1);
         }
         kv_reply_int(&ctx->out, 0);
@@ -60,6 +61,8 @@ static void kv_strstore_exec(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_db_persist(db, e);
     kv_set_val(ctx, e, kv_str_new_raw(argv[2].p, argv[2].n));
     kv_signal_modified(ctx, ctx->db, &argv[1]);
+    /* BITOP's store: Redis's setKey, reported as a plain "set". */
+    kv_notify(ctx, KV_NOTIFY_STRING, "set", ctx->db, &argv[1]);
     kv_dirty(ctx, 1);
     kv_reply_int(&ctx->out, (long long)argv[2].n);
 }

@@ -38,8 +38,11 @@ static void kv_exec_bzserve(kv_ctx *ctx, int argc, const kv_str *argv)
         m = buf;
     }
     kv_zset_del(o, m, it.mlen);
-    if (kv_zset_len(o) == 0)
+    kv_notify(ctx, KV_NOTIFY_ZSET, max ? "zpopmax" : "zpopmin", ctx->db, &argv[1]);
+    if (kv_zset_len(o) == 0) {
         kv_db_delete(kv_ctx_db(ctx), argv[1].p, argv[1].n);
+        kv_notify(ctx, KV_NOTIFY_GENERIC, "del", ctx->db, &argv[1]);
+    }
     kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_dirty(ctx, 1);
 }
@@ -71,6 +74,8 @@ static void kv_exec_bzundo(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_zset_add(o, score, argv[j + 1].p, argv[j + 1].n, 0, &out, NULL, &opts);
     }
     kv_signal_modified(ctx, ctx->db, &argv[1]);
+    /* The members come back: watchers of the keyspace saw them popped. */
+    kv_notify(ctx, KV_NOTIFY_ZSET, "zadd", ctx->db, &argv[1]);
     kv_dirty(ctx, (argc - 2) / 2);
     kv_reply_int(&ctx->out, (argc - 2) / 2);
 }

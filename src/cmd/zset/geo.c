@@ -147,8 +147,9 @@ static void kv_cmd_geoadd(kv_ctx *ctx, int argc, const kv_str *argv)
         added += !!(out & KV_ZADD_OUT_ADDED);
         updated += !!(out & KV_ZADD_OUT_UPDATED);
     }
-    if (added || updated) { /* GEOADD is ZADD to Redis, counted the same */
+    if (added || updated) { /* GEOADD is ZADD to Redis, counted and reported the same */
         kv_signal_modified(ctx, ctx->db, &argv[1]);
+        kv_notify(ctx, KV_NOTIFY_ZSET, "zadd", ctx->db, &argv[1]);
         kv_dirty(ctx, added + updated);
     }
     kv_reply_int(&ctx->out, ch ? added + updated : added);

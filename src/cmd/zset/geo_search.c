@@ -314,7 +314,9 @@ static void georadius_generic(kv_ctx *ctx, int argc, const kv_str *argv, int fla
             kv_reply_bulk(&ctx->out, b.p, b.len);
             kv_buf_free(&b);
         } else {
-            kv_reply_int(&ctx->out, kv_zstore_pairs(ctx, q.storekey, &pairs, 1));
+            kv_reply_int(&ctx->out, kv_zstore_pairs(ctx, q.storekey, &pairs, 1,
+                                                    (flags & G_STORECMD) ? "geosearchstore"
+                                                                         : "georadiusstore"));
         }
     }
     kv_zpairs_free(&pairs);
@@ -389,7 +391,9 @@ static int kv_coord_geosearch(kv_ctx *ctx, kv_coord *co, int argc, const kv_str 
             return KV_COORD_DONE;
         }
         dst = (flags & G_STORECMD) ? 1 : store_index(argc, argv, (flags & G_COORDS) ? 6 : 5);
-        sub[0] = argv[0];
+        /* The store's name is the event it reports. */
+        sub[0].p = (flags & G_STORECMD) ? "geosearchstore" : "georadiusstore";
+        sub[0].n = strlen(sub[0].p);
         sub[1] = argv[dst];
         sub[2] = blob;
         kv_coord_send(co, kv_shard_of_key(ctx->shard, argv[dst].p, argv[dst].n), ctx->db,

@@ -329,7 +329,8 @@ void kv_zreply_pairs(kv_ctx *ctx, const kv_zpairs *p, int withscores)
 
 /* ------------------------------------------------------------------ store */
 
-long long kv_zstore_pairs(kv_ctx *ctx, const kv_str *dst, const kv_zpairs *p, int per_member)
+long long kv_zstore_pairs(kv_ctx *ctx, const kv_str *dst, const kv_zpairs *p, int per_member,
+                          const char *event)
 {
     kv_db *db = kv_ctx_db(ctx);
     kv_entry *e = kv_lookup_write(ctx, dst);
@@ -341,6 +342,7 @@ long long kv_zstore_pairs(kv_ctx *ctx, const kv_str *dst, const kv_zpairs *p, in
         if (e) {
             kv_db_delete_entry(db, e);
             kv_signal_modified(ctx, ctx->db, dst);
+            kv_notify(ctx, KV_NOTIFY_GENERIC, "del", ctx->db, dst);
             kv_dirty(ctx, 1);
         }
         return 0;
@@ -358,8 +360,20 @@ long long kv_zstore_pairs(kv_ctx *ctx, const kv_str *dst, const kv_zpairs *p, in
         kv_db_persist(db, e);
     kv_set_val(ctx, e, o);
     kv_signal_modified(ctx, ctx->db, dst);
+    kv_notify(ctx, KV_NOTIFY_ZSET, event, ctx->db, dst);
     kv_dirty(ctx, per_member ? (long long)p->n : 1);
     return (long long)p->n;
+}
+
+const char *kv_zstore_event(const kv_str *name)
+{
+    static const char *const events[] = {"zunionstore", "zinterstore", "zdiffstore",
+                                         "zrangestore", "georadiusstore", "geosearchstore"};
+    size_t i;
+    for (i = 0; i < sizeof events / sizeof events[0]; i++)
+        if (kv_arg_eq(name, events[i]))
+            return events[i];
+    return events[0];
 }
 
 static void kv_zsub_store_exec(kv_ctx *ctx, const kv_str *argv, int per_member)
@@ -369,7 +383,8 @@ static void kv_zsub_store_exec(kv_ctx *ctx, const kv_str *argv, int per_member)
     if (kv_zpairs_read(&p, argv[2].p, argv[2].n) < 0)
         kv_reply_error(&ctx->out, "ERR internal: malformed zset transfer");
     else
-        kv_reply_int(&ctx->out, kv_zstore_pairs(ctx, &argv[1], &p, per_member));
+        kv_reply_int(&ctx->out, kv_zstore_pairs(ctx, &argv[1], &p, per_member,
+                                                kv_zstore_event(&argv[0])));
     kv_zpairs_free(&p);
 }
 

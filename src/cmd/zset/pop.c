@@ -42,8 +42,11 @@ static void zpop_reply(kv_ctx *ctx, const kv_str *key, kv_obj *o, long long coun
         }
         kv_zset_del(o, m, it.mlen);
     }
-    if (kv_zset_len(o) == 0)
+    kv_notify(ctx, KV_NOTIFY_ZSET, max ? "zpopmax" : "zpopmin", ctx->db, key);
+    if (kv_zset_len(o) == 0) {
         kv_db_delete(kv_ctx_db(ctx), key->p, key->n);
+        kv_notify(ctx, KV_NOTIFY_GENERIC, "del", ctx->db, key);
+    }
     kv_signal_modified(ctx, ctx->db, key);
     kv_dirty(ctx, (long long)n);
 }

@@ -231,7 +231,7 @@ static void kv_cmd_zrangestore(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_zpairs p;
     kv_zpairs_init(&p, kv_zseed(ctx));
     if (zrangestore_read(ctx, argc, argv, &p) == 0)
-        kv_reply_int(&ctx->out, kv_zstore_pairs(ctx, &argv[1], &p, 0));
+        kv_reply_int(&ctx->out, kv_zstore_pairs(ctx, &argv[1], &p, 0, "zrangestore"));
     kv_zpairs_free(&p);
 }
 
@@ -269,7 +269,8 @@ static int kv_coord_zrangestore(kv_ctx *ctx, kv_coord *co, int argc, const kv_st
             kv_zrelay(ctx, r);
             return KV_COORD_DONE;
         }
-        sub[0] = argv[0];
+        sub[0].p = "zrangestore"; /* the event the store reports */
+        sub[0].n = 11;
         sub[1] = argv[1];
         sub[2] = blob;
         kv_coord_send(co, kv_shard_of_key(ctx->shard, argv[1].p, argv[1].n), ctx->db,
@@ -283,12 +284,17 @@ static int kv_coord_zrangestore(kv_ctx *ctx, kv_coord *co, int argc, const kv_st
 
 /* ------------------------------------------------------------- removals */
 
-static void zremrange_done(kv_ctx *ctx, const kv_str *key, kv_obj *o, size_t removed)
+static void zremrange_done(kv_ctx *ctx, const kv_str *key, kv_obj *o, size_t removed,
+                           const char *event)
 {
-    if (kv_zset_len(o) == 0)
+    int dropped = kv_zset_len(o) == 0;
+    if (dropped)
         kv_db_delete(kv_ctx_db(ctx), key->p, key->n);
     if (removed) {
         kv_signal_modified(ctx, ctx->db, key);
+        kv_notify(ctx, KV_NOTIFY_ZSET, event, ctx->db, key);
+        if (dropped)
+            kv_notify(ctx, KV_NOTIFY_GENERIC, "del", ctx->db, key);
         kv_dirty(ctx, (long long)removed);
     }
     kv_reply_int(&ctx->out, (long long)removed);
@@ -323,7 +329,8 @@ static void kv_cmd_zremrangebyrank(kv_ctx *ctx, int argc, const kv_str *argv)
     }
     if (end >= llen)
         end = llen - 1;
-    zremrange_done(ctx, &argv[1], o, kv_zset_del_rank(o, (size_t)start, (size_t)end));
+    zremrange_done(ctx, &argv[1], o, kv_zset_del_rank(o, (size_t)start, (size_t)end),
+                   "zremrangebyrank");
 }
 
 static void kv_cmd_zremrangebyscore(kv_ctx *ctx, int argc, const kv_str *argv)
@@ -342,7 +349,7 @@ static void kv_cmd_zremrangebyscore(kv_ctx *ctx, int argc, const kv_str *argv)
     if (!o)
         kv_reply_int(&ctx->out, 0);
     else
-        zremrange_done(ctx, &argv[1], o, kv_zset_del_score(o, &r));
+        zremrange_done(ctx, &argv[1], o, kv_zset_del_score(o, &r), "zremrangebyscore");
 }
 
 static void kv_cmd_zremrangebylex(kv_ctx *ctx, int argc, const kv_str *argv)
@@ -361,7 +368,7 @@ static void kv_cmd_zremrangebylex(kv_ctx *ctx, int argc, const kv_str *argv)
     if (!o)
         kv_reply_int(&ctx->out, 0);
     else
-        zremrange_done(ctx, &argv[1], o, kv_zset_del_lex(o, &r));
+        zremrange_done(ctx, &argv[1], o, kv_zset_del_lex(o, &r), "zremrangebylex");
 }
 
 const kv_cmdspec kv_cmds_zset_range[] = {

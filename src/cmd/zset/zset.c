@@ -96,8 +96,11 @@ static void zadd_generic(kv_ctx *ctx, int argc, const kv_str *argv, int flags)
         const kv_str *m = &argv[first + 2 * j + 1];
         if (!kv_zset_add(o, scores[j], m->p, m->n, flags & 0xff, &out, &score, &opts)) {
             kv_reply_error(&ctx->out, "ERR resulting score is not a number (NaN)");
-            if (added || updated) /* earlier pairs stay, as in Redis */
+            if (added || updated) { /* earlier pairs stay, as in Redis */
                 kv_signal_modified(ctx, ctx->db, &argv[1]);
+                kv_notify(ctx, KV_NOTIFY_ZSET, (flags & ZF_INCR) ? "zincr" : "zadd", ctx->db,
+                          &argv[1]);
+            }
             goto done;
         }
         added += !!(out & KV_ZADD_OUT_ADDED);
@@ -107,6 +110,8 @@ static void zadd_generic(kv_ctx *ctx, int argc, const kv_str *argv, int flags)
 reply:
     if (added || updated) {
         kv_signal_modified(ctx, ctx->db, &argv[1]);
+        /* ZADD INCR reports as ZINCRBY does: it is one. */
+        kv_notify(ctx, KV_NOTIFY_ZSET, (flags & ZF_INCR) ? "zincr" : "zadd", ctx->db, &argv[1]);
         kv_dirty(ctx, added + updated);
     }
     if (flags & ZF_INCR) {
@@ -133,7 +138,7 @@ static void kv_cmd_zincrby(kv_ctx *ctx, int argc, const kv_str *argv)
 
 static void kv_cmd_zrem(kv_ctx *ctx, int argc, const kv_str *argv)
 {
-    int err = 0, j;
+    int err = 0, j, dropped = 0;
     long long deleted = 0;
     kv_obj *o = kv_zget(ctx, &argv[1], 1, &err);
     if (err)
@@ -143,12 +148,16 @@ static void kv_cmd_zrem(kv_ctx *ctx, int argc, const kv_str *argv)
             deleted += kv_zset_del(o, argv[j].p, argv[j].n);
             if (kv_zset_len(o) == 0) {
                 kv_db_delete(kv_ctx_db(ctx), argv[1].p, argv[1].n);
+                dropped = 1;
                 break;
             }
         }
     }
     if (deleted) {
         kv_signal_modified(ctx, ctx->db, &argv[1]);
+        kv_notify(ctx, KV_NOTIFY_ZSET, "zrem", ctx->db, &argv[1]);
+        if (dropped)
+            kv_notify(ctx, KV_NOTIFY_GENERIC, "del", ctx->db, &argv[1]);
         kv_dirty(ctx, deleted);
     }
     kv_reply_int(&ctx->out, deleted);

@@ -66,15 +66,22 @@ void kv_zreply_range_len(kv_ctx *ctx, size_t n, int withscores);
 /* Reply the pairs as ZRANGE does (in their order). */
 void kv_zreply_pairs(kv_ctx *ctx, const kv_zpairs *p, int withscores);
 /* Store sorted pairs at dst as a new zset (listpack when small enough for
- * the live limits, as Redis's stored results), deleting dst when there are
- * none. Returns n. Redis counts a stored result as one change (ZUNIONSTORE,
- * ZRANGESTORE) or, with per_member, one per member (GEO... STORE); the
- * deletion of dst as one. */
-long long kv_zstore_pairs(kv_ctx *ctx, const kv_str *dst, const kv_zpairs *p, int per_member);
-/* Sub-commands: "zstore-internal dst blob" stores the blob's pairs, counted
- * as one change, or one per member (_each). */
+ * the live limits, as Redis's stored results) with the keyspace event
+ * `event` ("zunionstore", "georadiusstore"...), deleting dst ("del") when
+ * there are none. Returns n. Redis counts a stored result as one change
+ * (ZUNIONSTORE, ZRANGESTORE) or, with per_member, one per member (GEO...
+ * STORE); the deletion of dst as one. */
+long long kv_zstore_pairs(kv_ctx *ctx, const kv_str *dst, const kv_zpairs *p, int per_member,
+                          const char *event);
+/* Sub-commands: "<event> dst blob" stores the blob's pairs, counted as one
+ * change, or one per member (_each); the name is the event to report, one
+ * of kv_zstore_event's. */
 extern const kv_cmd kv_zsub_store;
 extern const kv_cmd kv_zsub_store_each;
+/* The store event named `name` as a static string ("zunionstore",
+ * "zinterstore", "zdiffstore", "zrangestore", "georadiusstore",
+ * "geosearchstore"); "zunionstore" if it is none of them. */
+const char *kv_zstore_event(const kv_str *name);
 /* ZMPOP 1 key MIN|MAX [COUNT n] as a request (BZMPOP serves with it). */
 extern const kv_cmd kv_zsub_zmpop;
 /* Pass a sub-command's reply on to the client (errors counted as such). */

@@ -266,6 +266,12 @@ static long long zop_compute(const zop_req *q, zsrc *src, size_t nsrc, kv_zpairs
     return count;
 }
 
+/* The event a STORE of op reports. */
+static const char *zop_event(int op)
+{
+    return op == OP_UNION ? "zunionstore" : op == OP_INTER ? "zinterstore" : "zdiffstore";
+}
+
 /* Compute, then reply (or store at dst locally when store_here). */
 static void zop_finish(kv_ctx *ctx, const zop_req *q, zsrc *src, const kv_str *dst,
                        kv_zpairs *out)
@@ -277,7 +283,7 @@ static void zop_finish(kv_ctx *ctx, const zop_req *q, zsrc *src, const kv_str *d
     }
     kv_zpairs_sort(out);
     if (dst)
-        kv_reply_int(&ctx->out, kv_zstore_pairs(ctx, dst, out, 0));
+        kv_reply_int(&ctx->out, kv_zstore_pairs(ctx, dst, out, 0, zop_event(q->op)));
     else
         kv_zreply_pairs(ctx, out, q->withscores);
 }
@@ -301,7 +307,9 @@ static void kv_cmd_zsetop(kv_ctx *ctx, int argc, const kv_str *argv)
     for (i = 0; i < q.numkeys; i++)
         kv_zpairs_init(&src[i].own, kv_zseed(ctx));
     for (i = 0; i < q.numkeys && !err; i++) {
-        kv_obj *o = kv_zget_any(ctx, &argv[q.first + i], q.store, &err);
+        /* Sources are read (keyspace_misses, keymiss), STORE or not, as in
+         * Redis 7.0. */
+        kv_obj *o = kv_zget_any(ctx, &argv[q.first + i], 0, &err);
         if (o && kv_obj_type(o) == KV_TYPE_SET) {
             src[i].set = o;
             src[i].card = kv_set_size(o);
@@ -362,7 +370,7 @@ static int kv_coord_zsetop(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *ar
             const kv_str *k = &argv[q.first + i];
             kv_str sub[3];
             sub[0] = argv[0];
-            sub[1].p = q.store ? "w" : "r";
+            sub[1].p = "r"; /* read, as at home */
             sub[1].n = 1;
             sub[2] = *k;
             kv_coord_send(co, kv_shard_of_key(ctx->shard, k->p, k->n), ctx->db, &zsub_dump, 3,
@@ -407,7 +415,8 @@ static int kv_coord_zsetop(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *ar
         zop_compute(&q, src, (size_t)q.numkeys, &out);
         kv_buf_init(&b);
         kv_zpairs_write(&b, &out, 'z');
-        sub[0] = argv[0];
+        sub[0].p = zop_event(q.op); /* names the event the store reports */
+        sub[0].n = strlen(sub[0].p);
         sub[1] = argv[1];
         sub[2].p = b.p;
         sub[2].n = b.len;
