@@ -267,8 +267,7 @@ static int kv_conn_process(kv_conn *c)
     /* Compact: drop executed bytes, keeping a partial command at the front
      * (the parser keeps offsets relative to it, so moving it is safe). */
     if (c->in_pos == c->in.len) {
-        c->in.len = c->in_pos = 0;
-        kv_buf_shrink(&c->in, 64 * 1024);
+        c->in.len = c->in_pos = 0; /* the space stays for the next command (see tick) */
     } else if (c->in_pos > 0 && (c->in_pos >= 64 * 1024 || c->in_pos * 2 >= c->in.len)) {
         kv_buf_consume(&c->in, c->in_pos);
         c->in_pos = 0;
@@ -316,6 +315,8 @@ void kv_conn_input(kv_conn *c)
             if ((size_t)n < want)
                 c->flags &= ~KV_CONN_READABLE;
             c->in.len += (size_t)n;
+            if (c->in.len > c->in_peak)
+                c->in_peak = c->in.len;
             budget = (size_t)n >= budget ? 0 : budget - (size_t)n;
             sh->stats.total_net_input_bytes += n;
             sh->stats.total_reads_processed++;
@@ -428,8 +429,9 @@ int kv_conn_flush(kv_conn *c)
     if ((long long)c->out.len > sh->stats.max_output_buffer)
         sh->stats.max_output_buffer = (long long)c->out.len;
     if (c->out_sent == c->out.len) {
-        c->out.len = c->out_sent = 0;
-        kv_buf_shrink(&c->out, 64 * 1024);
+        if (c->out.len > c->out_peak)
+            c->out_peak = c->out.len;
+        c->out.len = c->out_sent = 0; /* the space stays for the next reply (see tick) */
         if ((c->flags & KV_CONN_CLOSE_AFTER_REPLY) && c->inflight == 0 &&
             c->seq_done == c->seq_next) {
             kv_conn_close(c);
@@ -443,12 +445,27 @@ int kv_conn_flush(kv_conn *c)
 
 /* Periodic checks (the shard's tick): idle timeout and the soft output
  * limit, which must fire even if the client never becomes writable. */
+/* An empty buffer over 64 KiB goes when it is more than twice the most the
+ * connection used since the previous tick, as Redis's clientsCron resizes
+ * query and reply buffers: a client streaming big values keeps its space
+ * instead of freeing and faulting in megabytes with every command (the
+ * allocator handed such buffers back to the kernel each time), and one
+ * that stopped gives it back within two ticks. */
+static void kv_buf_trim(kv_buf *b, size_t *peak)
+{
+    if (b->len == 0 && b->cap > 64 * 1024 && b->cap > 2 * *peak)
+        kv_buf_free(b);
+    *peak = 0;
+}
+
 void kv_conn_tick(kv_conn *c)
 {
     kv_shard *sh = c->sh;
     long long now = sh->now_us / 1000;
     if (c->flags & (KV_CONN_CLOSED | KV_CONN_FAKE))
         return;
+    kv_buf_trim(&c->in, &c->in_peak);
+    kv_buf_trim(&c->out, &c->out_peak);
     if (kv_conn_obuf_check(c) < 0)
         return;
     /* A suspended command (a blocked client) has a timeout of its own. */

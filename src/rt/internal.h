@@ -173,6 +173,7 @@ struct kv_conn {
     kv_conn *dnext;       /* deferred list */
     int reply_mode;       /* KV_REPLY_* */
     unsigned req_flags;   /* copied into each request it issues (kv_conn_set_req_flags) */
+    size_t in_peak, out_peak; /* most of each buffer used since the last tick */
     long long obuf_soft_since_ms; /* over the soft output limit since, or 0 */
     const char *last_cmd;
     kv_buf in;
