@@ -55,16 +55,21 @@ void watchdog(unsigned seconds)
 
 /* ----------------------------------------------------------------- time */
 
-void cond_wait_10ms(pthread_cond_t *cv, pthread_mutex_t *mu)
+int wait_room(pthread_cond_t *cv, pthread_mutex_t *mu, const int *stop, int *waiting)
 {
     struct timespec ts;
+    if (is_stopped(stop))
+        return -1;
     clock_gettime(CLOCK_REALTIME, &ts);
     ts.tv_nsec += 10 * 1000 * 1000;
     if (ts.tv_nsec >= 1000000000L) {
         ts.tv_sec++;
         ts.tv_nsec -= 1000000000L;
     }
+    (*waiting)++;
     pthread_cond_timedwait(cv, mu, &ts);
+    (*waiting)--;
+    return 0;
 }
 
 int make_payload(char *buf, size_t cap, int size, long long t, int id, long long seq)

@@ -22,9 +22,10 @@ void watchdog(unsigned seconds);
 /* ----------------------------------------------------------------- time */
 
 long long now_us(void); /* CLOCK_MONOTONIC, microseconds */
-/* Wait on cv (mu held) for at most 10 ms: a closed loop's producers wait
- * for room, and look at their stop flag at least that often. */
-void cond_wait_10ms(pthread_cond_t *cv, pthread_mutex_t *mu);
+/* A closed loop's producer waiting for room (mu held): -1 at once if *stop
+ * is raised, else waits on cv for at most 10 ms (counted in *waiting, so
+ * consumers know to signal) and returns 0 to look again. */
+int wait_room(pthread_cond_t *cv, pthread_mutex_t *mu, const int *stop, int *waiting);
 /* A payload: "<t>:<id>:<seq>:" padded with 'x' to `size` bytes (cap must
  * hold size + 64); its length. */
 int make_payload(char *buf, size_t cap, int size, long long t, int id, long long seq);

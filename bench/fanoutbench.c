@@ -104,15 +104,8 @@ static int reserve(long long cost)
 {
     int ok = 0;
     pthread_mutex_lock(&mu);
-    while (owed + cost > cap) {
-        if (is_stopped(&stop_publishers)) {
-            ok = -1;
-            break;
-        }
-        waiting++;
-        cond_wait_10ms(&room, &mu);
-        waiting--;
-    }
+    while (owed + cost > cap && (ok = wait_room(&room, &mu, &stop_publishers, &waiting)) == 0)
+        ;
     if (!ok)
         owed += cost;
     pthread_mutex_unlock(&mu);

@@ -116,15 +116,9 @@ static int reserve(int n)
 {
     int ok = 0;
     pthread_mutex_lock(&mu);
-    while (sent - consumed_all + n > opt.inflight) {
-        if (is_stopped(&stop_producers)) {
-            ok = -1;
-            break;
-        }
-        waiting++;
-        cond_wait_10ms(&room, &mu);
-        waiting--;
-    }
+    while (sent - consumed_all + n > opt.inflight &&
+           (ok = wait_room(&room, &mu, &stop_producers, &waiting)) == 0)
+        ;
     if (!ok)
         sent += n;
     pthread_mutex_unlock(&mu);

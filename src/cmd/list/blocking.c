@@ -184,6 +184,20 @@ static int parse_bmove(kv_ctx *ctx, int argc, const kv_str *argv, kv_blockargs *
     return kv_block_timeout_arg(ctx, &argv[argc - 1], 1, &a->timeout_ms);
 }
 
+/* LMOVE a b ea eb, the sub-command both directions use. */
+static int lmove_sub(kv_str *sub, const kv_str *a, const kv_str *b, int ea, int eb,
+                     const kv_cmd **cmd)
+{
+    sub[0].p = "lmove";
+    sub[0].n = 5;
+    sub[1] = *a;
+    sub[2] = *b;
+    sub[3] = side(ea);
+    sub[4] = side(eb);
+    *cmd = &kv_sub_lmove;
+    return 5;
+}
+
 /* Served by LMOVE itself (nested when the keys span shards). */
 static int serve_bmove(int argc, const kv_str *argv, int keyi, kv_str *sub, char *scratch,
                        const kv_cmd **cmd)
@@ -192,14 +206,7 @@ static int serve_bmove(int argc, const kv_str *argv, int keyi, kv_str *sub, char
     (void)keyi;
     (void)scratch;
     move_sides(argc, argv, &from, &to);
-    sub[0].p = "lmove";
-    sub[0].n = 5;
-    sub[1] = argv[1];
-    sub[2] = argv[2];
-    sub[3] = side(from);
-    sub[4] = side(to);
-    *cmd = &kv_sub_lmove;
-    return 5;
+    return lmove_sub(sub, &argv[1], &argv[2], from, to, cmd);
 }
 
 /* The element went to dst's `to` end: move it back to src's `from` end. */
@@ -212,14 +219,7 @@ static int undo_bmove(int argc, const kv_str *argv, int keyi, kv_str r, int prot
     (void)proto;
     (void)scratch;
     move_sides(argc, argv, &from, &to);
-    sub[0].p = "lmove";
-    sub[0].n = 5;
-    sub[1] = argv[2];
-    sub[2] = argv[1];
-    sub[3] = side(to);
-    sub[4] = side(from);
-    *cmd = &kv_sub_lmove;
-    return 5;
+    return lmove_sub(sub, &argv[2], &argv[1], to, from, cmd);
 }
 
 static const kv_blocker blmove = {KV_TYPE_LIST, parse_bmove, serve_bmove, undo_bmove,

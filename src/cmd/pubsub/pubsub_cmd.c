@@ -10,7 +10,6 @@
 #include "cmd/lib/glob.h"
 
 typedef struct kv_pslist {
-    kv_ctx *ctx;
     const kv_str *pat; /* NULL: every name */
     long n;
     kv_buf names;      /* RESP bulk strings */
@@ -37,7 +36,6 @@ static void kv_ps_list(kv_ctx *ctx, int kind, int argc, const kv_str *argv)
     kv_pubsub *ps = kv_state(ctx)->ps;
     kv_pslist l;
     unsigned long cur = 0;
-    l.ctx = ctx;
     l.pat = argc == 3 ? &argv[2] : NULL;
     l.n = 0;
     kv_buf_init(&l.names);
