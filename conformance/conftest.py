@@ -138,10 +138,11 @@ def start_server(extra_args=()):
         port = _free_port()
         workdir = tempfile.mkdtemp(prefix="kevy-conf-")
         logpath = os.path.join(workdir, "server.log")
-        args = [binary, "--port", str(port), "--bind", "127.0.0.1"]
-        if IMPL == "redis":
-            args += ["--save", "", "--appendonly", "no", "--dir", workdir]
-        else:
+        # No save points and the temp dir: a test that wants persistence
+        # passes its own --save / --dir (they come later and win).
+        args = [binary, "--port", str(port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", workdir]
+        if IMPL != "redis":
             args += ["--shards", str(SHARDS)]
         args += [str(a) for a in extra_args]
         with open(logpath, "wb") as log:

@@ -188,3 +188,19 @@ def lzf_decompress(data, size):
                 out.append(out[-back])
     assert len(out) == size
     return bytes(out)
+
+
+def lp(items, count=None):
+    """A listpack of strings up to 125 bytes and integers 0..127."""
+    body = b""
+    for it in items:
+        if isinstance(it, int):
+            e = bytes([it])
+        elif len(it) < 64:
+            e = bytes([0x80 | len(it)]) + it
+        else:
+            e = bytes([0xE0 | len(it) >> 8, len(it) & 0xff]) + it
+        assert len(e) < 128
+        body += e + bytes([len(e)])
+    n = len(items) if count is None else count
+    return (6 + len(body) + 1).to_bytes(4, "little") + n.to_bytes(2, "little") + body + b"\xff"

@@ -373,5 +373,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         kv_buf_free(&cl[i].in);
     kv_buf_free(&cb.b);
     kv_sim_free(s);
+    kv_commands_fini(&srv);
     return 0;
 }

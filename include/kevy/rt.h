@@ -218,6 +218,10 @@ typedef struct kv_cmdset {
      * before the unlock). Client-side caching remembers there the keys a
      * client read. Never called for requests without flags. */
     void (*ran)(kv_ctx *ctx, int argc, const kv_str *argv);
+    /* Optional: SIGINT or SIGTERM arrived; on shard 0, at its next tick.
+     * Without it the runtime stops at once; with it the set decides (Redis
+     * saves first), and a second signal stops the runtime at once. */
+    void (*on_signal)(kv_shard *sh, void *state);
     void *udata;
 } kv_cmdset;
 
@@ -262,6 +266,13 @@ int kv_shard_count(const kv_shard *sh);
 kv_rt *kv_shard_rt(kv_shard *sh);
 /* Wall clock cached by the shard loop (refreshed every loop turn). */
 long long kv_shard_now_ms(const kv_shard *sh);
+/* A server log line in Redis's format at level (0 debug .. 3 warning),
+ * filtered by the runtime's loglevel; sh may be NULL (always printed). */
+void kv_shard_log(const kv_shard *sh, int level, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
 long long kv_shard_now_us(const kv_shard *sh);
 /* A monotonic clock in microseconds, for measuring durations. */
 long long kv_monotonic_us(void);
@@ -284,6 +295,12 @@ void kv_shard_broadcast(kv_shard *sh, const kv_cmd *cmd, int db, int argc, const
  * another's atomic step). */
 void kv_shard_cast(kv_shard *sh, int dst, const kv_cmd *cmd, int db, int argc,
                    const kv_str *argv);
+/* Run a command as the server's own client on this shard (a `save` point
+ * starting BGSAVE from a tick): any route, coordinations included, after
+ * the commands it was given before; the reply is dropped. The client is
+ * hidden (not listed or counted) and kv_conn_is_internal says it is one. */
+void kv_shard_run_internal(kv_shard *sh, int argc, const kv_str *argv);
+int kv_conn_is_internal(const kv_conn *c);
 /* Out-of-band bytes (MONITOR lines, Pub/Sub messages, invalidations) for
  * client `id` whose home is shard `home`, from any shard. They reach the
  * client after the replies of every command it had issued when they

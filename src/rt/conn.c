@@ -492,6 +492,10 @@ const char *kv_conn_local(const kv_conn *c) { return c->local; }
 
 void kv_conn_shutdown_server(kv_conn *c)
 {
+    if (c == c->sh->internal) { /* the server's own client (a signal) */
+        kv_rt_stop(c->sh->rt);
+        return;
+    }
     c->flags |= KV_CONN_CLOSE_AFTER_REPLY;
     if (!(c->flags & KV_CONN_FAKE))
         kv_rt_stop(c->sh->rt);

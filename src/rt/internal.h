@@ -232,6 +232,7 @@ struct kv_shard {
     kv_conn *wlist;
     kv_conn *rlist, *rlist_tail;
     kv_conn *dlist;     /* deferred by before_exec */
+    kv_conn *internal;  /* the server's own client (kv_shard_run_internal), or NULL */
     kv_fdwatch *unwatched; /* freed at the end of the turn */
     kv_locks locks;     /* transactions' key locks held on this shard */
     unsigned long long txn_seq;
@@ -259,6 +260,7 @@ struct kv_rt {
     kv_shard *shards;
     pthread_t main_thread;
     int stop;                           /* shared */
+    int signalled;                      /* shared: SIGINT/SIGTERM for cmds.on_signal */
     unsigned long long next_client_id;  /* shared */
     long long nclients;                 /* shared: open connections, all shards */
     long long maxclients;               /* shared */

@@ -9,13 +9,30 @@
 #include <time.h>
 #include <unistd.h>
 
+static void kv_vlog(const kv_rt *rt, int level, const char *fmt, va_list ap);
+
 void kv_rt_log(const kv_rt *rt, int level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    kv_vlog(rt, level, fmt, ap);
+    va_end(ap);
+}
+
+void kv_shard_log(const kv_shard *sh, int level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    kv_vlog(sh ? sh->rt : NULL, level, fmt, ap);
+    va_end(ap);
+}
+
+static void kv_vlog(const kv_rt *rt, int level, const char *fmt, va_list ap)
 {
     static const char marks[] = ".-*#";
     char line[1024];
     struct timeval tv;
     struct tm tm;
-    va_list ap;
     int n, m;
     ssize_t rc;
 
@@ -27,9 +44,7 @@ void kv_rt_log(const kv_rt *rt, int level, const char *fmt, ...)
     n += (int)strftime(line + n, sizeof line - (size_t)n, "%d %b %Y %H:%M:%S", &tm);
     n += snprintf(line + n, sizeof line - (size_t)n, ".%03d %c ",
                   (int)(tv.tv_usec / 1000), marks[level & 3]);
-    va_start(ap, fmt);
     m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
-    va_end(ap);
     if (m < 0)
         m = 0;
     n += m;

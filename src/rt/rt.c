@@ -117,9 +117,14 @@ int kv_rt_run(kv_rt *rt)
         while (!kv_atomic_load_acquire(&rt->stop)) {
             if (sigwait(&set, &sig) != 0)
                 continue;
-            if (!kv_atomic_load_acquire(&rt->stop))
-                kv_rt_log(rt, KV_LOG_WARNING, "Received %s scheduling shutdown...",
-                          sig == SIGINT ? "SIGINT" : "SIGTERM");
+            if (kv_atomic_load_acquire(&rt->stop))
+                break;
+            kv_rt_log(rt, KV_LOG_WARNING, "Received %s scheduling shutdown...",
+                      sig == SIGINT ? "SIGINT" : "SIGTERM");
+            if (rt->cfg.cmds.on_signal && !kv_atomic_load_relaxed(&rt->signalled)) {
+                kv_atomic_store_seqcst(&rt->signalled, 1); /* shard 0's tick asks the set */
+                continue;
+            }
             kv_atomic_store_seqcst(&rt->stop, 1);
         }
     }

@@ -381,6 +381,10 @@ void kv_shard_cron(kv_shard *sh, void *arg)
     (void)arg;
     if (cs->shard_tick)
         cs->shard_tick(sh, sh->state);
+    if (sh->id == 0 && cs->on_signal && kv_atomic_load_relaxed(&sh->rt->signalled) == 1) {
+        kv_atomic_store_relaxed(&sh->rt->signalled, 2); /* once */
+        cs->on_signal(sh, sh->state);
+    }
     kv_shard_retry_deferred(sh);
     for (c = sh->conns; c; c = next) {
         next = c->next;
@@ -428,5 +432,6 @@ void kv_shard_finish(kv_shard *sh)
     if (cs->shard_fini)
         cs->shard_fini(sh, sh->state);
     sh->state = NULL;
+    kv_shard_reap(sh, 1); /* what shard_fini unwatched */
 }
 

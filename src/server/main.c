@@ -146,7 +146,8 @@ int main(int argc, char **argv)
     /* kevy listens on loopback unless told otherwise (protected by default). */
     if (!cfg.bind_set)
         kv_set(cfg.cfg, "bind", "127.0.0.1");
-    if (getcwd(cwd, sizeof cwd))
+    /* dir is absolute (CONFIG GET shows it so); --dir or the file wins. */
+    if (!*kv_cfg_get(cfg.cfg, "dir") && getcwd(cwd, sizeof cwd))
         kv_set(cfg.cfg, "dir", cwd);
     if (kv_cfg_yes(cfg.cfg, "daemonize"))
         kv_daemonize();
@@ -192,6 +193,13 @@ int main(int argc, char **argv)
     /* Known once the runtime has bound its port; no shard runs yet. */
     srv.nshards = kv_rt_nshards(rt);
     srv.port = kv_rt_port(rt);
+    if (kv_commands_load(&srv, err, sizeof err) != 0) {
+        fprintf(stderr, "kevy-server: %s\n", err);
+        kv_rt_free(rt);
+        kv_commands_fini(&srv);
+        kv_config_free(&cfg);
+        return 1;
+    }
     snprintf(port, sizeof port, "%d", srv.port);
     kv_set(cfg.cfg, "port", port);
     pidfile = kv_cfg_get(cfg.cfg, "pidfile");
@@ -204,6 +212,7 @@ int main(int argc, char **argv)
     }
     rc = kv_rt_run(rt);
     kv_rt_free(rt);
+    kv_commands_fini(&srv);
     if (*pidfile)
         unlink(pidfile);
     kv_config_free(&cfg);

@@ -16,7 +16,7 @@
 
 struct kv_entry {
     kv_dnode node;        /* first: a kv_dnode* is a kv_entry* */
-    kv_obj *val;
+    uintptr_t val;        /* the kv_obj*, its low bit the snapshot mark (E_MARK) */
     unsigned char k[1];   /* header byte, [size_t length], key bytes */
 };
 
@@ -32,7 +32,29 @@ struct kv_db {
     uint64_t rng;
     unsigned long expire_cursor;
     size_t entry_mem;     /* allocator chunks of entries and expire nodes */
+    /* Snapshot (see db.h): entries whose mark differs from `mark` are not
+     * saved yet; presave is called before one is read, changed or deleted. */
+    uintptr_t mark;
+    kv_db_presave_fn presave;
+    void *presave_arg;
 };
+
+/* Values are malloc'd (at least 8-byte aligned), so the low bit of the
+ * pointer is free: it carries the entry's snapshot mark at no memory cost. */
+#define E_MARK ((uintptr_t)1)
+
+static kv_obj *eval(const kv_entry *e) { return (kv_obj *)(e->val & ~E_MARK); }
+static void eset(kv_entry *e, kv_obj *o) { e->val = (uintptr_t)o | (e->val & E_MARK); }
+
+/* The entry is about to be read, changed or deleted while a snapshot runs
+ * and has not been saved: save it first (its value as of the snapshot). */
+static void presave(kv_db *db, kv_entry *e)
+{
+    if (db->presave && (e->val & E_MARK) != db->mark) {
+        e->val ^= E_MARK;
+        db->presave(db->presave_arg, db, e);
+    }
+}
 
 #define ENTRY_HDR offsetof(kv_entry, k)
 #define EXPIRE_CYCLE_KEYS 20
@@ -116,6 +138,9 @@ kv_db *kv_db_new(const uint8_t seed[16])
     db->rng = s ^ 0x6a09e667f3bcc909ULL;
     db->expire_cursor = 0;
     db->entry_mem = 0;
+    db->mark = 0;
+    db->presave = NULL;
+    db->presave_arg = NULL;
     return db;
 }
 
@@ -129,7 +154,7 @@ static void free_entry(kv_dnode *n, void *arg)
 {
     kv_entry *e = (kv_entry *)n;
     (void)arg;
-    kv_obj_free(e->val);
+    kv_obj_free(eval(e));
     free(e);
 }
 
@@ -159,7 +184,10 @@ uint64_t kv_db_hash(const kv_db *db, const char *key, size_t klen)
 
 kv_entry *kv_db_lookup_h(kv_db *db, const char *key, size_t klen, uint64_t hash)
 {
-    return (kv_entry *)kv_dict_find(&db->keys, key, klen, hash);
+    kv_entry *e = (kv_entry *)kv_dict_find(&db->keys, key, klen, hash);
+    if (e && db->presave)
+        presave(db, e);
+    return e;
 }
 
 kv_entry *kv_db_lookup(kv_db *db, const char *key, size_t klen)
@@ -177,7 +205,7 @@ kv_entry *kv_db_upsert_h(kv_db *db, const char *key, size_t klen, uint64_t hash,
     }
     size = entry_size(klen);
     e = (kv_entry *)kv_xmalloc(size);
-    e->val = NULL;
+    e->val = db->mark; /* no value yet; created after any running snapshot began */
     if (klen <= E_SHORT_MAX) {
         e->k[0] = (unsigned char)(klen << 2);
         memcpy(e->k + 1, key, klen);
@@ -197,19 +225,19 @@ kv_entry *kv_db_upsert(kv_db *db, const char *key, size_t klen, int *created)
     return kv_db_upsert_h(db, key, klen, kv_db_hash(db, key, klen), created);
 }
 
-kv_obj *kv_entry_val(const kv_entry *e) { return e->val; }
+kv_obj *kv_entry_val(const kv_entry *e) { return eval(e); }
 
 void kv_entry_set_val(kv_entry *e, kv_obj *val)
 {
-    if (e->val != val)
-        kv_obj_free(e->val);
-    e->val = val;
+    if (eval(e) != val)
+        kv_obj_free(eval(e));
+    eset(e, val);
 }
 
 kv_obj *kv_entry_take_val(kv_entry *e)
 {
-    kv_obj *v = e->val;
-    e->val = NULL;
+    kv_obj *v = eval(e);
+    eset(e, NULL);
     return v;
 }
 
@@ -277,7 +305,7 @@ static void entry_destroy(kv_db *db, kv_entry *e)
     kv_db_persist(db, e);
     ekey(e, &klen);
     db->entry_mem -= kv_mem_chunk(entry_size(klen));
-    kv_obj_free(e->val);
+    kv_obj_free(eval(e));
     free(e);
 }
 
@@ -286,6 +314,7 @@ int kv_db_delete(kv_db *db, const char *key, size_t klen)
     kv_dnode *n = kv_dict_unlink(&db->keys, key, klen, kv_db_hash(db, key, klen));
     if (n == NULL)
         return 0;
+    presave(db, (kv_entry *)n); /* unlinked but whole: its TTL is still found */
     entry_destroy(db, (kv_entry *)n);
     return 1;
 }
@@ -293,7 +322,9 @@ int kv_db_delete(kv_db *db, const char *key, size_t klen)
 void kv_db_delete_entry(kv_db *db, kv_entry *e)
 {
     size_t klen;
-    const char *k = ekey(e, &klen);
+    const char *k;
+    presave(db, e);
+    k = ekey(e, &klen);
     kv_dict_unlink(&db->keys, k, klen, kv_db_hash(db, k, klen));
     entry_destroy(db, e);
 }
@@ -436,10 +467,30 @@ size_t kv_db_memory(const kv_db *db)
                  (kv_dict_buckets(&db->expires) ? kv_mem_chunk(kv_dict_buckets(&db->expires) * sizeof(void *)) : 0);
     for (i = 0; i < n; i++) {
         const kv_entry *e = (const kv_entry *)s[i];
-        if (e->val)
-            vals += kv_obj_mem(e->val);
+        if (eval(e))
+            vals += kv_obj_mem(eval(e));
     }
     if (n)
         mem += (size_t)((double)vals / (double)n * (double)kv_db_size(db) + 0.5);
     return mem;
+}
+
+/* ------------------------------------------------------------ snapshots */
+
+void kv_db_snapshot_begin(kv_db *db, kv_db_presave_fn fn, void *arg)
+{
+    db->mark ^= E_MARK; /* every entry now differs: none is saved */
+    db->presave = fn;
+    db->presave_arg = arg;
+}
+
+void kv_db_snapshot_end(kv_db *db)
+{
+    db->presave = NULL;
+    db->presave_arg = NULL;
+}
+
+void kv_db_snapshot_take(kv_db *db, kv_entry *e)
+{
+    presave(db, e);
 }

@@ -92,4 +92,20 @@ int kv_db_rehash_step(kv_db *db, int nbuckets);
  * counted at its attach-time size until it is replaced. */
 size_t kv_db_memory(const kv_db *db);
 
+/* Point-in-time snapshots without fork (docs/architecture.md, persistence).
+ * Between begin and end, every entry that existed at begin is handed to fn
+ * exactly once, with its value and TTL as they were at begin: either when
+ * the snapshot's own walk reaches it (kv_db_snapshot_take) or, earlier,
+ * just before anything reads, changes or deletes it (every kv_db lookup,
+ * upsert of an existing key and delete calls fn first). Entries created
+ * after begin are never handed over. One bit per entry tells saved from not
+ * (the low bit of its value pointer, flipped in meaning at each begin), so
+ * end must come only after the walk covered the whole db, or for a db that
+ * is being discarded. fn must not touch the db. */
+typedef void (*kv_db_presave_fn)(void *arg, kv_db *db, kv_entry *e);
+void kv_db_snapshot_begin(kv_db *db, kv_db_presave_fn fn, void *arg);
+void kv_db_snapshot_end(kv_db *db);
+/* Hand e to fn now unless it was already (the walk's step). */
+void kv_db_snapshot_take(kv_db *db, kv_entry *e);
+
 #endif

@@ -124,6 +124,11 @@ static int write_lzf(kv_buf *out, const void *p, size_t n)
 
 void kv_rdb_write_string(kv_buf *out, const void *p, size_t n)
 {
+    kv_rdb_write_string_opt(out, p, n, 1);
+}
+
+void kv_rdb_write_string_opt(kv_buf *out, const void *p, size_t n, int compress)
+{
     long long v;
     unsigned char b[5];
     size_t enc;
@@ -131,7 +136,7 @@ void kv_rdb_write_string(kv_buf *out, const void *p, size_t n)
         kv_buf_append(out, b, enc);
         return;
     }
-    if (n > 20 && write_lzf(out, p, n))
+    if (compress && n > 20 && write_lzf(out, p, n))
         return;
     kv_rdb_write_len(out, n);
     kv_buf_append(out, p, n);
@@ -139,8 +144,13 @@ void kv_rdb_write_string(kv_buf *out, const void *p, size_t n)
 
 void kv_rdb_write_lpval(kv_buf *out, const kv_lpval *v)
 {
+    kv_rdb_write_lpval_opt(out, v, 1);
+}
+
+void kv_rdb_write_lpval_opt(kv_buf *out, const kv_lpval *v, int compress)
+{
     if (v->s)
-        kv_rdb_write_string(out, v->s, v->n);
+        kv_rdb_write_string_opt(out, v->s, v->n, compress);
     else
         kv_rdb_write_ll(out, v->v);
 }
@@ -418,6 +428,11 @@ static kv_obj *load_string(kv_rdb_reader *r)
 
 int kv_rdb_save_object(kv_buf *out, const kv_obj *o)
 {
+    return kv_rdb_save_object_opt(out, o, 1);
+}
+
+int kv_rdb_save_object_opt(kv_buf *out, const kv_obj *o, int compress)
+{
     size_t start = out->len;
     int rc;
     switch (kv_obj_type(o)) {
@@ -431,20 +446,20 @@ int kv_rdb_save_object(kv_buf *out, const kv_obj *o)
             char buf[KV_LLSTR_SIZE];
             size_t n;
             const char *p = kv_str_ptr(o, buf, &n);
-            kv_rdb_write_string(out, p, n);
+            kv_rdb_write_string_opt(out, p, n, compress);
         }
         return KV_RDB_OK;
     case KV_TYPE_LIST:
-        rc = kv_rdb_save_list(out, o);
+        rc = kv_rdb_save_list(out, o, compress);
         break;
     case KV_TYPE_SET:
-        rc = kv_rdb_save_set(out, o);
+        rc = kv_rdb_save_set(out, o, compress);
         break;
     case KV_TYPE_ZSET:
-        rc = kv_rdb_save_zset(out, o);
+        rc = kv_rdb_save_zset(out, o, compress);
         break;
     case KV_TYPE_HASH:
-        rc = kv_rdb_save_hash(out, o);
+        rc = kv_rdb_save_hash(out, o, compress);
         break;
     default:
         rc = KV_RDB_UNSUPPORTED;
@@ -460,6 +475,11 @@ kv_obj *kv_rdb_load_object(kv_rdb_reader *r)
     unsigned t;
     if (kv_rdb_read_u8(r, &t) != 0)
         return NULL;
+    return kv_rdb_load_value((int)t, r);
+}
+
+kv_obj *kv_rdb_load_value(int t, kv_rdb_reader *r)
+{
     switch (t) {
     case KV_RDB_TYPE_STRING:
         return load_string(r);

@@ -95,11 +95,15 @@ void kv_rdb_write_len(kv_buf *out, uint64_t len);
  * bytes and compression saves at least 4 bytes, else length + bytes. Use it
  * for elements and for blobs alike. */
 void kv_rdb_write_string(kv_buf *out, const void *p, size_t n);
+/* The same with LZF only when compress is set (compress 0: Redis's
+ * `rdbcompression no`, where strings and blobs are written as they are). */
+void kv_rdb_write_string_opt(kv_buf *out, const void *p, size_t n, int compress);
 /* An integer value (rdbSaveLongLongAsStringObject): int-encoded if it fits
  * 32 bits, else its decimal digits, never compressed. */
 void kv_rdb_write_ll(kv_buf *out, long long v);
 /* A listpack or set entry: its string, or its integer as kv_rdb_write_ll. */
 void kv_rdb_write_lpval(kv_buf *out, const kv_lpval *v);
+void kv_rdb_write_lpval_opt(kv_buf *out, const kv_lpval *v, int compress);
 void kv_rdb_write_double_bin(kv_buf *out, double d);
 void kv_rdb_write_double_str(kv_buf *out, double d);
 
@@ -176,22 +180,29 @@ int kv_rdb_read_double_str(kv_rdb_reader *r, double *d);
 
 /* Type byte and body of a value; KV_RDB_UNSUPPORTED leaves out unchanged. */
 int kv_rdb_save_object(kv_buf *out, const kv_obj *o);
+/* The same; compress 0 writes no LZF anywhere (rdbcompression no), 1 is
+ * kv_rdb_save_object (LZF where it saves 4 bytes, as Redis by default). */
+int kv_rdb_save_object_opt(kv_buf *out, const kv_obj *o, int compress);
 /* Type byte and body; NULL if malformed or of a type kevy cannot build.
  * Strings come back in the encoding SET would give them. */
 kv_obj *kv_rdb_load_object(kv_rdb_reader *r);
+/* The same after the type byte t was read (an RDB file has the key in
+ * between). */
+kv_obj *kv_rdb_load_value(int t, kv_rdb_reader *r);
 /* A deep copy (COPY): strings directly, other types through save + load
  * with keep set, so the copy has the original's encoding (and a list its
  * node fill), as Redis's COPY duplicates; new hash tables keyed with seed
  * (NULL: see kv_rdb_seed). NULL if unsupported. */
 kv_obj *kv_rdb_dup(const kv_obj *o, const uint8_t *seed);
 
-/* Collections, one file each. save: write the type byte and the body and
- * return KV_RDB_OK, or KV_RDB_UNSUPPORTED (rdb.c rolls out back). load:
+/* Collections, one file each. save: write the type byte and the body (LZF
+ * for strings and blobs only if compress) and return KV_RDB_OK, or
+ * KV_RDB_UNSUPPORTED (rdb.c rolls out back). load:
  * called after the type byte `rdbtype` was read; a new value or NULL. */
-int kv_rdb_save_list(kv_buf *out, const kv_obj *o);
-int kv_rdb_save_set(kv_buf *out, const kv_obj *o);
-int kv_rdb_save_zset(kv_buf *out, const kv_obj *o);
-int kv_rdb_save_hash(kv_buf *out, const kv_obj *o);
+int kv_rdb_save_list(kv_buf *out, const kv_obj *o, int compress);
+int kv_rdb_save_set(kv_buf *out, const kv_obj *o, int compress);
+int kv_rdb_save_zset(kv_buf *out, const kv_obj *o, int compress);
+int kv_rdb_save_hash(kv_buf *out, const kv_obj *o, int compress);
 kv_obj *kv_rdb_load_list(int rdbtype, kv_rdb_reader *r);
 kv_obj *kv_rdb_load_set(int rdbtype, kv_rdb_reader *r);
 kv_obj *kv_rdb_load_zset(int rdbtype, kv_rdb_reader *r);

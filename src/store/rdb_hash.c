@@ -16,18 +16,26 @@
 #include "store/rdb_ziplist.h"
 #include "store/t_hash.h"
 
+/* Where the pairs go, and whether LZF may be used on them. */
+typedef struct save_ctx {
+    kv_buf *out;
+    int compress;
+} save_ctx;
+
 static void save_pair(void *arg, const kv_lpval *f, const kv_lpval *v)
 {
-    kv_rdb_write_lpval((kv_buf *)arg, f);
-    kv_rdb_write_lpval((kv_buf *)arg, v);
+    save_ctx *c = (save_ctx *)arg;
+    kv_rdb_write_lpval_opt(c->out, f, c->compress);
+    kv_rdb_write_lpval_opt(c->out, v, c->compress);
 }
 
-int kv_rdb_save_hash(kv_buf *out, const kv_obj *o)
+int kv_rdb_save_hash(kv_buf *out, const kv_obj *o, int compress)
 {
+    save_ctx c;
     if (kv_obj_encoding(o) == KV_ENC_LISTPACK) {
         const unsigned char *lp = (const unsigned char *)kv_obj_ptr(o);
         kv_rdb_write_type(out, KV_RDB_TYPE_HASH_LISTPACK);
-        kv_rdb_write_string(out, lp, kv_lp_bytes(lp));
+        kv_rdb_write_string_opt(out, lp, kv_lp_bytes(lp), compress);
         return KV_RDB_OK;
     }
     if (kv_obj_encoding(o) != KV_ENC_HT)
@@ -35,7 +43,9 @@ int kv_rdb_save_hash(kv_buf *out, const kv_obj *o)
     kv_rdb_write_type(out, KV_RDB_TYPE_HASH);
     kv_rdb_write_len(out, kv_hash_len(o));
     /* The walk only reads; the API is not const because scans may rehash. */
-    kv_hash_foreach((kv_obj *)(uintptr_t)o, save_pair, out);
+    c.out = out;
+    c.compress = compress;
+    kv_hash_foreach((kv_obj *)(uintptr_t)o, save_pair, &c);
     return KV_RDB_OK;
 }
 

@@ -11,7 +11,7 @@
 #include "store/rdb_ziplist.h"
 #include "store/t_list.h"
 
-int kv_rdb_save_list(kv_buf *out, const kv_obj *o)
+int kv_rdb_save_list(kv_buf *out, const kv_obj *o, int compress)
 {
     const kv_quicklist *ql;
     const kv_qlnode *n;
@@ -22,7 +22,7 @@ int kv_rdb_save_list(kv_buf *out, const kv_obj *o)
     kv_rdb_write_len(out, ql->nodes);
     for (n = ql->head; n; n = n->next) {
         kv_rdb_write_len(out, KV_RDB_QUICKLIST_PACKED);
-        kv_rdb_write_string(out, n->lp, kv_lp_bytes(n->lp));
+        kv_rdb_write_string_opt(out, n->lp, kv_lp_bytes(n->lp), compress);
     }
     return KV_RDB_OK;
 }

@@ -13,18 +13,26 @@
 #include "store/intset.h"
 #include "store/t_set.h"
 
+/* Where the members go, and whether LZF may be used on them. */
+typedef struct save_ctx {
+    kv_buf *out;
+    int compress;
+} save_ctx;
+
 static int save_member(void *arg, const kv_lpval *m)
 {
-    kv_rdb_write_lpval((kv_buf *)arg, m);
+    save_ctx *c = (save_ctx *)arg;
+    kv_rdb_write_lpval_opt(c->out, m, c->compress);
     return 0;
 }
 
-int kv_rdb_save_set(kv_buf *out, const kv_obj *o)
+int kv_rdb_save_set(kv_buf *out, const kv_obj *o, int compress)
 {
+    save_ctx c;
     if (kv_obj_encoding(o) == KV_ENC_INTSET) {
         const unsigned char *is = (const unsigned char *)kv_obj_ptr(o);
         kv_rdb_write_type(out, KV_RDB_TYPE_SET_INTSET);
-        kv_rdb_write_string(out, is, kv_is_bytes(is));
+        kv_rdb_write_string_opt(out, is, kv_is_bytes(is), compress);
         return KV_RDB_OK;
     }
     if (kv_obj_encoding(o) != KV_ENC_HT)
@@ -32,7 +40,9 @@ int kv_rdb_save_set(kv_buf *out, const kv_obj *o)
     kv_rdb_write_type(out, KV_RDB_TYPE_SET);
     kv_rdb_write_len(out, kv_set_size(o));
     /* The walk only reads; the API is not const because scans may rehash. */
-    kv_set_foreach((kv_obj *)(uintptr_t)o, save_member, out);
+    c.out = out;
+    c.compress = compress;
+    kv_set_foreach((kv_obj *)(uintptr_t)o, save_member, &c);
     return KV_RDB_OK;
 }
 

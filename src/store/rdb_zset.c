@@ -17,21 +17,21 @@
 #include "store/rdb_ziplist.h"
 #include "store/t_zset.h"
 
-int kv_rdb_save_zset(kv_buf *out, const kv_obj *o)
+int kv_rdb_save_zset(kv_buf *out, const kv_obj *o, int compress)
 {
     kv_zit it;
     int more;
     if (kv_obj_encoding(o) == KV_ENC_LISTPACK) {
         const unsigned char *lp = kv_obj_ptr(o);
         kv_rdb_write_type(out, KV_RDB_TYPE_ZSET_LISTPACK);
-        kv_rdb_write_string(out, lp, kv_lp_bytes(lp));
+        kv_rdb_write_string_opt(out, lp, kv_lp_bytes(lp), compress);
         return KV_RDB_OK;
     }
     kv_rdb_write_type(out, KV_RDB_TYPE_ZSET_2);
     kv_rdb_write_len(out, kv_zset_len(o));
     /* Highest first: Redis then inserts each at the head when loading. */
     for (more = kv_zit_rank(&it, o, 0, 1); more; more = kv_zit_next(&it)) {
-        kv_rdb_write_string(out, it.m, it.mlen);
+        kv_rdb_write_string_opt(out, it.m, it.mlen, compress);
         kv_rdb_write_double_bin(out, it.score);
     }
     return KV_RDB_OK;

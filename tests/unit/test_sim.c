@@ -51,6 +51,7 @@ static void check_idle(kv_sim *s)
 static kv_sim *sim2(void)
 {
     kv_sim *s;
+    kv_commands_fini(&srv); /* the previous test's */
     kv_server_fixed(&srv, 2);
     kv_commands_init(&cs, &srv);
     s = kv_sim_new(&cs, 2);

@@ -314,6 +314,14 @@ int kv_cfg_check(int i, const char *v, size_t n, const char *cur, char **canon, 
     case KV_CT_ENUM:
         return kv_check_enum(d, v, n, canon, err, errlen);
     case KV_CT_STRING:
+        /* Redis's isValidDBfilename / isValidAOFfilename / isValidAOFdirname */
+        if ((memchr(v, '/', n) || memchr(v, '\\', n)) &&
+            (!strcmp(d->name, "dbfilename") || !strcmp(d->name, "appendfilename") ||
+             !strcmp(d->name, "appenddirname"))) {
+            snprintf(err, errlen, "%s can't be a path, just a %s", d->name,
+                     strcmp(d->name, "appenddirname") ? "filename" : "dirname");
+            return -1;
+        }
         *canon = kv_strndup(v, n);
         return 0;
     default:

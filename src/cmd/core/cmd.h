@@ -152,6 +152,9 @@ typedef struct kv_server {
     kv_cmd_index index;       /* built by kv_commands_init: srv must not move afterwards */
     const struct kv_cfg *cfg; /* startup configuration (NULL: Redis's defaults) */
     kv_shared *shared;        /* NULL: per-shard counters only */
+    /* RDB save state shared by the shards (persist/persist.h; its own
+     * mutex): the pointer is fixed, the object is not read-only. */
+    struct kv_persist *persist;
 } kv_server;
 
 /* One shard's state for the command set. */
@@ -174,6 +177,7 @@ typedef struct kv_cmdstate {
                            const char *key, size_t klen);
     kv_shard *shard;           /* the shard this state belongs to */
     long long dirty; /* changes made on this shard (never reset; INFO sums the shards) */
+    struct kv_snap *snap; /* this shard's part of a running save (persist/), or NULL */
     /* Blocking commands (block/block.h): waiters on this shard's keys, how
      * many keys they wait on (0: writes pay one branch), and the clients of
      * this shard that are blocked (INFO blocked_clients). */
@@ -272,11 +276,18 @@ void kv_reply_syntax(kv_ctx *ctx);
 kv_db *kv_ctx_db(kv_ctx *ctx);
 kv_entry *kv_lookup_read(kv_ctx *ctx, const kv_str *key);
 kv_entry *kv_lookup_write(kv_ctx *ctx, const kv_str *key);
+/* A lockkeys hook (KV_ROUTE_COORD) asking for every shard whole: the
+ * command runs at one moment of the whole keyspace (SAVE, DEBUG). */
+int kv_lockkeys_whole(kv_ctx *ctx, int argc, const kv_str *argv, kv_str *keys, int max,
+                      int *whole);
 /* A HELP reply: the lines as an array of simple strings. */
 void kv_reply_lines(kv_ctx *ctx, const char *const *lines, size_t n);
 /* A container (CLIENT, CONFIG...) called without a subcommand: Redis's
  * arity error. */
 void kv_cmd_container(kv_ctx *ctx, int argc, const kv_str *argv);
+/* The LRU stamp that makes OBJECT IDLETIME read `idle` seconds at clock
+ * (RESTORE IDLETIME, an RDB's IDLE). */
+unsigned kv_lru_from_idle(unsigned clock, long long idle);
 /* Put val (owned from now on) under e, stamped as just created. */
 void kv_set_val(kv_ctx *ctx, kv_entry *e, kv_obj *val);
 

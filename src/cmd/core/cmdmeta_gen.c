@@ -244,6 +244,79 @@ static const char docs_auth[] =
     "$6\r\n"
     "string\r\n";
 
+/* ---- bgsave */
+static const char *const flags_bgsave[] = {"admin", "noscript", "no_async_loading", NULL};
+static const char *const acl_bgsave[] = {"@admin", "@slow", "@dangerous", NULL};
+static const char info_bgsave[] =
+    "*10\r\n"
+    "$6\r\n"
+    "bgsave\r\n"
+    ":-1\r\n"
+    "~3\r\n"
+    "+admin\r\n"
+    "+noscript\r\n"
+    "+no_async_loading\r\n"
+    ":0\r\n"
+    ":0\r\n"
+    ":0\r\n"
+    "~3\r\n"
+    "+@admin\r\n"
+    "+@slow\r\n"
+    "+@dangerous\r\n"
+    "~0\r\n"
+    "~0\r\n"
+    "~0\r\n";
+static const char docs_bgsave[] =
+    "%6\r\n"
+    "$7\r\n"
+    "summary\r\n"
+    "$39\r\n"
+    "Asynchronously save the dataset to disk\r\n"
+    "$5\r\n"
+    "since\r\n"
+    "$5\r\n"
+    "1.0.0\r\n"
+    "$5\r\n"
+    "group\r\n"
+    "$6\r\n"
+    "server\r\n"
+    "$10\r\n"
+    "complexity\r\n"
+    "$4\r\n"
+    "O(1)\r\n"
+    "$7\r\n"
+    "history\r\n"
+    "~1\r\n"
+    "*2\r\n"
+    "$5\r\n"
+    "3.2.2\r\n"
+    "$28\r\n"
+    "Added the `SCHEDULE` option.\r\n"
+    "$9\r\n"
+    "arguments\r\n"
+    "*1\r\n"
+    "%5\r\n"
+    "$4\r\n"
+    "name\r\n"
+    "$8\r\n"
+    "schedule\r\n"
+    "$4\r\n"
+    "type\r\n"
+    "$10\r\n"
+    "pure-token\r\n"
+    "$5\r\n"
+    "token\r\n"
+    "$8\r\n"
+    "SCHEDULE\r\n"
+    "$5\r\n"
+    "since\r\n"
+    "$5\r\n"
+    "3.2.2\r\n"
+    "$5\r\n"
+    "flags\r\n"
+    "~1\r\n"
+    "+optional\r\n";
+
 /* ---- bitcount */
 static const char *const flags_bitcount[] = {"readonly", NULL};
 static const char *const acl_bitcount[] = {"@read", "@bitmap", "@slow", NULL};
@@ -21867,6 +21940,48 @@ static const char docs_sadd[] =
     "~1\r\n"
     "+multiple\r\n";
 
+/* ---- save */
+static const char *const flags_save[] = {"admin", "noscript", "no_async_loading", "no_multi", NULL};
+static const char *const acl_save[] = {"@admin", "@slow", "@dangerous", NULL};
+static const char info_save[] =
+    "*10\r\n"
+    "$4\r\n"
+    "save\r\n"
+    ":1\r\n"
+    "~4\r\n"
+    "+admin\r\n"
+    "+noscript\r\n"
+    "+no_async_loading\r\n"
+    "+no_multi\r\n"
+    ":0\r\n"
+    ":0\r\n"
+    ":0\r\n"
+    "~3\r\n"
+    "+@admin\r\n"
+    "+@slow\r\n"
+    "+@dangerous\r\n"
+    "~0\r\n"
+    "~0\r\n"
+    "~0\r\n";
+static const char docs_save[] =
+    "%4\r\n"
+    "$7\r\n"
+    "summary\r\n"
+    "$38\r\n"
+    "Synchronously save the dataset to disk\r\n"
+    "$5\r\n"
+    "since\r\n"
+    "$5\r\n"
+    "1.0.0\r\n"
+    "$5\r\n"
+    "group\r\n"
+    "$6\r\n"
+    "server\r\n"
+    "$10\r\n"
+    "complexity\r\n"
+    "$57\r\n"
+    "O(N) where N is the total number of keys in all databases\r\n";
+
 /* ---- scan */
 static const char *const flags_scan[] = {"readonly", NULL};
 static const char *const acl_scan[] = {"@keyspace", "@read", "@slow", NULL};
@@ -32476,6 +32591,10 @@ static const kv_cmdmeta cmdmeta_table[] = {
      KV_RF_NOSCRIPT | KV_RF_LOADING | KV_RF_STALE | KV_RF_FAST | KV_RF_NO_AUTH | KV_RF_ALLOW_BUSY,
      KV_ACL_FAST | KV_ACL_CONNECTION,
      info_auth, 133, docs_auth, 430},
+    {"bgsave", -1, 0, 0, 0, flags_bgsave, acl_bgsave,
+     KV_RF_ADMIN | KV_RF_NOSCRIPT | KV_RF_NO_ASYNC_LOADING,
+     KV_ACL_ADMIN | KV_ACL_SLOW | KV_ACL_DANGEROUS,
+     info_bgsave, 122, docs_bgsave, 349},
     {"bitcount", -2, 1, 1, 1, flags_bitcount, acl_bitcount,
      KV_RF_READONLY,
      KV_ACL_READ | KV_ACL_BITMAP | KV_ACL_SLOW,
@@ -33112,6 +33231,10 @@ static const kv_cmdmeta cmdmeta_table[] = {
      KV_RF_WRITE | KV_RF_DENYOOM | KV_RF_FAST,
      KV_ACL_WRITE | KV_ACL_SET | KV_ACL_FAST,
      info_sadd, 310, docs_sadd, 464},
+    {"save", 1, 0, 0, 0, flags_save, acl_save,
+     KV_RF_ADMIN | KV_RF_NOSCRIPT | KV_RF_NO_ASYNC_LOADING | KV_RF_NO_MULTI,
+     KV_ACL_ADMIN | KV_ACL_SLOW | KV_ACL_DANGEROUS,
+     info_save, 130, docs_save, 188},
     {"scan", -2, 0, 0, 0, flags_scan, acl_scan,
      KV_RF_READONLY,
      KV_ACL_KEYSPACE | KV_ACL_READ | KV_ACL_SLOW,

@@ -11,6 +11,7 @@
 #include "cmd/block/block.h"
 #include "cmd/core/families.h"
 #include "cmd/multi/watch.h"
+#include "cmd/persist/persist.h"
 #include "cmd/pubsub/notify.h"
 #include "cmd/pubsub/pubsub.h"
 #include "cmd/pubsub/tracking.h"
@@ -40,7 +41,10 @@ static void *kv_cmd_shard_init(kv_shard *sh, void *udata)
         abort();
     st->srv = srv;
     st->shard = sh;
-    st->ks = kv_ks_new(srv->databases, srv->seed);
+    /* What the startup load put aside for this shard, else empty. */
+    st->ks = kv_persist_take_preload(srv->persist, kv_shard_id(sh));
+    if (!st->ks)
+        st->ks = kv_ks_new(srv->databases, srv->seed);
     if (!st->ks)
         abort();
     st->svc = kv_svc_new(srv, sh);
@@ -58,6 +62,17 @@ static void *kv_cmd_shard_init(kv_shard *sh, void *udata)
     return st;
 }
 
+/* SIGINT/SIGTERM: what SHUTDOWN without arguments does (save first when
+ * `save` points are set), as Redis's prepareForShutdown. */
+static void kv_cmd_on_signal(kv_shard *sh, void *state)
+{
+    kv_str argv[1];
+    (void)state;
+    argv[0].p = "shutdown";
+    argv[0].n = 8;
+    kv_shard_run_internal(sh, 1, argv);
+}
+
 /* After a unit of work: clients blocked on keys it made ready are served. */
 static void kv_cmd_after_command(kv_shard *sh, void *state)
 {
@@ -70,6 +85,7 @@ static void kv_cmd_shard_fini(kv_shard *sh, void *state)
     (void)sh;
     if (!st)
         return;
+    kv_snap_free(st);
     kv_svc_free(st->svc);
     kv_watchreg_free(st->watch);
     kv_blockreg_free(st->blk);
@@ -96,11 +112,14 @@ static void kv_cmd_shard_tick(kv_shard *sh, void *state)
         kv_ks_active_rehash(st->ks, 1000);
     kv_svc_tick(sh, st);
     kv_tracking_tick(sh, st);
+    kv_persist_tick(sh, st); /* the `save` points */
 }
 
 void kv_commands_init(kv_cmdset *cs, kv_server *srv)
 {
     kv_cmd_index_build(&srv->index, kv_families, sizeof kv_families / sizeof kv_families[0]);
+    if (!srv->persist)
+        srv->persist = kv_persist_new();
     memset(cs, 0, sizeof *cs);
     cs->lookup = kv_cmd_lookup;
     cs->shard_init = kv_cmd_shard_init;
@@ -113,8 +132,20 @@ void kv_commands_init(kv_cmdset *cs, kv_server *srv)
     cs->after_command = kv_cmd_after_command;
     cs->turn_end = kv_tracking_turn_end; /* BCAST invalidations, once per loop turn */
     cs->ran = kv_tracking_ran;           /* remember the keys a tracking client read */
+    cs->on_signal = kv_cmd_on_signal;    /* save before stopping, as Redis */
     /* The runtime hands udata to lookup and shard_init; both accept it. */
     cs->udata = (void *)(uintptr_t)srv;
+}
+
+int kv_commands_load(kv_server *srv, char *err, size_t errlen)
+{
+    return kv_persist_load_startup(srv, err, errlen);
+}
+
+void kv_commands_fini(kv_server *srv)
+{
+    kv_persist_free(srv->persist);
+    srv->persist = NULL;
 }
 
 void kv_server_fixed(kv_server *srv, int nshards)

@@ -43,3 +43,17 @@ void kv_set_val(kv_ctx *ctx, kv_entry *e, kv_obj *val)
     if (fresh)
         kv_notify_new(ctx, ctx->db, e);
 }
+
+/* Redis 7.0's objectSetLRUOrLFU for IDLETIME under an LRU policy: the
+ * stamp that makes OBJECT IDLETIME read `idle`. A stamp before the clock's
+ * start moves up by one clock period (2^24 - 1 s) and keeps its low 24
+ * bits, so huge idle times read back as Redis's do (its arithmetic, which
+ * wraps for absurd values, too). */
+unsigned kv_lru_from_idle(unsigned clock, long long idle)
+{
+    long long secs = (long long)((unsigned long long)idle * 1000ULL) / 1000;
+    long long abs = (long long)clock - secs;
+    if (abs < 0)
+        abs += ((1u << 24) - 1);
+    return (unsigned)((unsigned long long)abs & 0xffffffULL);
+}

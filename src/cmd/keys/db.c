@@ -4,6 +4,7 @@
 #include "cmd/block/block.h"
 #include "cmd/core/cmd.h"
 #include "cmd/multi/watch.h"
+#include "cmd/persist/persist.h"
 #include "cmd/pubsub/tracking.h"
 
 #include <limits.h>
@@ -31,7 +32,8 @@ static void kv_flush_db(kv_ctx *ctx, int db)
     kv_cmdstate *st = kv_state(ctx);
     kv_watch_touch_db(st->watch, st->ks, db, -1);
     kv_dirty(ctx, (long long)kv_db_size(st->ks->db[db]));
-    kv_db_clear(st->ks->db[db]);
+    if (!kv_snap_take_db(st, db)) /* a running BGSAVE keeps the old contents */
+        kv_db_clear(st->ks->db[db]);
 }
 
 static void kv_cmd_flushdb(kv_ctx *ctx, int argc, const kv_str *argv)
@@ -51,6 +53,10 @@ static void kv_cmd_flushall(kv_ctx *ctx, int argc, const kv_str *argv)
     for (i = 0; i < kv_state(ctx)->ks->ndb; i++)
         kv_flush_db(ctx, i);
     kv_tracking_flush(ctx); /* Redis's trackingInvalidateKeysOnFlush */
+    /* As Redis: a BGSAVE running is stopped, and with `save` points set an
+     * empty dump.rdb is written at once (persist/save_cmd.c). */
+    kv_snap_cancel(kv_state(ctx));
+    kv_persist_flushall_save(ctx);
     kv_reply_status(&ctx->out, "OK");
 }
 

@@ -34,20 +34,6 @@ static void kv_cmd_dump(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_buf_free(&b);
 }
 
-/* Redis 7.0's objectSetLRUOrLFU for IDLETIME under an LRU policy: the
- * stamp that makes OBJECT IDLETIME read `idle`. A stamp before the clock's
- * start moves up by one clock period (2^24 - 1 s) and keeps its low 24
- * bits, so huge idle times read back as Redis's do (its arithmetic, which
- * wraps for absurd values, too). */
-static unsigned lru_from_idle(unsigned clock, long long idle)
-{
-    long long secs = (long long)((unsigned long long)idle * 1000ULL) / 1000;
-    long long abs = (long long)clock - secs;
-    if (abs < 0)
-        abs += KV_LRU_CLOCK_MAX;
-    return (unsigned)((unsigned long long)abs & 0xffffffULL);
-}
-
 typedef struct restore_opts {
     int replace, absttl;
     long long idle, freq;
@@ -135,7 +121,7 @@ static void kv_cmd_restore(kv_ctx *ctx, int argc, const kv_str *argv)
     if (ttl)
         kv_db_set_expire(db, e, ttl);
     if (opt.idle >= 0)
-        kv_obj_set_lru(o, lru_from_idle(kv_state(ctx)->ks->lru_clock, opt.idle));
+        kv_obj_set_lru(o, kv_lru_from_idle(kv_state(ctx)->ks->lru_clock, opt.idle));
     kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_notify(ctx, KV_NOTIFY_GENERIC, "restore", ctx->db, &argv[1]);
     kv_dirty(ctx, 1);

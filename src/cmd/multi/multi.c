@@ -28,6 +28,7 @@ typedef struct kv_multi kv_multi;
 struct kv_multi {
     int active;  /* between MULTI and EXEC/DISCARD */
     int aborted; /* a queue-time error: EXEC replies EXECABORT */
+    int running; /* EXEC is running the queue here (Redis's server.in_exec) */
     int nq, capq;
     kv_mq *q;
     int nw, capw;
@@ -172,6 +173,11 @@ int kv_multi_before_exec(kv_ctx *ctx, int argc, const kv_str *argv)
         m->aborted = 1; /* the command runs and replies its error */
         return KV_EXEC_RUN;
     }
+    if (kv_desc(cmd)->rflags & KV_RF_NO_MULTI) { /* SAVE, SHUTDOWN: rejected, as Redis */
+        kv_reply_error(&ctx->out, "ERR Command not allowed inside a transaction");
+        m->aborted = 1;
+        return KV_EXEC_REPLIED;
+    }
     if (kv_desc(cmd)->flags & KV_CMDF_MULTI_RUNS) /* EXEC, DISCARD, MULTI, WATCH, QUIT, RESET */
         return KV_EXEC_RUN;
     if (m->nq == m->capq) {
@@ -188,6 +194,12 @@ int kv_multi_before_exec(kv_ctx *ctx, int argc, const kv_str *argv)
     q->argv = kv_argv_dup(argc, argv);
     kv_reply_status(&ctx->out, "QUEUED");
     return KV_EXEC_QUEUED;
+}
+
+int kv_multi_running(kv_conn *c)
+{
+    kv_multi *m = c ? kv_multi_of(c, 0) : NULL;
+    return m && m->running;
 }
 
 void kv_multi_after_exec(kv_conn *c, const kv_exec_info *info)
@@ -465,8 +477,10 @@ static void kv_cmd_exec(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_reply_null_array(&ctx->out);
     } else {
         kv_reply_array(&ctx->out, m->nq);
+        m->running = 1;
         for (i = 0; i < m->nq; i++)
             kv_exec_inline(ctx, &m->q[i]);
+        m->running = 0;
     }
     kv_multi_reset(ctx->shard, ctx->state, ctx->conn);
 }

@@ -15,6 +15,9 @@ int kv_multi_before_exec(kv_ctx *ctx, int argc, const kv_str *argv);
 /* after_exec: a command rejected inside MULTI (wrong arity, NOAUTH) makes
  * EXEC abort with EXECABORT. */
 void kv_multi_after_exec(kv_conn *c, const kv_exec_info *info);
+/* Is EXEC running c's queue inline right now (Redis's server.in_exec)? A
+ * queue run across shards is a coordination: see kv_coord_nested. */
+int kv_multi_running(kv_conn *c);
 /* Forget the transaction and the watches (DISCARD, RESET, connection
  * closed); watches on other shards are released by message. */
 void kv_multi_reset(kv_shard *sh, void *state, kv_conn *c);

@@ -1,4 +1,4 @@
-/* Small server commands: TIME, LASTSAVE, RESET, and FUNCTION / SCRIPT
+/* Small server commands: TIME, RESET, and FUNCTION / SCRIPT
  * answering as a server with no scripts or functions loaded. */
 #define _POSIX_C_SOURCE 200809L
 #include "cmd/multi/multi.h"
@@ -23,14 +23,6 @@ static void kv_cmd_time(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_reply_array(&ctx->out, 2);
     kv_reply_bulk(&ctx->out, buf, (size_t)snprintf(buf, sizeof buf, "%lld", (long long)ts.tv_sec));
     kv_reply_bulk(&ctx->out, buf, (size_t)snprintf(buf, sizeof buf, "%ld", ts.tv_nsec / 1000));
-}
-
-/* No save has happened: the last one is the server's start. */
-static void kv_cmd_lastsave(kv_ctx *ctx, int argc, const kv_str *argv)
-{
-    (void)argc;
-    (void)argv;
-    kv_reply_int(&ctx->out, kv_state(ctx)->srv->start_ms / 1000);
 }
 
 /* ------------------------------------------------------------------ RESET */
@@ -130,7 +122,6 @@ static const kv_cmdspec kv_script_subs[] = {
 const kv_cmdspec kv_cmds_server_admin[] = {
     {.name = "function", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_container,
      .subs = kv_function_subs},
-    {.name = "lastsave", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_lastsave},
     {.name = "reset", .flags = KV_CMDF_MULTI_RUNS | KV_CMDF_PUBSUB_CTX, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_reset,
      .prepare = kv_prepare_reset},
     {.name = "script", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_container, .subs = kv_script_subs},

@@ -1,5 +1,5 @@
-/* Connection commands: PING, ECHO, HELLO, AUTH, QUIT, SELECT, and
- * SHUTDOWN. They run on the client's home shard (KV_ROUTE_LOCAL), with the
+/* Connection commands: PING, ECHO, HELLO, AUTH, QUIT, SELECT (SHUTDOWN
+ * saves first: persist/save_cmd.c). They run on the client's home shard (KV_ROUTE_LOCAL), with the
  * connection. */
 #include "cmd/core/cmd.h"
 #include "cmd/pubsub/pubsub.h"
@@ -166,35 +166,6 @@ static void kv_cmd_auth(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_reply_status(&ctx->out, "OK");
 }
 
-static void kv_cmd_shutdown(kv_ctx *ctx, int argc, const kv_str *argv)
-{
-    int j, nosave = 0, save = 0, abort_ = 0, other = 0;
-    for (j = 1; j < argc; j++) {
-        if (kv_arg_eq(&argv[j], "nosave"))
-            nosave = 1;
-        else if (kv_arg_eq(&argv[j], "save"))
-            save = 1;
-        else if (kv_arg_eq(&argv[j], "now") || kv_arg_eq(&argv[j], "force"))
-            other = 1;
-        else if (kv_arg_eq(&argv[j], "abort"))
-            abort_ = 1;
-        else {
-            kv_reply_syntax(ctx);
-            return;
-        }
-    }
-    if ((abort_ && (nosave || save || other)) || (nosave && save)) {
-        kv_reply_syntax(ctx);
-        return;
-    }
-    if (abort_) {
-        kv_reply_error(&ctx->out, "ERR No shutdown in progress.");
-        return;
-    }
-    /* Nothing to save (no persistence yet): stop. Like Redis, no reply. */
-    kv_conn_shutdown_server(ctx->conn);
-}
-
 /* MONITOR and SLOWLOG show "(redacted)" for AUTH's arguments and HELLO's
  * AUTH pair. */
 static int kv_redact_auth(int argc, const kv_str *argv, int j)
@@ -230,6 +201,5 @@ const kv_cmdspec kv_cmds_server_connection[] = {
     {.name = "ping", .flags = KV_CMDF_PUBSUB_CTX, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_ping},
     {.name = "quit", .flags = KV_CMDF_MULTI_RUNS | KV_CMDF_PUBSUB_CTX, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_quit},
     {.name = "select", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_select},
-    {.name = "shutdown", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_shutdown},
     KV_SPEC_END
 };

@@ -5,6 +5,7 @@
  * for the same data. Every subcommand runs on all shards; each part is
  * [tag, payload] and the merge reads the payloads by tag. */
 #define _POSIX_C_SOURCE 200809L
+#include "cmd/persist/persist.h"
 #include "cmd/server/svc.h"
 
 #include <stdio.h>
@@ -32,7 +33,7 @@ static int kv_check_debug(kv_ctx *ctx, int argc, const kv_str *argv)
     if ((kv_arg_eq(sub, "help") && argc == 2) || (kv_arg_eq(sub, "sleep") && argc == 3) ||
         (kv_arg_eq(sub, "set-active-expire") && argc == 3) ||
         (kv_arg_eq(sub, "object") && argc == 3) || (kv_arg_eq(sub, "digest") && argc == 2) ||
-        kv_arg_eq(sub, "digest-value"))
+        kv_arg_eq(sub, "digest-value") || kv_arg_eq(sub, "reload"))
         return 0;
     return kv_debug_argerr(ctx, sub);
 }
@@ -379,8 +380,61 @@ static void kv_reduce_debug(kv_ctx *ctx, const kv_part *parts, int nparts)
     kv_reply_status(&ctx->out, hex);
 }
 
+/* ------------------------------------------------------------- the route */
+
+/* DEBUG runs under every shard's lock (RELOAD must save and load the whole
+ * keyspace at one moment; the others simply see one moment too): each
+ * shard runs its part, and the parts are merged as above. */
+static const kv_cmd kv_debug_part_cmd = {.name = "debug", .arity = -2, .exec = kv_cmd_debug};
+
+static void kv_cmd_debug_one(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    kv_buf part;
+    kv_buf *out = ctx->out.buf;
+    kv_part p;
+    if (kv_arg_eq(&argv[1], "reload")) {
+        kv_persist_reload_exec(ctx, argc, argv);
+        return;
+    }
+    kv_buf_init(&part);
+    ctx->out.buf = &part;
+    kv_cmd_debug(ctx, argc, argv);
+    ctx->out.buf = out;
+    memset(&p, 0, sizeof p);
+    p.reply = part.p;
+    p.len = part.len;
+    kv_reduce_debug(ctx, &p, 1);
+    kv_buf_free(&part);
+}
+
+static int kv_coord_debug(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *argv)
+{
+    kv_part parts[64];
+    int i, n;
+    if (kv_arg_eq(&argv[1], "reload"))
+        return kv_persist_reload_coord(ctx, co, argc, argv);
+    if (kv_coord_step(co) == 0) {
+        for (i = 0; i < kv_state(ctx)->srv->nshards; i++)
+            kv_coord_send(co, i, ctx->db, &kv_debug_part_cmd, argc, argv);
+        return KV_COORD_WAIT;
+    }
+    n = kv_coord_nreplies(co);
+    if (n > 64)
+        n = 64;
+    memset(parts, 0, sizeof parts);
+    for (i = 0; i < n; i++) {
+        kv_str r = kv_coord_reply(co, i);
+        parts[i].reply = r.p;
+        parts[i].len = r.n;
+        parts[i].shard = i;
+    }
+    kv_reduce_debug(ctx, parts, n);
+    return KV_COORD_DONE;
+}
+
 const kv_cmdspec kv_cmds_server_debug[] = {
-    {.name = "debug", .flags = KV_CMDF_PROTECTED, .route = KV_ROUTE_ALL, .exec = kv_cmd_debug,
-     .reduce = kv_reduce_debug, .check = kv_check_debug},
+    {.name = "debug", .flags = KV_CMDF_PROTECTED, .route = KV_ROUTE_COORD,
+     .exec = kv_cmd_debug_one, .coord = kv_coord_debug, .lockkeys = kv_lockkeys_whole,
+     .check = kv_check_debug},
     KV_SPEC_END
 };

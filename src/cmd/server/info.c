@@ -5,6 +5,7 @@
  * names (info_fmt.c). The requested sections travel in each part, so the
  * merge needs nothing but the parts. */
 #include "cmd/server/info.h"
+#include "cmd/persist/persist.h"
 #include "cmd/pubsub/pubsub.h"
 #include "cmd/pubsub/tracking.h"
 
@@ -86,7 +87,7 @@ static void kv_info_counters(kv_ctx *ctx, int mask)
     f[F_STALE_X100] = (long long)(st->ks->stats.expired_stale_perc * 100);
     f[F_MEMORY] = (long long)kv_ks_memory(st->ks);
     f[F_PEAK] = sv->peak_memory > f[F_MEMORY] ? sv->peak_memory : f[F_MEMORY];
-    f[F_DIRTY] = st->dirty;
+    f[F_DIRTY] = kv_persist_changes(st);
     f[F_OPS] = kv_inst(sv, 0);
     f[F_IN_BPS] = kv_inst(sv, 1);
     f[F_OUT_BPS] = kv_inst(sv, 2);

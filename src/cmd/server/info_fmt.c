@@ -3,11 +3,13 @@
  * (replication, forks, AOF, Lua) read as a Redis with none of them would. */
 #define _DEFAULT_SOURCE
 #include "cmd/server/info.h"
+#include "cmd/persist/persist.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -136,13 +138,25 @@ static void kv_info_memory(kv_buf *b, const long long *f, const kv_cfg *cfg)
 static void kv_info_persistence(kv_buf *b, const long long *f, const kv_server *srv)
 {
     char tmp[512];
+    kv_persist_info in;
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    kv_persist_get_info(srv->persist, &in);
+    /* No fork: no copy-on-write (kevy's snapshot copies nothing). */
     LINE("loading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\n");
     LINE("current_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\n");
     LINE("current_save_keys_total:0\r\nrdb_changes_since_last_save:%lld\r\n", f[F_DIRTY]);
-    LINE("rdb_bgsave_in_progress:0\r\nrdb_last_save_time:%lld\r\n", srv->start_ms / 1000);
-    LINE("rdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:-1\r\n");
-    LINE("rdb_current_bgsave_time_sec:-1\r\nrdb_saves:0\r\nrdb_last_cow_size:0\r\n");
-    LINE("rdb_last_load_keys_expired:0\r\nrdb_last_load_keys_loaded:0\r\naof_enabled:0\r\n");
+    LINE("rdb_bgsave_in_progress:%d\r\nrdb_last_save_time:%lld\r\n", in.bgsave_in_progress,
+         in.lastsave_s);
+    LINE("rdb_last_bgsave_status:%s\r\nrdb_last_bgsave_time_sec:%lld\r\n",
+         in.last_bgsave_ok ? "ok" : "err", in.last_bgsave_time_s);
+    LINE("rdb_current_bgsave_time_sec:%lld\r\nrdb_saves:%lld\r\nrdb_last_cow_size:0\r\n",
+         in.current_bgsave_start_ms < 0
+             ? -1LL
+             : ((long long)tv.tv_sec * 1000 + tv.tv_usec / 1000 - in.current_bgsave_start_ms) / 1000,
+         in.saves);
+    LINE("rdb_last_load_keys_expired:%lld\r\nrdb_last_load_keys_loaded:%lld\r\naof_enabled:0\r\n",
+         in.load_keys_expired, in.load_keys_loaded);
     LINE("aof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\n");
     LINE("aof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\n");
     LINE("aof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\n");

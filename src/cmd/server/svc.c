@@ -8,6 +8,7 @@
 #include "cmd/pubsub/tracking.h"
 #include "cmd/server/svc.h"
 #include "cmd/multi/multi.h"
+#include "cmd/persist/persist.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -128,8 +129,9 @@ int kv_svc_before_exec(kv_ctx *ctx, int argc, const kv_str *argv)
         return KV_EXEC_REPLIED;
     }
     if (!(s->flags & KV_SESS_AUTHED)) {
-        if (!sv->requirepass) {
-            kv_session_set_auth(ctx->conn, s, 1); /* the password was removed */
+        if (!sv->requirepass || kv_conn_is_internal(ctx->conn)) {
+            /* the password was removed, or it is the server's own client */
+            kv_session_set_auth(ctx->conn, s, 1);
         } else if (!(d->rflags & KV_RF_NO_AUTH)) {
             kv_reply_error(&ctx->out, "NOAUTH Authentication required.");
             return KV_EXEC_REPLIED;
@@ -137,6 +139,8 @@ int kv_svc_before_exec(kv_ctx *ctx, int argc, const kv_str *argv)
     }
     if (d->prepare)
         d->prepare(ctx, argc, argv);
+    if (kv_persist_refuse_write(ctx)) /* stop-writes-on-bgsave-error */
+        return KV_EXEC_REPLIED;
     keyspace = cmd->flags & (KV_CMD_WRITE | KV_CMD_READONLY);
     if (s->flags & KV_SESS_MONITOR) {
         /* A monitor is a replica to Redis: no keyspace access, never paused. */

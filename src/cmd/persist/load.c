@@ -1,0 +1,171 @@
+/* Loading dump.rdb: at startup, before any shard runs, into one new
+ * keyspace per shard (keys go to the shard their slot maps to with this
+ * run's shard count, so a restart with another count redistributes them);
+ * each shard adopts its keyspace when it starts. Like a Redis master, keys
+ * already expired are not loaded, and a duplicate key stops the load. */
+#include "cmd/persist/persist_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "cmd/config/cfg.h"
+#include "store/rdbfile.h"
+
+typedef struct loadctx {
+    kv_keyspace **ks;
+    int nshards, only, ndb, merge;
+    long long now_ms;
+    unsigned lru_clock;
+    long long loaded, expired;
+} loadctx;
+
+static int on_key(void *arg, int db, const char *key, size_t klen, kv_obj *val, long long expire_ms,
+                  long long idle_s, int freq, char *err, size_t errlen)
+{
+    loadctx *l = arg;
+    kv_entry *e;
+    int shard, created;
+    (void)freq; /* LFU is not kept (docs/compatibility.md) */
+    if (db < 0 || db >= l->ndb) {
+        snprintf(err, errlen, "FATAL: Data file was created with a Redis server configured to "
+                 "handle more than %d databases. Exiting", l->ndb);
+        kv_obj_free(val);
+        return -1;
+    }
+    shard = kv_slot_shard(kv_key_slot(key, klen), l->nshards);
+    if (l->only >= 0 && shard != l->only) {
+        kv_obj_free(val);
+        return 0;
+    }
+    if (expire_ms >= 0 && expire_ms < l->now_ms) {
+        l->expired++;
+        kv_obj_free(val);
+        return 0;
+    }
+    e = kv_db_upsert(l->ks[l->only >= 0 ? 0 : shard]->db[db], key, klen, &created);
+    if (!created && l->merge) {
+        kv_db_persist(l->ks[l->only >= 0 ? 0 : shard]->db[db], e); /* the file's TTL, or none */
+    } else if (!created) {
+        snprintf(err, errlen, "RDB has duplicated key '%.*s' in DB %d", (int)(klen > 128 ? 128 : klen),
+                 key, db);
+        kv_obj_free(val);
+        return -1;
+    }
+    kv_obj_set_lru(val, idle_s >= 0 ? kv_lru_from_idle(l->lru_clock, idle_s) : l->lru_clock);
+    kv_entry_set_val(e, val);
+    if (expire_ms >= 0)
+        kv_db_set_expire(l->ks[l->only >= 0 ? 0 : shard]->db[db], e, expire_ms);
+    l->loaded++;
+    return 0;
+}
+
+static long long wall_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static int load_into(loadctx *l, const char *path, const kv_enc_limits *lim, const uint8_t *seed,
+                     char *err, size_t errlen)
+{
+    kv_rdbf_load_cb cb;
+    kv_rdbf_load_info info;
+    memset(&cb, 0, sizeof cb);
+    cb.arg = l;
+    cb.key = on_key;
+    l->now_ms = wall_ms();
+    l->lru_clock = (unsigned)(l->now_ms / 1000) & ((1u << 24) - 1);
+    return kv_rdbf_load_file(path, lim, seed, 1, &cb, &info, err, errlen);
+}
+
+int kv_persist_load_startup(kv_server *srv, char *err, size_t errlen)
+{
+    kv_persist *p = srv->persist;
+    const kv_cfg *cfg = srv->cfg;
+    char path[PATH_MAX];
+    loadctx l;
+    long long t0 = wall_ms();
+    int i, rc;
+    if (!cfg)
+        return 0;
+    if (*kv_cfg_get(cfg, "dir"))
+        snprintf(path, sizeof path, "%s/%s", kv_cfg_get(cfg, "dir"), kv_cfg_get(cfg, "dbfilename"));
+    else
+        snprintf(path, sizeof path, "%s", kv_cfg_get(cfg, "dbfilename"));
+    memset(&l, 0, sizeof l);
+    l.nshards = srv->nshards;
+    l.only = -1;
+    l.ndb = srv->databases;
+    if (!(l.ks = calloc((size_t)srv->nshards, sizeof *l.ks)))
+        abort();
+    for (i = 0; i < srv->nshards; i++)
+        l.ks[i] = kv_ks_new(srv->databases, srv->seed);
+    rc = load_into(&l, path, &cfg->enc, srv->seed, err, errlen);
+    if (rc < 0) {
+        for (i = 0; i < srv->nshards; i++)
+            kv_ks_free(l.ks[i]);
+        free(l.ks);
+        return -1;
+    }
+    p->preload = l.ks;
+    p->npreload = srv->nshards;
+    p->load_loaded = l.loaded;
+    p->load_expired = l.expired;
+    if (rc == 0)
+        kv_shard_log(NULL, 2, "DB loaded from disk: %.3f seconds (%lld keys, %lld expired)",
+                     (double)(wall_ms() - t0) / 1000, l.loaded, l.expired);
+    return 0;
+}
+
+kv_keyspace *kv_persist_take_preload(kv_persist *p, int shard)
+{
+    kv_keyspace *ks = NULL;
+    if (!p)
+        return NULL;
+    pthread_mutex_lock(&p->mu);
+    if (shard < p->npreload) {
+        ks = p->preload[shard];
+        p->preload[shard] = NULL;
+    }
+    pthread_mutex_unlock(&p->mu);
+    return ks;
+}
+
+int kv_persist_load_shard(kv_cmdstate *st, const char *path, int flush, int merge, char *err,
+                          size_t errlen)
+{
+    loadctx l;
+    kv_keyspace *into = flush ? kv_ks_new(st->srv->databases, st->srv->seed) : st->ks;
+    int i, rc;
+    memset(&l, 0, sizeof l);
+    l.ks = &into;
+    l.nshards = st->srv->nshards;
+    l.only = kv_shard_id(st->shard);
+    l.ndb = st->srv->databases;
+    l.merge = merge;
+    err[0] = '\0';
+    rc = load_into(&l, path, &st->cfg->enc, st->srv->seed, err, errlen);
+    if (rc == 1)
+        snprintf(err, errlen, "Can't open the RDB file %s: No such file or directory", path);
+    if (rc != 0) {
+        if (flush)
+            kv_ks_free(into);
+        return -1;
+    }
+    pthread_mutex_lock(&st->srv->persist->mu); /* DEBUG RELOAD reset them first */
+    st->srv->persist->load_loaded += l.loaded;
+    st->srv->persist->load_expired += l.expired;
+    pthread_mutex_unlock(&st->srv->persist->mu);
+    if (flush) { /* the loaded databases replace the old ones */
+        for (i = 0; i < st->ks->ndb; i++) {
+            kv_db *t = st->ks->db[i];
+            st->ks->db[i] = into->db[i];
+            into->db[i] = t;
+        }
+        kv_ks_free(into);
+    }
+    return 0;
+}

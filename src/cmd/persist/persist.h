@@ -1,0 +1,96 @@
+/* RDB persistence: the server-wide save state (kv_persist, shared by the
+ * shards behind its own mutex), point-in-time snapshots taken by every
+ * shard from its own loop (snapshot.c), the thread that writes them to one
+ * dump.rdb (saver.c), loading at startup and on DEBUG RELOAD (load.c), and
+ * the commands (save_cmd.c). docs/architecture.md section 18 has the why. */
+#ifndef KV_CMD_PERSIST_H
+#define KV_CMD_PERSIST_H
+
+#include <stddef.h>
+
+#include "cmd/core/cmd.h"
+
+typedef struct kv_persist kv_persist;
+typedef struct kv_savejob kv_savejob;
+typedef struct kv_snap kv_snap;
+
+/* ----------------------------------------------------------- shared state */
+
+/* Created by kv_commands_init for srv->nshards (at most KV_PERSIST_MAX_SHARDS). */
+#define KV_PERSIST_MAX_SHARDS 1024
+kv_persist *kv_persist_new(void);
+void kv_persist_free(kv_persist *p);
+
+/* What INFO persistence and LASTSAVE report (a consistent copy). */
+typedef struct kv_persist_info {
+    int bgsave_in_progress;
+    long long lastsave_s;          /* rdb_last_save_time */
+    int last_bgsave_ok;            /* rdb_last_bgsave_status */
+    long long last_bgsave_time_s;  /* -1: none yet */
+    long long current_bgsave_start_ms; /* -1: none running */
+    long long saves;               /* rdb_saves */
+    long long keys_processed, keys_total;
+    long long load_keys_loaded, load_keys_expired;
+} kv_persist_info;
+void kv_persist_get_info(kv_persist *p, kv_persist_info *out);
+/* This shard's changes since the last successful save (INFO sums them). */
+long long kv_persist_changes(const kv_cmdstate *st);
+
+/* ------------------------------------------------------------ saving */
+
+/* A save to dir/dbfilename of the shard's configuration. sync: the caller
+ * waits for it (kv_savejob_wait); else its end is reported to the shard
+ * that started it (sh), which records the result. Returns NULL (err set)
+ * if the file cannot be created. nshards: how many shards will join. */
+kv_savejob *kv_savejob_start(kv_shard *sh, kv_cmdstate *st, int nshards, int sync, char *err,
+                             size_t errlen);
+/* Wait for a sync job's file; 0 if it was written, -1 (err set) if not.
+ * Frees the job and records the result. */
+int kv_savejob_wait(kv_cmdstate *st, kv_savejob *job, char *err, size_t errlen);
+
+/* Snapshots (snapshot.c). Begin this shard's part of job, under the locks
+ * that make the moment the same on every shard; sync: serialize it all now. */
+void kv_snap_begin(kv_cmdstate *st, kv_savejob *job, int sync);
+/* FLUSHDB / FLUSHALL of db while a snapshot may be running: the snapshot
+ * keeps the old contents (they are what it must save); returns 1 if it took
+ * the db (then ks->db[db] is a new, empty one), 0 if the caller clears it. */
+int kv_snap_take_db(kv_cmdstate *st, int db);
+/* Abandon this shard's part of a running BGSAVE (FLUSHALL, as Redis kills
+ * its child): the job is cancelled and leaves no file. */
+void kv_snap_cancel(kv_cmdstate *st);
+void kv_snap_free(kv_cmdstate *st); /* shard_fini */
+
+/* FLUSHALL's part on each shard, after it emptied its databases: with
+ * `save` points set, the home shard writes an empty dump.rdb (Redis's
+ * flushAllDataAndResetRDB) and every shard counts its changes as saved. */
+void kv_persist_flushall_save(kv_ctx *ctx);
+
+/* Called by each shard's tick: publishes its dirty counter; shard 0 starts
+ * a BGSAVE when a `save` point is reached (or one was scheduled). */
+void kv_persist_tick(kv_shard *sh, kv_cmdstate *st);
+
+/* stop-writes-on-bgsave-error: 1 (reply written) if the write must be refused. */
+int kv_persist_refuse_write(kv_ctx *ctx);
+
+/* ------------------------------------------------------------ loading */
+
+/* At startup, before the shards run: read dir/dbfilename into one new
+ * keyspace per shard (keys by slot), which shard_init adopts with
+ * kv_persist_take_preload. 0, or -1 with err naming the file and offset. */
+int kv_persist_load_startup(kv_server *srv, char *err, size_t errlen);
+kv_keyspace *kv_persist_take_preload(kv_persist *p, int shard);
+/* DEBUG RELOAD's second half: this shard loads its keys from path into its
+ * keyspace, emptied first if flush; without merge a key already there is
+ * an error (Redis's duplicate key), with it the file's value wins.
+ * 0, or -1 with err. */
+int kv_persist_load_shard(kv_cmdstate *st, const char *path, int flush, int merge, char *err,
+                          size_t errlen);
+/* DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: on one shard, and across shards
+ * (DEBUG's coordination hands it over). */
+void kv_persist_reload_exec(kv_ctx *ctx, int argc, const kv_str *argv);
+int kv_persist_reload_coord(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *argv);
+
+/* The file a save writes: dir/dbfilename from st's configuration. */
+void kv_persist_path(const kv_cmdstate *st, char *out, size_t n);
+
+#endif

@@ -1,0 +1,95 @@
+/* What the files of src/cmd/persist share: the server-wide save state and
+ * a save job (the chunks shards hand the saver thread). Not for families. */
+#ifndef KV_CMD_PERSIST_INT_H
+#define KV_CMD_PERSIST_INT_H
+
+#include <limits.h>
+#include <pthread.h>
+
+#include "cmd/persist/persist.h"
+
+#ifndef PATH_MAX
+#define PATH_MAX 4096
+#endif
+
+/* Redis's CONFIG_BGSAVE_RETRY_DELAY: after a failed BGSAVE the `save`
+ * points wait this long before trying again. */
+#define KV_BGSAVE_RETRY_DELAY_MS 5000
+
+struct kv_persist {
+    pthread_mutex_t mu;          /* guards everything below but `dirty` */
+    kv_savejob *bg;              /* the BGSAVE running, NULL if none */
+    int bg_scheduled;            /* BGSAVE SCHEDULE waits for the running one */
+    long long lastsave_s;
+    int bgsave_err;              /* the last BGSAVE failed: rt/atomic.h only (every write reads it) */
+    long long last_bgsave_time_s;
+    long long last_try_ms;       /* when the last BGSAVE started (retry delay) */
+    long long saves;
+    long long load_loaded, load_expired;
+    unsigned long long seq;      /* temp file names */
+    kv_savejob *pending;         /* the job a save coordination hands its shards */
+    kv_savejob *live;            /* every BGSAVE not yet recorded by its owner */
+    /* Per shard: the dirty counter at the cut of the last successful save
+     * (rdb_changes_since_last_save is dirty - this), and the counter as the
+     * shard last published it (rt/atomic.h only; read by shard 0's tick). */
+    long long saved_dirty[KV_PERSIST_MAX_SHARDS];
+    long long dirty[KV_PERSIST_MAX_SHARDS];
+    kv_keyspace **preload;       /* startup load, one per shard, adopted once */
+    int npreload;
+};
+
+/* One piece of a snapshot: whole entries of one database. */
+typedef struct kv_chunk {
+    struct kv_chunk *next;
+    int db;
+    size_t len;
+    long long keys;
+    char *bytes;
+} kv_chunk;
+
+struct kv_savejob {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    kv_chunk *head, *tail;
+    size_t queued;               /* bytes waiting for the saver */
+    int shards_left;             /* shards still serializing */
+    int cancelled;               /* FLUSHALL: leave no file */
+    int done, ok;
+    char err[512];
+    long long keys;              /* entries written (shards add theirs) */
+    long long cut_dirty[KV_PERSIST_MAX_SHARDS];
+    unsigned char cut_set[KV_PERSIST_MAX_SHARDS]; /* the shard joined: record its cut */
+    /* Read-only once the thread runs. */
+    char path[PATH_MAX], tmp[PATH_MAX];
+    int fd, compress, checksum, sync;
+    long long key_delay_us;      /* rdb-key-save-delay: a test's slow disk */
+    long long start_ms;
+    pthread_t thread;
+    int pipefd[2];               /* async: the saver's "done" to the owner shard */
+    kv_fdwatch *watch;
+    kv_persist *persist;
+    int owner;                   /* the shard that records the end (async) */
+    struct kv_savejob *next_live;
+};
+
+/* saver.c, for snapshot.c: hand over a chunk (bytes owned by the job from
+ * now on), report this shard finished (with its key count), and the bytes
+ * still queued (a shard's walk waits while it is high). */
+void kv_savejob_push(kv_savejob *job, int db, char *bytes, size_t len, long long keys);
+void kv_savejob_shard_done(kv_savejob *job, long long keys);
+size_t kv_savejob_backlog(kv_savejob *job);
+/* Leave no file (FLUSHALL, SHUTDOWN, DEBUG RELOAD during a BGSAVE). */
+void kv_savejob_cancel(kv_savejob *job);
+void kv_savejob_cut(kv_savejob *job, int shard, long long dirty);
+
+void kv_savejob_free(kv_savejob *job); /* after its thread was joined */
+/* shard_fini: the BGSAVEs this shard owns end with it (after kv_snap_free). */
+void kv_savejob_shard_fini(kv_shard *sh, kv_cmdstate *st);
+
+/* save_cmd.c: start a BGSAVE from a tick (the server's own client). */
+int kv_persist_bgsave_from_tick(kv_shard *sh, kv_cmdstate *st);
+
+/* state.c: the save's result, recorded in the server's state. */
+void kv_persist_record(kv_persist *p, const kv_savejob *job, int nshards, long long now_ms);
+
+#endif
