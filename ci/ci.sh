@@ -55,6 +55,10 @@ step "conformance: kevy, 4 shards"            make O=build/clang conformance CON
 step "conformance: real Redis 7.0"            make conformance-redis
 step "conformance: TARGET=<running Redis>"     target_run
 step "hot path: no lock per command"          $PY tools/check_hotpath.py build/gcc/kevy-server
+# The AOF crash proof, longer: kill -9 at random moments, 4 shards, every
+# acknowledged write and every cross-shard transfer checked after restart.
+step "AOF crash test: 200 kill -9, always"     env KEVY_CRASH_CYCLES=200 make O=build/gcc conformance PYTEST_ARGS="-k 'kill9 and always'"
+step "AOF crash test: 50 kill -9, everysec"    env KEVY_CRASH_CYCLES=50 make O=build/gcc conformance PYTEST_ARGS="-k 'kill9 and everysec'"
 step "ASan+UBSan: unit + conformance"         bash ci/sanitize.sh asan
 step "TSan: unit + conformance"               bash ci/sanitize.sh tsan
 step "fuzz: each harness 60 s"                make O=build/gcc fuzz FUZZ_SECONDS="${CI_FUZZ_SECONDS:-60}"

@@ -1,5 +1,5 @@
-"""Helpers for the RDB persistence tests (test_persist_rdb.py,
-test_persist_restart.py).
+"""Helpers for the persistence tests: RDB (test_persist_rdb.py,
+test_persist_restart.py) and AOF (test_aof*.py).
 
 Those tests start their own servers in directories they choose, so that a
 second server can load what the first one saved: their `persist` fixture
@@ -16,9 +16,15 @@ tests need it and fail, saying so, when it is missing (CI installs it).
 
 Also here: the dataset of every type and encoding, whole-dataset snapshots
 (type, encoding, value, absolute expiry of every key in every db), INFO
-persistence, waiting for a BGSAVE, and checks on an RDB file's frame.
+persistence, waiting for a BGSAVE, and checks on an RDB file's frame; for
+the AOF (at the end): the manifests and base/incr files under the AOF
+directory in either layout (Redis: `<dir>/<appenddirname>/`; kevy: one such
+directory per shard, `<dir>/<appenddirname>/shard-<i>/`), a reader of the
+RESP commands in an incr file, redis-check-aof, waiting for a rewrite, and
+kill -9 of a server.
 """
 
+import glob
 import os
 import re
 import shutil
@@ -641,3 +647,185 @@ def redis6_file():
         3: {b"db3": ("string", b"embstr", b"three", -1)},
     }
     return rdb_file(body, version=9), want
+
+
+# ---------------------------------------------------------------------- AOF
+# Redis 7.0 keeps a multi-part AOF in <dir>/<appenddirname>/: a manifest
+# <appendfilename>.manifest naming a base file (<appendfilename>.<seq>.base.rdb,
+# or .base.aof without the RDB preamble), incr files
+# (<appendfilename>.<seq>.incr.aof, RESP commands) and, with
+# aof-disable-auto-gc yes, history files. kevy keeps one such directory per
+# shard, <dir>/<appenddirname>/shard-<i>/, plus <dir>/<appenddirname>/kevy-shards.
+# The helpers below find the files in either layout (a recursive glob), so
+# file-level checks hold for both.
+
+AOF_DIRNAME = "appendonlydir"
+AOF_FILENAME = "appendonly.aof"
+
+# INFO persistence of Redis 7.0.15 with appendonly yes (the AOF-off fields,
+# then these), in its order.
+AOF_ON_FIELDS = ["aof_current_size", "aof_base_size", "aof_pending_rewrite", "aof_buffer_length",
+                 "aof_pending_bio_fsync", "aof_delayed_fsync"]
+AOF_PERSISTENCE_FIELDS = PERSISTENCE_FIELDS + AOF_ON_FIELDS
+
+AOF_REWRITE_STARTED = b"+Background append only file rewriting started\r\n"
+AOF_REWRITE_SCHEDULED = b"+Background append only file rewriting scheduled\r\n"
+AOF_REWRITE_IN_PROGRESS = b"-ERR Background append only file rewriting already in progress\r\n"
+
+
+def check_aof_bin():
+    binary = shutil.which("redis-check-aof")
+    if not binary:
+        pytest.fail("redis-check-aof is not on PATH (apt-get install redis-tools; CI has it)")
+    return binary
+
+
+def aof_root(d, dirname=AOF_DIRNAME):
+    return os.path.join(d, dirname)
+
+
+def _aof_glob(d, pattern, dirname):
+    return sorted(glob.glob(os.path.join(glob.escape(aof_root(d, dirname)), "**", pattern),
+                            recursive=True))
+
+
+def aof_manifests(d, dirname=AOF_DIRNAME, filename=AOF_FILENAME):
+    """Every manifest under <d>/<dirname> (one for Redis, one per shard for
+    kevy), sorted by path."""
+    return _aof_glob(d, glob.escape(filename) + ".manifest", dirname)
+
+
+def aof_incr_files(d, dirname=AOF_DIRNAME):
+    """Every incr file under <d>/<dirname>, in either layout."""
+    return _aof_glob(d, "*.incr.aof", dirname)
+
+
+def aof_base_files(d, dirname=AOF_DIRNAME):
+    return _aof_glob(d, "*.base.rdb", dirname) + _aof_glob(d, "*.base.aof", dirname)
+
+
+def read_manifest(path):
+    """A manifest as [(file name, seq, type)] in file order; every line is
+    `file <name> seq <n> type <b|h|i>`."""
+    out = []
+    with open(path, "rb") as f:
+        text = f.read().decode()
+    assert text.endswith("\n"), repr(text)
+    for line in text.split("\n")[:-1]:
+        words = line.split(" ")
+        assert len(words) == 6 and words[0::2] == ["file", "seq", "type"], line
+        out.append((words[1], int(words[3]), words[5]))
+    return out
+
+
+def manifest_paths(manifest, types="bhi"):
+    """The paths of the files a manifest names (of the given types)."""
+    d = os.path.dirname(manifest)
+    return [os.path.join(d, name) for name, _, t in read_manifest(manifest) if t in types]
+
+
+def aof_sizes(d, dirname=AOF_DIRNAME):
+    """(sum of the sizes of every base file, of every incr file) that the
+    manifests name."""
+    base = incr = 0
+    for m in aof_manifests(d, dirname):
+        for p in manifest_paths(m, "b"):
+            base += os.path.getsize(p)
+        for p in manifest_paths(m, "i"):
+            incr += os.path.getsize(p)
+    return base, incr
+
+
+def aof_entries(data):
+    """The entries of an AOF incr file (or a base without RDB preamble):
+    a tuple of bytes per command, a bytes b"#..." per annotation line
+    (`#TS:<unix time>`). Raises ValueError("... at offset N") on anything
+    else, a torn end included."""
+    out, pos, n = [], 0, len(data)
+
+    def line(at):
+        end = data.find(b"\r\n", at)
+        if end < 0:
+            raise ValueError("unterminated line at offset %d" % at)
+        return data[at:end], end + 2
+
+    while pos < n:
+        start = pos
+        if data[pos:pos + 1] == b"#":
+            text, pos = line(pos)
+            out.append(text)
+            continue
+        head, pos = line(pos)
+        if not head.startswith(b"*") or not head[1:].isdigit() or int(head[1:]) < 1:
+            raise ValueError("bad multibulk header %r at offset %d" % (head[:20], start))
+        args = []
+        for _ in range(int(head[1:])):
+            at = pos
+            blen, pos = line(pos)
+            if not blen.startswith(b"$") or not blen[1:].isdigit():
+                raise ValueError("bad bulk header %r at offset %d" % (blen[:20], at))
+            size = int(blen[1:])
+            if pos + size + 2 > n or data[pos + size:pos + size + 2] != b"\r\n":
+                raise ValueError("bad or torn bulk at offset %d" % pos)
+            args.append(data[pos:pos + size])
+            pos += size + 2
+        out.append(tuple(args))
+    return out
+
+
+def aof_commands(data):
+    """The commands of an incr file (annotations left out), each a tuple
+    whose first item (the name) is upper-cased."""
+    return [(c[0].upper(),) + c[1:] for c in aof_entries(data) if isinstance(c, tuple)]
+
+
+def check_aof(path):
+    """redis-check-aof accepts the file (an incr file alone, or a manifest
+    with every file it names); returns its report."""
+    proc = subprocess.run([check_aof_bin(), path], capture_output=True, timeout=60)
+    out = proc.stdout.decode("utf-8", "replace") + proc.stderr.decode("utf-8", "replace")
+    assert proc.returncode == 0, "redis-check-aof %s: status %d\n%s" % (path, proc.returncode,
+                                                                       out)
+    assert re.search(r"is valid|is empty|are valid", out), out
+    return out
+
+
+def wait_aof_rewrite(c, timeout=20.0):
+    """Wait until no AOF rewrite runs or is scheduled; return INFO
+    persistence."""
+    info = {}
+
+    def done():
+        info.update(persistence(c))
+        return info["aof_rewrite_in_progress"] == "0" and info["aof_rewrite_scheduled"] == "0"
+
+    assert wait_until(done, timeout=timeout, interval=0.02), \
+        "AOF rewrite still running after %gs: %r" % (timeout, info)
+    return info
+
+
+def kill9(persist, srv):
+    """SIGKILL a server started by `persist` and reap it; the end-of-test
+    check then does not count its status (-9) as a failure."""
+    srv.proc.kill()
+    srv.proc.wait()
+    srv.returncode = srv.proc.returncode
+    for i, (s, _) in enumerate(persist.servers):
+        if s is srv:
+            persist.servers[i] = (s, True)
+
+
+def without_encoding(snap):
+    """A snapshot() with the encodings left out: (type, value, pexpiretime)
+    per key. Replaying a command log can pick another encoding than the
+    original command did (INCRBYFLOAT's result replayed as a SET can become
+    an int), as Redis does."""
+    return {db: {k: (t, v, e) for k, (t, _, v, e) in entries.items()}
+            for db, entries in snap.items()}
+
+
+def digest(c):
+    """DEBUG DIGEST (the server needs --enable-debug-command yes)."""
+    value = c.value("DEBUG", "DIGEST")
+    assert isinstance(value, str) and len(value) == 40, value
+    return value

@@ -135,6 +135,7 @@ struct kv_ctx {
     unsigned client_flags; /* the client's request flags (kv_conn_set_req_flags), on any
                               shard; 0 for internal work */
     int may_suspend;    /* run inline for its client: kv_ctx_suspend works */
+    unsigned long long txn; /* a part of a transaction over several shards, or 0 */
 };
 
 /* What the runtime tells the command set after each client command, on the
@@ -218,6 +219,16 @@ typedef struct kv_cmdset {
      * before the unlock). Client-side caching remembers there the keys a
      * client read. Never called for requests without flags. */
     void (*ran)(kv_ctx *ctx, int argc, const kv_str *argv);
+    /* Optional: right after a command, or its part, or a coordination's
+     * sub-command, ran on a shard, with the argv it ran with; only on
+     * shards that asked with kv_shard_want_executed (the AOF logs there
+     * what changed). One branch per command otherwise. */
+    void (*executed)(kv_ctx *ctx, int argc, const kv_str *argv);
+    /* Optional: on the home shard, a transaction over several shards (a
+     * split command, a coordination) is whole on every shard it touched and
+     * about to release its locks; its reply has not left yet. txn is what
+     * its parts saw in kv_ctx.txn; cmd the command (NULL if unknown). */
+    void (*txn_end)(kv_shard *sh, void *state, unsigned long long txn, const kv_cmd *cmd);
     /* Optional: SIGINT or SIGTERM arrived; on shard 0, at its next tick.
      * Without it the runtime stops at once; with it the set decides (Redis
      * saves first), and a second signal stops the runtime at once. */
@@ -336,6 +347,8 @@ int kv_shard_resume_cmd(kv_shard *sh, const kv_ticket *t, const kv_cmd *cmd, int
 /* Is the client (of this shard) still suspended on this ticket? */
 int kv_shard_suspended(kv_shard *sh, const kv_ticket *t);
 
+/* Turn the executed hook on or off for this shard. */
+void kv_shard_want_executed(kv_shard *sh, int on);
 /* Ask for the after_command hook at the end of the current unit of work. */
 void kv_shard_want_after(kv_shard *sh);
 /* Is this key locked by a transaction on this shard right now? (An
@@ -538,6 +551,8 @@ kv_local *kv_local_new(const kv_cmdset *cmds);
 /* Run one command as a client of protocol `proto`; append its reply to out. */
 void kv_local_exec(kv_local *l, int argc, const kv_str *argv, kv_buf *out);
 void kv_local_free(kv_local *l);
+/* The command set's state of its shard (what shard_init returned). */
+void *kv_local_state(kv_local *l);
 
 /* Several shards in one thread, for tests and fuzzing of the cross-shard
  * paths: clients without sockets, and each shard's loop turn run only when

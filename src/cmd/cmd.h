@@ -11,9 +11,10 @@
  * command descriptors into srv; fill the rest of srv before the runtime
  * starts, and leave it unchanged afterwards. */
 void kv_commands_init(kv_cmdset *cs, kv_server *srv);
-/* Load dir/dbfilename of srv->cfg (if it exists) for srv->nshards shards,
- * before the runtime starts them. 0, or -1 with err naming file and offset. */
-int kv_commands_load(kv_server *srv, char *err, size_t errlen);
+/* Load dir/dbfilename of srv->cfg (if it exists), or with appendonly yes
+ * the append-only files, for srv->nshards shards, before the runtime
+ * starts them (cs: the set kv_commands_init filled). 0, or -1 with err naming file and offset. */
+int kv_commands_load(const kv_cmdset *cs, kv_server *srv, char *err, size_t errlen);
 /* Release what kv_commands_init created in srv (the save state); srv->persist
  * becomes NULL. The runtime using it must be gone. */
 void kv_commands_fini(kv_server *srv);

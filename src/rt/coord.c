@@ -282,6 +282,8 @@ static kv_txn *kv_coord_locks(kv_coord *co, const kv_plan *plan)
      * and nothing may slip in between (EXEC's queue on another shard). */
     if (np > 1 || (np == 1 && tp[0].shard != sh->id))
         t = kv_txn_new(sh, np, tp, kv_coord_locked, co);
+    if (t)
+        t->cmd = co->req.cmd;
     free(tp);
     free(keys);
     return t;

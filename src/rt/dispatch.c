@@ -45,6 +45,7 @@ void kv_ctx_init(kv_ctx *ctx, kv_shard *sh, const kv_req *req, kv_conn *c, kv_bu
     ctx->client_id = req->client_id;
     ctx->client_flags = req->client_flags;
     ctx->may_suspend = 0;
+    ctx->txn = req->txn;
 }
 
 long long kv_exec_part(kv_shard *sh, const kv_req *req, kv_buf *reply)
@@ -55,6 +56,8 @@ long long kv_exec_part(kv_shard *sh, const kv_req *req, kv_buf *reply)
     req->cmd->exec(&ctx, req->argc, req->argv);
     if (req->client_flags && sh->rt->cfg.cmds.ran)
         sh->rt->cfg.cmds.ran(&ctx, req->argc, req->argv);
+    if (sh->want_executed)
+        sh->rt->cfg.cmds.executed(&ctx, req->argc, req->argv);
     return kv_mono_us() - t0;
 }
 
@@ -219,6 +222,8 @@ static void kv_execute(kv_conn *c, const kv_plan *p, const kv_req *req, kv_ctx *
         cmd->exec(ctx, req->argc, req->argv);
         if (req->client_flags && sh->rt->cfg.cmds.ran)
             sh->rt->cfg.cmds.ran(ctx, req->argc, req->argv);
+        if (sh->want_executed)
+            sh->rt->cfg.cmds.executed(ctx, req->argc, req->argv);
         if (c->flags & KV_CONN_SUSPENDING) {
             kv_conn_suspend(c, req, seq, drop, sh->now_us, t0 ? kv_mono_us() - t0 : 0);
             return;

@@ -197,6 +197,7 @@ void kv_fan_out(kv_conn *c, const kv_cmd *cmd, unsigned long long seq, int drop,
             tp[p].nkeys = f->parts[p].nkeys;
         }
         f->txn = kv_txn_new(sh, f->nparts, tp, kv_fan_launch, f);
+        f->txn->cmd = cmd;
         free(tp);
         free(keys);
         kv_inflight_add(c, KV_BUSY_MANY);

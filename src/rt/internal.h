@@ -233,6 +233,7 @@ struct kv_shard {
     kv_conn *rlist, *rlist_tail;
     kv_conn *dlist;     /* deferred by before_exec */
     kv_conn *internal;  /* the server's own client (kv_shard_run_internal), or NULL */
+    int want_executed;  /* call cmds.executed after every exec here */
     kv_fdwatch *unwatched; /* freed at the end of the turn */
     kv_locks locks;     /* transactions' key locks held on this shard */
     unsigned long long txn_seq;

@@ -63,3 +63,8 @@ void kv_local_free(kv_local *l)
     kv_shard_teardown(&l->shard);
     free(l);
 }
+
+void *kv_local_state(kv_local *l)
+{
+    return l->shard.state;
+}

@@ -396,6 +396,10 @@ void kv_txn_on_grant(kv_shard *sh, kv_msg *m)
 void kv_txn_end(kv_shard *sh, kv_txn *t)
 {
     int i;
+    /* Its effects are whole on every shard: the command set may record so
+     * (the AOF's commit) before the reply and the unlocks leave. */
+    if (sh->rt->cfg.cmds.txn_end)
+        sh->rt->cfg.cmds.txn_end(sh, sh->state, t->id, t->cmd);
     for (i = 0; i < t->nparts; i++) {
         kv_msg *m;
         if (t->parts[i].shard == sh->id) {

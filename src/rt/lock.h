@@ -33,6 +33,7 @@ typedef struct kv_txn {
     int held;     /* every lock granted */
     void (*ready)(struct kv_shard *sh, void *owner); /* called once all are held */
     void *owner;
+    const kv_cmd *cmd; /* the command it is for (the txn_end hook), may be NULL */
 } kv_txn;
 
 /* The shard's side: lock table, holders, waiters. */

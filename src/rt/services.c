@@ -189,6 +189,11 @@ void kv_shard_gauges_get(const kv_shard *sh, kv_shard_gauges *g)
         g->closing_clients++;
 }
 
+void kv_shard_want_executed(kv_shard *sh, int on)
+{
+    sh->want_executed = on && sh->rt->cfg.cmds.executed != NULL;
+}
+
 /* ----------------------------------------------------- the internal client */
 
 int kv_conn_is_internal(const kv_conn *c)

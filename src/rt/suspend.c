@@ -151,6 +151,8 @@ int kv_shard_resume_cmd(kv_shard *sh, const kv_ticket *t, const kv_cmd *cmd, int
         cmd->exec(&ctx, argc, argv);
         if (req.client_flags && sh->rt->cfg.cmds.ran)
             sh->rt->cfg.cmds.ran(&ctx, argc, argv);
+        if (sh->want_executed)
+            sh->rt->cfg.cmds.executed(&ctx, argc, argv);
         c->flags &= ~KV_CONN_EXEC;
         if (c->flags & KV_CONN_SUSPENDING)
             kv_conn_suspend(c, &req, t->seq, drop, sh->now_us, kv_mono_us() - t0);

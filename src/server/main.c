@@ -187,13 +187,14 @@ int main(int argc, char **argv)
     rt = kv_rt_new(&rcfg, err, sizeof err);
     if (!rt) {
         fprintf(stderr, "kevy-server: %s\n", err);
+        kv_commands_fini(&srv);
         kv_config_free(&cfg);
         return 1;
     }
     /* Known once the runtime has bound its port; no shard runs yet. */
     srv.nshards = kv_rt_nshards(rt);
     srv.port = kv_rt_port(rt);
-    if (kv_commands_load(&srv, err, sizeof err) != 0) {
+    if (kv_commands_load(&rcfg.cmds, &srv, err, sizeof err) != 0) {
         fprintf(stderr, "kevy-server: %s\n", err);
         kv_rt_free(rt);
         kv_commands_fini(&srv);

@@ -61,7 +61,7 @@ static kv_entry *lookup(kv_keyspace *ks, int db, const char *key, size_t klen, l
     kv_entry *e = kv_db_lookup(d, key, klen);
     if (e == NULL)
         return NULL;
-    if (kv_entry_has_expire(e) && kv_db_is_expired(d, e, now_ms)) {
+    if (kv_entry_has_expire(e) && !ks->loading && kv_db_is_expired(d, e, now_ms)) {
         expire_entry(ks, db, e);
         return NULL;
     }
@@ -91,7 +91,7 @@ kv_entry *kv_ks_upsert(kv_keyspace *ks, int db, const char *key, size_t klen, lo
     kv_db *d = ks->db[db];
     uint64_t h = kv_db_hash(d, key, klen);
     kv_entry *e = kv_db_lookup_h(d, key, klen, h);
-    if (e && kv_entry_has_expire(e) && kv_db_is_expired(d, e, now_ms))
+    if (e && kv_entry_has_expire(e) && !ks->loading && kv_db_is_expired(d, e, now_ms))
         expire_entry(ks, db, e);
     else if (e) {
         *created = 0;
@@ -174,4 +174,37 @@ size_t kv_ks_memory(const kv_keyspace *ks)
     for (i = 0; i < ks->ndb; i++)
         m += kv_db_memory(ks->db[i]);
     return m;
+}
+
+typedef struct purge_ctx {
+    kv_keyspace *ks;
+    int db;
+    long long now;
+    size_t n;
+} purge_ctx;
+
+static void purge_visit(void *arg, kv_entry *e)
+{
+    purge_ctx *p = (purge_ctx *)arg;
+    if (kv_entry_has_expire(e) && kv_db_is_expired(p->ks->db[p->db], e, p->now)) {
+        expire_entry(p->ks, p->db, e);
+        p->n++;
+    }
+}
+
+size_t kv_ks_purge_expired(kv_keyspace *ks, long long now_ms)
+{
+    purge_ctx p;
+    p.ks = ks;
+    p.now = now_ms;
+    p.n = 0;
+    for (p.db = 0; p.db < ks->ndb; p.db++) {
+        unsigned long c = 0;
+        if (kv_db_expires_size(ks->db[p.db]) == 0)
+            continue;
+        do
+            c = kv_db_scan(ks->db[p.db], c, purge_visit, &p);
+        while (c);
+    }
+    return p.n;
 }

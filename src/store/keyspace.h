@@ -33,6 +33,9 @@ typedef struct kv_keyspace {
      * keyspace. May be NULL. */
     void (*on_expire)(void *arg, int db, const char *key, size_t klen);
     void *on_expire_arg;
+    /* Replaying an append-only file: nothing expires (Redis's
+     * server.loading), the keys expire afterwards as usual. */
+    int loading;
 } kv_keyspace;
 
 kv_keyspace *kv_ks_new(int ndb, const uint8_t seed[16]);
@@ -58,6 +61,9 @@ void kv_ks_active_expire(kv_keyspace *ks, long long now_ms, long long budget_us)
  * budget_us of rehash steps on the first db that needs them. */
 void kv_ks_active_rehash(kv_keyspace *ks, long long budget_us);
 void kv_ks_swapdb(kv_keyspace *ks, int a, int b);
+/* Delete every key already expired at now_ms, in every db (after an AOF
+ * replay, which expires nothing). Returns how many. */
+size_t kv_ks_purge_expired(kv_keyspace *ks, long long now_ms);
 size_t kv_ks_memory(const kv_keyspace *ks);   /* sum of kv_db_memory */
 
 #endif

@@ -32,6 +32,7 @@
 #include "store/rdb.h"
 #include "store/rdbfile.h"
 #include "test.h"
+#include "test_proc.h"
 
 #define REDIS_FILE "tests/unit/data/redis-7.0.15.rdb"
 
@@ -823,36 +824,6 @@ static void test_callbacks(void)
 
 /* ------------------------------------------------- real Redis reads ours */
 
-static int sh(const char *cmd, char *out, size_t cap)
-{
-    FILE *f = popen(cmd, "r");
-    size_t n = 0, got;
-    if (!f)
-        return -1;
-    while (n + 1 < cap && (got = fread(out + n, 1, cap - 1 - n, f)) > 0)
-        n += got;
-    out[n] = '\0';
-    while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
-        out[--n] = '\0';
-    return pclose(f);
-}
-
-static int free_port(void)
-{
-    struct sockaddr_in a;
-    socklen_t len = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-    if (fd < 0)
-        return -1;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
 
 static int write_file(const char *path, const kv_buf *b)
 {

@@ -31,8 +31,10 @@ struct kv_blocker {
      * non-blocking form on that key: fills sub (room for argc + 4 entries;
      * scratch holds 64 bytes for numbers) and returns its argc, *cmd its
      * command. Its reply is the client's, or a null reply if the key cannot
-     * serve (missing: a race lost). A COORD command (LMOVE) runs nested. */
-    int (*serve)(int argc, const kv_str *argv, int keyi, kv_str *sub, char *scratch,
+     * serve (missing: a race lost). A COORD command (LMOVE) runs nested.
+     * later: a blocked client served (0: served as the command ran), which
+     * the AOF may log differently, as Redis does (BLMOVE's sides). */
+    int (*serve)(int argc, const kv_str *argv, int keyi, int later, kv_str *sub, char *scratch,
                  const kv_cmd **cmd);
     /* The request that puts back what a serve replying r took (the client
      * went away before its reply): fills sub (room for 2 * elements + 4),
@@ -165,9 +167,10 @@ extern const kv_cmd kv_blk_retouch; /* id seq */
 int kv_block_serve_here(kv_shard *sh, kv_cmdstate *st, const kv_ticket *t, int keyi, int db);
 /* Run b's serve request for argv[keyi] on this shard, its reply (in proto)
  * into out; 1 if it served (a reply that is not null: an element, or an
- * error such as BLMOVE's WRONGTYPE destination). */
+ * error such as BLMOVE's WRONGTYPE destination). Outside any command:
+ * what it changed is logged here. later: as for kv_blocker's serve. */
 int kv_block_run_serve(kv_shard *sh, kv_cmdstate *st, const kv_blocker *b, int argc,
-                       const kv_str *argv, int keyi, int db, int proto,
+                       const kv_str *argv, int keyi, int later, int db, int proto,
                        unsigned long long client_id, kv_buf *out);
 /* Put back what the serve replying (r, n) took from argv[keyi], on the
  * key's shard (after any transaction holding the key). Nothing for a move

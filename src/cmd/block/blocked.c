@@ -7,6 +7,7 @@
  * unblocked before its reply left, so nothing is lost or served twice. */
 #include "cmd/block/block.h"
 
+#include "cmd/persist/persist.h"
 #include "cmd/server/session.h"
 
 #include <stdio.h>
@@ -360,7 +361,7 @@ void kv_block_client_gone(kv_shard *sh, kv_cmdstate *st, kv_conn *c)
 /* ------------------------------------------------------------ serving */
 
 int kv_block_run_serve(kv_shard *sh, kv_cmdstate *st, const kv_blocker *b, int argc,
-                       const kv_str *argv, int keyi, int db, int proto,
+                       const kv_str *argv, int keyi, int later, int db, int proto,
                        unsigned long long client_id, kv_buf *out)
 {
     kv_str *sub = malloc((size_t)(argc + 4) * sizeof *sub);
@@ -370,9 +371,14 @@ int kv_block_run_serve(kv_shard *sh, kv_cmdstate *st, const kv_blocker *b, int a
     int n;
     if (!sub)
         abort();
-    n = b->serve(argc, argv, keyi, sub, scratch, &cmd);
+    n = b->serve(argc, argv, keyi, later, sub, scratch, &cmd);
     kv_block_ctx(&ctx, sh, st, cmd, db, proto, client_id, out);
     cmd->exec(&ctx, n, sub);
+    /* Served outside any command (after the unit of work that filled the
+     * key): the serve said what the AOF logs (kv_propagate: LPOP key,
+     * ZPOPMIN key, LMOVE...), done here as the runtime does after a
+     * command. */
+    kv_aof_executed(&ctx, n, sub);
     free(sub);
     return !kv_block_is_null(out->p ? out->p : "", out->len);
 }
@@ -401,7 +407,7 @@ int kv_block_serve_here(kv_shard *sh, kv_cmdstate *st, const kv_ticket *t, int k
     if (blk->serving)
         return KV_SERVE_BUSY;
     kv_buf_init(&out);
-    if (!kv_block_run_serve(sh, st, blk->b, blk->argc, blk->argv, keyi, blk->db, blk->proto,
+    if (!kv_block_run_serve(sh, st, blk->b, blk->argc, blk->argv, keyi, 1, blk->db, blk->proto,
                             blk->t.client_id, &out)) {
         kv_buf_free(&out);
         return KV_SERVE_LOST;
@@ -593,7 +599,7 @@ static int kv_coord_serve(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *arg
         sub = malloc((size_t)(blk->argc + 4) * sizeof *sub);
         if (!sub)
             abort();
-        n = blk->b->serve(blk->argc, blk->argv, s->keyi, sub, scratch, &cmd);
+        n = blk->b->serve(blk->argc, blk->argv, s->keyi, 1, sub, scratch, &cmd);
         serve_send(ctx, co, s, n, sub, cmd);
         free(sub);
         return KV_COORD_WAIT;
@@ -691,6 +697,8 @@ static void kv_exec_serve(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_reply_error(&ctx->out, "ERR internal: blk-serve runs coordinated");
 }
 
-const kv_cmd kv_blk_serve = {.name = "blk-serve", .arity = 6, .route = KV_ROUTE_COORD,
-                             .exec = kv_exec_serve, .coord = kv_coord_serve,
-                             .lockkeys = kv_lockkeys_serve};
+/* A write: its parts pop (and push, for BLMOVE) on the keys' shards, which
+ * the AOF keeps only when the coordination that made them is one. */
+const kv_cmd kv_blk_serve = {.name = "blk-serve", .arity = 6, .flags = KV_CMD_WRITE,
+                             .route = KV_ROUTE_COORD, .exec = kv_exec_serve,
+                             .coord = kv_coord_serve, .lockkeys = kv_lockkeys_serve};

@@ -156,7 +156,7 @@ static void serve_now(kv_ctx *ctx, int argc, const kv_str *argv, const kv_blocke
     int n;
     if (!sub)
         abort();
-    n = b->serve(argc, argv, keyi, sub, scratch, &cmd);
+    n = b->serve(argc, argv, keyi, 0, sub, scratch, &cmd);
     sc.cmd = cmd;
     sc.conn = NULL;
     sc.may_suspend = 0;
@@ -319,7 +319,7 @@ int kv_block_coord(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *argv, cons
                 char scratch[64];
                 if (!(sub = malloc((size_t)(argc + 4) * sizeof *sub)))
                     abort();
-                n = b->serve(argc, argv, idx[i], sub, scratch, &cmd);
+                n = b->serve(argc, argv, idx[i], 0, sub, scratch, &cmd);
                 plan = plan_new(co);
                 plan->keyi = idx[i];
                 plan->proto = ctx->out.proto;

@@ -430,12 +430,13 @@ static void send_served(kv_shard *sh, kv_cmdstate *st, kv_wblock *b, int keyi, i
 
 /* Serve a direct registration from the key at argv[keyi] here and send the
  * reply home; 0 if the key could not serve it. */
-static int serve_direct(kv_shard *sh, kv_cmdstate *st, kv_wblock *b, int keyi, int db)
+static int serve_direct(kv_shard *sh, kv_cmdstate *st, kv_wblock *b, int keyi, int later,
+                        int db)
 {
     kv_buf out;
     kv_buf_init(&out);
-    if (!kv_block_run_serve(sh, st, b->b, b->argc, b->argv, keyi, db, b->proto, b->t.client_id,
-                            &out)) {
+    if (!kv_block_run_serve(sh, st, b->b, b->argc, b->argv, keyi, later, db, b->proto,
+                            b->t.client_id, &out)) {
         kv_buf_free(&out);
         return 0;
     }
@@ -463,7 +464,7 @@ static int serve_key(kv_shard *sh, kv_cmdstate *st, kv_wkey *k)
         if (!e || (int)kv_obj_type(kv_entry_val(e)) != b->type)
             return 0; /* not (or no longer) something it waits for */
         if (b->mode == KV_REG_DIRECT) {
-            if (!serve_direct(sh, st, b, w->keyi, k->db))
+            if (!serve_direct(sh, st, b, w->keyi, 1, k->db))
                 return 0;
             continue;
         }
@@ -615,7 +616,7 @@ static void kv_exec_try(kv_ctx *ctx, int argc, const kv_str *argv)
         if ((int)kv_obj_type(kv_entry_val(e)) != b->type)
             send_served(ctx->shard, st, b, b->w[i].keyi, k->db, NULL);
         else
-            serve_direct(ctx->shard, st, b, b->w[i].keyi, k->db);
+            serve_direct(ctx->shard, st, b, b->w[i].keyi, 0, k->db); /* as the command ran */
         return;
     }
 }

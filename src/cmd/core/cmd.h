@@ -178,6 +178,12 @@ typedef struct kv_cmdstate {
     kv_shard *shard;           /* the shard this state belongs to */
     long long dirty; /* changes made on this shard (never reset; INFO sums the shards) */
     struct kv_snap *snap; /* this shard's part of a running save (persist/), or NULL */
+    /* The append-only file of this shard (persist/aof.c), or NULL; the
+     * dirty counter when the AOF last logged; a command said what to log
+     * (kv_propagate). */
+    struct kv_aof *aof;
+    long long aof_mark;
+    int aof_propagated;
     /* Blocking commands (block/block.h): waiters on this shard's keys, how
      * many keys they wait on (0: writes pay one branch), and the clients of
      * this shard that are blocked (INFO blocked_clients). */
@@ -288,6 +294,13 @@ void kv_cmd_container(kv_ctx *ctx, int argc, const kv_str *argv);
 /* The LRU stamp that makes OBJECT IDLETIME read `idle` seconds at clock
  * (RESTORE IDLETIME, an RDB's IDLE). */
 unsigned kv_lru_from_idle(unsigned clock, long long idle);
+/* What the append-only file logs for the running command, when it is not
+ * the command as it ran (Redis's rewriteClientCommandVector/alsoPropagate):
+ * relative TTLs as absolute ones, a random pick as what was picked, a
+ * blocking form as the plain one. Each call logs one command, in order, in
+ * the command's database; without a call, a command that changed data is
+ * logged as it ran. Costs one branch while the AOF is off. */
+void kv_propagate(kv_ctx *ctx, int argc, const kv_str *argv);
 /* Put val (owned from now on) under e, stamped as just created. */
 void kv_set_val(kv_ctx *ctx, kv_entry *e, kv_obj *val);
 

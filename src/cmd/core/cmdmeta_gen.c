@@ -244,6 +244,47 @@ static const char docs_auth[] =
     "$6\r\n"
     "string\r\n";
 
+/* ---- bgrewriteaof */
+static const char *const flags_bgrewriteaof[] = {"admin", "noscript", "no_async_loading", NULL};
+static const char *const acl_bgrewriteaof[] = {"@admin", "@slow", "@dangerous", NULL};
+static const char info_bgrewriteaof[] =
+    "*10\r\n"
+    "$12\r\n"
+    "bgrewriteaof\r\n"
+    ":1\r\n"
+    "~3\r\n"
+    "+admin\r\n"
+    "+noscript\r\n"
+    "+no_async_loading\r\n"
+    ":0\r\n"
+    ":0\r\n"
+    ":0\r\n"
+    "~3\r\n"
+    "+@admin\r\n"
+    "+@slow\r\n"
+    "+@dangerous\r\n"
+    "~0\r\n"
+    "~0\r\n"
+    "~0\r\n";
+static const char docs_bgrewriteaof[] =
+    "%4\r\n"
+    "$7\r\n"
+    "summary\r\n"
+    "$43\r\n"
+    "Asynchronously rewrite the append-only file\r\n"
+    "$5\r\n"
+    "since\r\n"
+    "$5\r\n"
+    "1.0.0\r\n"
+    "$5\r\n"
+    "group\r\n"
+    "$6\r\n"
+    "server\r\n"
+    "$10\r\n"
+    "complexity\r\n"
+    "$4\r\n"
+    "O(1)\r\n";
+
 /* ---- bgsave */
 static const char *const flags_bgsave[] = {"admin", "noscript", "no_async_loading", NULL};
 static const char *const acl_bgsave[] = {"@admin", "@slow", "@dangerous", NULL};
@@ -32591,6 +32632,10 @@ static const kv_cmdmeta cmdmeta_table[] = {
      KV_RF_NOSCRIPT | KV_RF_LOADING | KV_RF_STALE | KV_RF_FAST | KV_RF_NO_AUTH | KV_RF_ALLOW_BUSY,
      KV_ACL_FAST | KV_ACL_CONNECTION,
      info_auth, 133, docs_auth, 430},
+    {"bgrewriteaof", 1, 0, 0, 0, flags_bgrewriteaof, acl_bgrewriteaof,
+     KV_RF_ADMIN | KV_RF_NOSCRIPT | KV_RF_NO_ASYNC_LOADING,
+     KV_ACL_ADMIN | KV_ACL_SLOW | KV_ACL_DANGEROUS,
+     info_bgrewriteaof, 128, docs_bgrewriteaof, 139},
     {"bgsave", -1, 0, 0, 0, flags_bgsave, acl_bgsave,
      KV_RF_ADMIN | KV_RF_NOSCRIPT | KV_RF_NO_ASYNC_LOADING,
      KV_ACL_ADMIN | KV_ACL_SLOW | KV_ACL_DANGEROUS,

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cmd/block/block.h"
+#include "cmd/config/cfg.h"
 #include "cmd/core/families.h"
 #include "cmd/multi/watch.h"
 #include "cmd/persist/persist.h"
@@ -31,6 +32,15 @@ static void kv_cmd_expired(void *arg, int db, const char *key, size_t klen)
     if (st->trk_live) /* Redis: signalModifiedKey(NULL, ...) */
         kv_tracking_touch(st, key, klen, -1, 0);
     kv_notify_sh(st->shard, st, KV_NOTIFY_EXPIRED, "expired", db, key, klen);
+    if (st->aof) { /* Redis propagates an expired key's deletion */
+        kv_str argv[2];
+        int lazy = kv_cfg_yes(st->cfg, "lazyfree-lazy-expire"); /* Redis: UNLINK then */
+        argv[0].p = lazy ? "UNLINK" : "DEL";
+        argv[0].n = lazy ? 6 : 3;
+        argv[1].p = key;
+        argv[1].n = klen;
+        kv_aof_log(st, db, 2, argv);
+    }
 }
 
 static void *kv_cmd_shard_init(kv_shard *sh, void *udata)
@@ -59,6 +69,7 @@ static void *kv_cmd_shard_init(kv_shard *sh, void *udata)
     /* A key deleted by expiry (lazily or actively) is modified for WATCH. */
     st->ks->on_expire = kv_cmd_expired;
     st->ks->on_expire_arg = st;
+    kv_aof_shard_init(st);
     return st;
 }
 
@@ -71,6 +82,14 @@ static void kv_cmd_on_signal(kv_shard *sh, void *state)
     argv[0].p = "shutdown";
     argv[0].n = 8;
     kv_shard_run_internal(sh, 1, argv);
+}
+
+/* Once per loop turn, before its replies leave: BCAST invalidations, and
+ * the AOF's group commit. */
+static void kv_cmd_turn_end(kv_shard *sh, void *state)
+{
+    kv_tracking_turn_end(sh, state);
+    kv_aof_turn_end(sh, state);
 }
 
 /* After a unit of work: clients blocked on keys it made ready are served. */
@@ -86,6 +105,7 @@ static void kv_cmd_shard_fini(kv_shard *sh, void *state)
     if (!st)
         return;
     kv_snap_free(st);
+    kv_aof_close_shard(st);
     kv_svc_free(st->svc);
     kv_watchreg_free(st->watch);
     kv_blockreg_free(st->blk);
@@ -106,8 +126,11 @@ static void kv_cmd_shard_tick(kv_shard *sh, void *state)
     long long now = kv_shard_now_ms(sh);
     long long budget_us = 1000000LL / (st->srv->hz > 0 ? st->srv->hz : 10) / 4;
     st->ks->lru_clock = (unsigned)(now / 1000) & ((1u << 24) - 1);
-    if (st->svc->active_expire && !kv_svc_paused(st->svc, now))
+    if (st->svc->active_expire && !kv_svc_paused(st->svc, now)) {
+        kv_aof_outside(st, 1);
         kv_ks_active_expire(st->ks, now, budget_us);
+        kv_aof_outside(st, 0);
+    }
     if (st->svc->activerehashing)
         kv_ks_active_rehash(st->ks, 1000);
     kv_svc_tick(sh, st);
@@ -130,15 +153,20 @@ void kv_commands_init(kv_cmdset *cs, kv_server *srv)
     cs->conn_open = kv_svc_conn_open;
     cs->conn_closed = kv_svc_conn_closed;
     cs->after_command = kv_cmd_after_command;
-    cs->turn_end = kv_tracking_turn_end; /* BCAST invalidations, once per loop turn */
+    cs->turn_end = kv_cmd_turn_end;
+    cs->executed = kv_aof_executed;      /* what changed, to the AOF */
+    cs->txn_end = kv_aof_txn_end;        /* ...and the commit of a transaction over shards */
     cs->ran = kv_tracking_ran;           /* remember the keys a tracking client read */
     cs->on_signal = kv_cmd_on_signal;    /* save before stopping, as Redis */
     /* The runtime hands udata to lookup and shard_init; both accept it. */
     cs->udata = (void *)(uintptr_t)srv;
 }
 
-int kv_commands_load(kv_server *srv, char *err, size_t errlen)
+int kv_commands_load(const kv_cmdset *cs, kv_server *srv, char *err, size_t errlen)
 {
+    kv_persist_use_cmdset(srv->persist, cs);
+    if (srv->cfg && kv_cfg_yes(srv->cfg, "appendonly"))
+        return kv_aof_load_startup(cs, srv, err, errlen);
     return kv_persist_load_startup(srv, err, errlen);
 }
 

@@ -20,6 +20,6 @@
     X(kv_cmds_server_connection) X(kv_cmds_server_admin) X(kv_cmds_server_monitor)            \
     X(kv_cmds_server_client) X(kv_cmds_server_config) X(kv_cmds_server_slowlog)               \
     X(kv_cmds_server_debug) X(kv_cmds_server_command) X(kv_cmds_server_info)                  \
-    X(kv_cmds_multi) X(kv_cmds_pubsub) X(kv_cmds_pubsub_cmd) X(kv_cmds_persist)
+    X(kv_cmds_multi) X(kv_cmds_pubsub) X(kv_cmds_pubsub_cmd) X(kv_cmds_persist) X(kv_cmds_persist_aof)
 
 #endif

@@ -236,6 +236,17 @@ static void kv_cmd_hincrbyfloat(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_notify(ctx, KV_NOTIFY_HASH, "hincrbyfloat", ctx->db, &argv[1]);
     kv_dirty(ctx, 1);
+    {
+        /* Logged as its result, as Redis does: HSET key field <result>. */
+        kv_str a[4];
+        a[0].p = "HSET";
+        a[0].n = 4;
+        a[1] = argv[1];
+        a[2] = argv[2];
+        a[3].p = buf;
+        a[3].n = n;
+        kv_propagate(ctx, 4, a);
+    }
     kv_reply_bulk(&ctx->out, buf, n);
     free(buf);
 }

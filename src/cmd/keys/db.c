@@ -42,6 +42,7 @@ static void kv_cmd_flushdb(kv_ctx *ctx, int argc, const kv_str *argv)
         return;
     kv_flush_db(ctx, ctx->db);
     kv_tracking_flush(ctx); /* Redis's trackingInvalidateKeysOnFlush */
+    kv_propagate(ctx, argc, argv); /* logged even when empty, as Redis forces it */
     kv_reply_status(&ctx->out, "OK");
 }
 
@@ -57,6 +58,7 @@ static void kv_cmd_flushall(kv_ctx *ctx, int argc, const kv_str *argv)
      * empty dump.rdb is written at once (persist/save_cmd.c). */
     kv_snap_cancel(kv_state(ctx));
     kv_persist_flushall_save(ctx);
+    kv_propagate(ctx, argc, argv); /* logged even when empty, as Redis forces it */
     kv_reply_status(&ctx->out, "OK");
 }
 
@@ -107,6 +109,9 @@ static void kv_cmd_swapdb(kv_ctx *ctx, int argc, const kv_str *argv)
     }
     if (kv_shard_id(ctx->shard) == ctx->home)
         kv_dirty(ctx, 1);
+    /* Every shard swapped its part: each logs it, not only the one that
+     * counts the change. */
+    kv_propagate(ctx, argc, argv);
     kv_reply_status(&ctx->out, "OK");
 }
 const kv_cmdspec kv_cmds_keys_db[] = {

@@ -1,7 +1,9 @@
 /* DUMP and RESTORE in Redis's payload format (store/rdb.h), and the internal
  * sub-commands RENAME and COPY use to move a value (with its TTL) from one
  * shard to another as a DUMP payload. RESTORE checks in Redis's order:
- * options, an existing key, the TTL, version and checksum, then the data. */
+ * options, an existing key, the TTL, version and checksum, then the data.
+ * Also what the AOF logs for a key written by a sub-command (a RESTORE of
+ * its value, or DEL) and for a deletion (DEL or UNLINK). */
 #include "cmd/keys/keys.h"
 #include "cmd/config/cfg.h"
 #include "cmd/multi/watch.h"
@@ -72,6 +74,25 @@ static int restore_options(kv_ctx *ctx, int argc, const kv_str *argv, restore_op
     return 0;
 }
 
+/* A relative TTL is logged as the time it gave, as Redis 7.0 does: the
+ * command as it ran with argv[2] the absolute time and ABSTTL added last. */
+static void restore_propagate_abs(kv_ctx *ctx, int argc, const kv_str *argv, long long when)
+{
+    kv_str *a;
+    char wbuf[KV_LLSTR_SIZE];
+    if (!kv_state(ctx)->aof)
+        return;
+    if (!(a = malloc((size_t)(argc + 1) * sizeof *a)))
+        abort();
+    memcpy(a, argv, (size_t)argc * sizeof *a);
+    a[2].p = wbuf;
+    a[2].n = (size_t)kv_ll2str(wbuf, sizeof wbuf, when);
+    a[argc].p = "ABSTTL";
+    a[argc].n = 6;
+    kv_propagate(ctx, argc + 1, a);
+    free(a);
+}
+
 static void kv_cmd_restore(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     restore_opts opt;
@@ -106,12 +127,13 @@ static void kv_cmd_restore(kv_ctx *ctx, int argc, const kv_str *argv)
     deleted = opt.replace && kv_db_delete(db, argv[1].p, argv[1].n);
     if (ttl && !opt.absttl)
         ttl = (long long)((unsigned long long)ttl + (unsigned long long)now); /* wraps like Redis */
-    if (ttl && ttl <= now) {
+    if (ttl && kv_already_expired(ctx, ttl)) {
         kv_obj_free(o); /* already expired: nothing is created */
-        if (deleted) { /* but the replaced key went */
+        if (deleted) { /* but the replaced key went: logged as DEL, as Redis does */
             kv_signal_modified(ctx, ctx->db, &argv[1]);
             kv_notify(ctx, KV_NOTIFY_GENERIC, "del", ctx->db, &argv[1]);
             kv_dirty(ctx, 1);
+            kv_propagate_del(ctx, &argv[1], NULL);
         }
         kv_reply_status(&ctx->out, "OK");
         return;
@@ -125,6 +147,8 @@ static void kv_cmd_restore(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_notify(ctx, KV_NOTIFY_GENERIC, "restore", ctx->db, &argv[1]);
     kv_dirty(ctx, 1);
+    if (ttl && !opt.absttl)
+        restore_propagate_abs(ctx, argc, argv, ttl);
     kv_reply_status(&ctx->out, "OK");
 }
 
@@ -195,8 +219,10 @@ static void kv_sub_put(kv_ctx *ctx, int argc, const kv_str *argv)
     }
     if (when != -1 && when <= kv_now_ms(ctx)) {
         kv_obj_free(o); /* it expired on the way */
-        if (e)
+        if (e) {
             kv_dirty(ctx, 1);
+            kv_propagate_del(ctx, &argv[1], NULL);
+        }
         kv_reply_int(&ctx->out, 1);
         return;
     }
@@ -211,6 +237,7 @@ static void kv_sub_put(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_notify(ctx, KV_NOTIFY_GENERIC, memchr(argv[4].p, 'c', argv[4].n) ? "copy_to" : "rename_to",
               ctx->db, &argv[1]);
     kv_dirty(ctx, 1);
+    kv_propagate_key(ctx, &argv[1]); /* this shard's half of the RENAME or COPY */
     kv_reply_int(&ctx->out, 1);
 }
 
@@ -224,6 +251,7 @@ static void kv_sub_del(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_db_delete_entry(kv_ctx_db(ctx), e);
         kv_signal_modified(ctx, ctx->db, &argv[1]);
         kv_notify(ctx, KV_NOTIFY_GENERIC, "rename_from", ctx->db, &argv[1]);
+        kv_propagate_del(ctx, &argv[1], NULL); /* no change in the counter, but one in the data */
     }
     kv_reply_int(&ctx->out, e != NULL);
 }
@@ -233,6 +261,56 @@ const kv_cmd kv_sub_val_getr = {.name = "val-getr", .arity = 2, .exec = kv_sub_g
 const kv_cmd kv_sub_val_has = {.name = "val-has", .arity = 2, .exec = kv_sub_has};
 const kv_cmd kv_sub_val_put = {.name = "val-put", .arity = 5, .exec = kv_sub_put};
 const kv_cmd kv_sub_val_del = {.name = "val-del", .arity = 2, .exec = kv_sub_del};
+
+/* ------------------------------------------------- the append-only file */
+
+void kv_propagate_del(kv_ctx *ctx, const kv_str *key, const char *lazy)
+{
+    kv_str a[2];
+    int unlink;
+    if (!kv_state(ctx)->aof)
+        return;
+    unlink = lazy && kv_cfg_yes(kv_state(ctx)->cfg, lazy);
+    a[0].p = unlink ? "UNLINK" : "DEL";
+    a[0].n = unlink ? 6 : 3;
+    a[1] = *key;
+    kv_propagate(ctx, 2, a);
+}
+
+void kv_propagate_key(kv_ctx *ctx, const kv_str *key)
+{
+    kv_db *db = kv_ctx_db(ctx);
+    kv_entry *e;
+    char wbuf[KV_LLSTR_SIZE];
+    long long when;
+    kv_str a[6];
+    kv_buf b;
+    if (!kv_state(ctx)->aof)
+        return;
+    if (!(e = kv_db_lookup(db, key->p, key->n))) {
+        kv_propagate_del(ctx, key, NULL);
+        return;
+    }
+    kv_buf_init(&b);
+    /* Only values that serialize get here: the cross-shard paths move
+     * them as DUMP payloads, the stores make strings and collections. */
+    if (kv_rdb_dump(&b, kv_entry_val(e)) == KV_RDB_OK) {
+        when = kv_db_get_expire(db, e);
+        a[0].p = "RESTORE";
+        a[0].n = 7;
+        a[1] = *key;
+        a[2].p = when == -1 ? "0" : wbuf;
+        a[2].n = when == -1 ? 1 : (size_t)kv_ll2str(wbuf, sizeof wbuf, when);
+        a[3].p = b.p;
+        a[3].n = b.len;
+        a[4].p = "REPLACE";
+        a[4].n = 7;
+        a[5].p = "ABSTTL";
+        a[5].n = 6;
+        kv_propagate(ctx, when == -1 ? 5 : 6, a);
+    }
+    kv_buf_free(&b);
+}
 
 int kv_val_reply(kv_str r, kv_str *payload, long long *when)
 {

@@ -7,6 +7,8 @@
 #include "cmd/multi/watch.h"
 
 #include <limits.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define EXP_NX 1
 #define EXP_XX 2
@@ -133,6 +135,25 @@ static int kv_expire_options(kv_ctx *ctx, int argc, const kv_str *argv, int *fla
     return 0;
 }
 
+/* PEXPIREAT key <when> and the options as they came (Redis rewrites
+ * argv[0] and argv[2] only). */
+static void expire_propagate_abs(kv_ctx *ctx, int argc, const kv_str *argv, long long when)
+{
+    kv_str *a;
+    char wbuf[KV_LLSTR_SIZE];
+    if (!kv_state(ctx)->aof)
+        return;
+    if (!(a = malloc((size_t)argc * sizeof *a)))
+        abort();
+    memcpy(a, argv, (size_t)argc * sizeof *a);
+    a[0].p = "PEXPIREAT";
+    a[0].n = 9;
+    a[2].p = wbuf;
+    a[2].n = (size_t)kv_ll2str(wbuf, sizeof wbuf, when);
+    kv_propagate(ctx, argc, a);
+    free(a);
+}
+
 /* EXPIRE family: `when` relative to base (now, or 0 for the *AT forms). */
 static void kv_expire_generic(kv_ctx *ctx, int argc, const kv_str *argv, long long base,
                               int seconds)
@@ -165,7 +186,7 @@ static void kv_expire_generic(kv_ctx *ctx, int argc, const kv_str *argv, long lo
         kv_reply_int(&ctx->out, 0);
         return;
     }
-    past = when <= kv_now_ms(ctx);
+    past = kv_already_expired(ctx, when);
     if (past)
         kv_db_delete_entry(db, e); /* already in the past: deleted now */
     else
@@ -173,6 +194,12 @@ static void kv_expire_generic(kv_ctx *ctx, int argc, const kv_str *argv, long lo
     kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_notify(ctx, KV_NOTIFY_GENERIC, past ? "del" : "expire", ctx->db, &argv[1]);
     kv_dirty(ctx, 1);
+    /* Logged as Redis 7.0 does: the deletion, or an absolute time in ms
+     * (PEXPIREAT itself stays as it ran). */
+    if (past)
+        kv_propagate_del(ctx, &argv[1], "lazyfree-lazy-expire");
+    else if (base != 0 || seconds)
+        expire_propagate_abs(ctx, argc, argv, when);
     kv_reply_int(&ctx->out, 1);
     return;
 invalid:

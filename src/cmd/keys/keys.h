@@ -1,8 +1,9 @@
 /* What the generic key family's files share: keys.c (DEL, EXISTS, TYPE,
  * the expire commands), rename.c (RENAME, RENAMENX, COPY, MOVE, SWAPDB),
- * scan.c (KEYS, SCAN, RANDOMKEY), object.c (OBJECT), dump.c (DUMP, RESTORE
- * and the sub-commands that move serialized values between shards); SORT
- * has its own header (sort.h). */
+ * scan.c (KEYS, SCAN, RANDOMKEY), object.c (OBJECT), dump.c (DUMP, RESTORE,
+ * the sub-commands that move serialized values between shards, and what
+ * the AOF logs for a key or a deletion, shared by every family); SORT has
+ * its own header (sort.h). */
 #ifndef KV_CMD_KEYS_H
 #define KV_CMD_KEYS_H
 
@@ -59,5 +60,25 @@ extern const kv_cmd kv_sub_val_del;
 /* Parse a `get` reply: 1 with the payload and expire time, 0 if the key was
  * missing, -1 if it is not such a reply (an error: pass it on). */
 int kv_val_reply(kv_str r, kv_str *payload, long long *when);
+
+/* ------------------------------------- the append-only file (dump.c) */
+
+/* Redis's checkAlreadyExpired: an absolute expire time at or before now
+ * deletes the key at once, except while an append-only file replays
+ * (server.loading): then the key keeps its past time, as in Redis, and
+ * expires afterwards (the log goes on using it as it was when written). */
+static inline int kv_already_expired(kv_ctx *ctx, long long when)
+{
+    return !kv_state(ctx)->ks->loading && when <= kv_now_ms(ctx);
+}
+/* Log (kv_propagate) what reproduces key's state now, for a sub-command
+ * whose own argv is no Redis command (a store across shards, RENAME's
+ * destination): RESTORE key 0|<pexpiretime> <payload> REPLACE [ABSTTL],
+ * or DEL key when it is gone. Nothing while the AOF is off. */
+void kv_propagate_key(kv_ctx *ctx, const kv_str *key);
+/* Log a deletion as Redis propagates one: UNLINK key when the boolean
+ * parameter `lazy` (a lazyfree-lazy-* name) is yes, else DEL key (lazy
+ * NULL: always DEL). */
+void kv_propagate_del(kv_ctx *ctx, const kv_str *key, const char *lazy);
 
 #endif

@@ -3,6 +3,7 @@
  * coordination (sort_shards.c) sends. A BY or GET pattern can name any key,
  * so a SORT using one locks every shard whole when the server has several. */
 #include "cmd/keys/sort.h"
+#include "cmd/keys/keys.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -199,10 +200,14 @@ static void kv_cmd_sort_get(kv_ctx *ctx, int argc, const kv_str *argv)
     }
 }
 
-/* argv: name, dst, items... */
+/* argv: name, dst, items... Its argv is no Redis command: the AOF logs
+ * the list it made (or the deletion). */
 static void kv_cmd_sort_store(kv_ctx *ctx, int argc, const kv_str *argv)
 {
+    long long dirty = kv_state(ctx)->dirty;
     kv_sort_store_items(ctx, &argv[1], argv + 2, (size_t)(argc - 2));
+    if (kv_state(ctx)->dirty != dirty)
+        kv_propagate_key(ctx, &argv[1]);
 }
 
 const kv_cmd kv_sub_sort_full = {.name = "sort", .arity = -2, .exec = kv_cmd_sort};

@@ -36,6 +36,14 @@ static void kv_exec_bpop(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_list_popped(ctx, &argv[1], e, where);
     kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_dirty(ctx, 1);
+    {
+        /* LPOP key or RPOP key, as Redis 7.0 logs a BLPOP or BRPOP it served. */
+        kv_str a[2];
+        a[0].p = where == KV_QL_HEAD ? "LPOP" : "RPOP";
+        a[0].n = 4;
+        a[1] = argv[1];
+        kv_propagate(ctx, 2, a);
+    }
 }
 
 static const kv_cmd kv_sub_bpop = {.name = "blpop-serve", .arity = 3, .first_key = 1,
@@ -57,6 +65,19 @@ static void kv_exec_bundo(kv_ctx *ctx, int argc, const kv_str *argv)
     for (j = 4; j < argc; j++)
         kv_list_push(kv_entry_val(e), argv[j].p, argv[j].n, where);
     kv_dirty(ctx, argc - 3);
+    if (kv_state(ctx)->aof) {
+        /* LPUSH|RPUSH key element...: the same pushes, in the same order. */
+        kv_str *a = malloc((size_t)(argc - 1) * sizeof *a);
+        if (!a)
+            abort();
+        a[0].p = where == KV_QL_HEAD ? "LPUSH" : "RPUSH";
+        a[0].n = 5;
+        a[1] = argv[1];
+        for (j = 3; j < argc; j++)
+            a[j - 1] = argv[j];
+        kv_propagate(ctx, argc - 1, a);
+        free(a);
+    }
     kv_reply_int(&ctx->out, argc - 3);
 }
 
@@ -85,18 +106,20 @@ static int serve_pop(const kv_str *argv, int keyi, int where, kv_str *sub, const
     return 3;
 }
 
-static int serve_blpop(int argc, const kv_str *argv, int keyi, kv_str *sub, char *scratch,
-                       const kv_cmd **cmd)
+static int serve_blpop(int argc, const kv_str *argv, int keyi, int later, kv_str *sub,
+                       char *scratch, const kv_cmd **cmd)
 {
     (void)argc;
+    (void)later;
     (void)scratch;
     return serve_pop(argv, keyi, KV_QL_HEAD, sub, cmd);
 }
 
-static int serve_brpop(int argc, const kv_str *argv, int keyi, kv_str *sub, char *scratch,
-                       const kv_cmd **cmd)
+static int serve_brpop(int argc, const kv_str *argv, int keyi, int later, kv_str *sub,
+                       char *scratch, const kv_cmd **cmd)
 {
     (void)argc;
+    (void)later;
     (void)scratch;
     return serve_pop(argv, keyi, KV_QL_TAIL, sub, cmd);
 }
@@ -198,15 +221,31 @@ static int lmove_sub(kv_str *sub, const kv_str *a, const kv_str *b, int ea, int 
     return 5;
 }
 
-/* Served by LMOVE itself (nested when the keys span shards). */
-static int serve_bmove(int argc, const kv_str *argv, int keyi, kv_str *sub, char *scratch,
-                       const kv_cmd **cmd)
+/* Served by LMOVE itself (nested when the keys span shards), or by
+ * RPOPLPUSH for BRPOPLPUSH: each is logged as the command Redis 7.0 logs
+ * (move.c), LMOVE with the client's words for the sides when it ran at
+ * once, with "left"/"right" for a blocked client served. */
+static int serve_bmove(int argc, const kv_str *argv, int keyi, int later, kv_str *sub,
+                       char *scratch, const kv_cmd **cmd)
 {
-    int from, to;
+    int from, to, n;
     (void)keyi;
     (void)scratch;
+    if (argc == 4) {
+        sub[0].p = "rpoplpush";
+        sub[0].n = 9;
+        sub[1] = argv[1];
+        sub[2] = argv[2];
+        *cmd = &kv_sub_rpoplpush;
+        return 3;
+    }
     move_sides(argc, argv, &from, &to);
-    return lmove_sub(sub, &argv[1], &argv[2], from, to, cmd);
+    n = lmove_sub(sub, &argv[1], &argv[2], from, to, cmd);
+    if (!later) {
+        sub[3] = argv[3];
+        sub[4] = argv[4];
+    }
+    return n;
 }
 
 /* The element went to dst's `to` end: move it back to src's `from` end. */
@@ -238,9 +277,10 @@ static int parse_blmpop(kv_ctx *ctx, int argc, const kv_str *argv, kv_blockargs 
 }
 
 /* Served by LMPOP 1 key LEFT|RIGHT [COUNT n]: its reply is BLMPOP's. */
-static int serve_blmpop(int argc, const kv_str *argv, int keyi, kv_str *sub, char *scratch,
-                        const kv_cmd **cmd)
+static int serve_blmpop(int argc, const kv_str *argv, int keyi, int later, kv_str *sub,
+                        char *scratch, const kv_cmd **cmd)
 {
+    (void)later;
     (void)scratch;
     *cmd = &kv_sub_lmpop;
     return kv_block_serve_mpop("lmpop", argc, argv, keyi, sub);

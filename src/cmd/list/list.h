@@ -31,6 +31,8 @@ extern const kv_cmd kv_sub_rpop;
 /* LMOVE src dst LEFT|RIGHT LEFT|RIGHT and LMPOP 1 key LEFT|RIGHT [COUNT n]
  * as requests of the blocking commands that serve with them (blocking.c). */
 extern const kv_cmd kv_sub_lmove;
+/* RPOPLPUSH src dst the same way (a blocked BRPOPLPUSH served). */
+extern const kv_cmd kv_sub_rpoplpush;
 /* LEFT -> KV_QL_HEAD, RIGHT -> KV_QL_TAIL, else -1 (move.c). */
 int kv_list_arg_where(const kv_str *a);
 extern const kv_cmd kv_sub_lmpop;

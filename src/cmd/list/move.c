@@ -43,6 +43,23 @@ static int kv_check_lmove(kv_ctx *ctx, int argc, const kv_str *argv)
     return -1;
 }
 
+/* Served for a blocking BLMOVE or BRPOPLPUSH (its request, kv_sub_lmove
+ * or kv_sub_rpoplpush), the move is logged as Redis 7.0 logs one: LMOVE
+ * src dst <from> <to>, RPOPLPUSH src dst. A client's LMOVE and RPOPLPUSH
+ * are logged as they ran. */
+static void lmove_propagate(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    kv_str a[5];
+    int i;
+    if (ctx->cmd != &kv_sub_lmove && ctx->cmd != &kv_sub_rpoplpush)
+        return;
+    for (i = 1; i < argc && i < 5; i++)
+        a[i] = argv[i];
+    a[0].p = argc == 3 ? "RPOPLPUSH" : "LMOVE";
+    a[0].n = strlen(a[0].p);
+    kv_propagate(ctx, argc < 5 ? argc : 5, a);
+}
+
 static void kv_cmd_lmove(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     kv_entry *se, *de;
@@ -85,6 +102,7 @@ static void kv_cmd_lmove(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_list_popped(ctx, &argv[1], se, from);
     kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_dirty(ctx, 1);
+    lmove_propagate(ctx, argc, argv);
     kv_reply_bulk(&ctx->out, s, n);
     free(copy);
 }
@@ -111,6 +129,10 @@ static void kv_cmd_listpush(kv_ctx *ctx, int argc, const kv_str *argv)
         return;
     kv_list_push_key(ctx, &argv[1], e, argv[2].p, argv[2].n,
                      argv[0].p[0] == 'l' ? KV_QL_HEAD : KV_QL_TAIL);
+    /* The push is no change of its own in the dirty counter (the move
+     * counted at the pop) but one in the data: logged as the LPUSH or
+     * RPUSH it is. */
+    kv_propagate(ctx, argc, argv);
     e = kv_lookup_write(ctx, &argv[1]);
     kv_reply_int(&ctx->out, e ? (long long)kv_list_len(kv_entry_val(e)) : 0);
 }
@@ -280,6 +302,16 @@ static void mpop_from(kv_ctx *ctx, const kv_str *key, kv_entry *e, int where, lo
     kv_list_popped(ctx, key, e, where);
     kv_signal_modified(ctx, ctx->db, key);
     kv_dirty(ctx, count);
+    if (kv_state(ctx)->aof) { /* LPOP|RPOP key <popped>, as Redis 7.0 logs LMPOP */
+        char num[KV_LLSTR_SIZE];
+        kv_str a[3];
+        a[0].p = where == KV_QL_HEAD ? "LPOP" : "RPOP";
+        a[0].n = 4;
+        a[1] = *key;
+        a[2].p = num;
+        a[2].n = (size_t)kv_ll2str(num, sizeof num, count);
+        kv_propagate(ctx, 3, a);
+    }
 }
 
 static void kv_cmd_lmpop(kv_ctx *ctx, int argc, const kv_str *argv)
@@ -409,6 +441,9 @@ out:
 const kv_cmd kv_sub_lmove = {.name = "lmove", .arity = 5, .first_key = 1, .last_key = 2,
                              .key_step = 1, .route = KV_ROUTE_COORD, .exec = kv_cmd_lmove,
                              .coord = kv_coord_lmove};
+const kv_cmd kv_sub_rpoplpush = {.name = "rpoplpush", .arity = 3, .first_key = 1, .last_key = 2,
+                                 .key_step = 1, .route = KV_ROUTE_COORD, .exec = kv_cmd_lmove,
+                                 .coord = kv_coord_lmove};
 
 const kv_cmdspec kv_cmds_list_move[] = {
     {.name = "lmove", .route = KV_ROUTE_COORD, .exec = kv_cmd_lmove, .check = kv_check_lmove,

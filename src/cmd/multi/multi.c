@@ -4,6 +4,7 @@
  * it asks each shard holding a watch whether the client is dirty there, then
  * sends the queued commands one per step, each seeing the ones before. */
 #include "cmd/multi/multi.h"
+#include "cmd/persist/persist.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -435,9 +436,11 @@ static void kv_exec_inline_run(kv_ctx *ctx, const kv_mq *q)
         return;
     }
     q->cmd->exec(&sub, q->argc, q->argv);
-    /* Run here, not by the runtime: the runtime's `ran` hook's work. */
+    /* Run here, not by the runtime: the runtime's `ran` and `executed`
+     * hooks' work. */
     if (sub.client_flags)
         kv_tracking_ran(&sub, q->argc, q->argv);
+    kv_aof_executed(&sub, q->argc, q->argv);
 }
 
 /* EXEC's checks before running; returns 1 if it replied (error or abort). */
@@ -478,8 +481,10 @@ static void kv_cmd_exec(kv_ctx *ctx, int argc, const kv_str *argv)
     } else {
         kv_reply_array(&ctx->out, m->nq);
         m->running = 1;
+        kv_aof_multi(ctx, 1); /* what the queue changes is logged in MULTI ... EXEC */
         for (i = 0; i < m->nq; i++)
             kv_exec_inline(ctx, &m->q[i]);
+        kv_aof_multi(ctx, 0);
         m->running = 0;
     }
     kv_multi_reset(ctx->shard, ctx->state, ctx->conn);

@@ -169,3 +169,19 @@ int kv_persist_load_shard(kv_cmdstate *st, const char *path, int flush, int merg
     }
     return 0;
 }
+
+int kv_persist_load_file_into(const kv_server *srv, kv_keyspace *ks, int shard, const char *path,
+                              char *err, size_t errlen)
+{
+    loadctx l;
+    int rc;
+    memset(&l, 0, sizeof l);
+    l.ks = &ks;
+    l.nshards = srv->nshards;
+    l.only = shard;
+    l.ndb = srv->databases;
+    rc = load_into(&l, path, &srv->cfg->enc, srv->seed, err, errlen);
+    if (rc == 1)
+        snprintf(err, errlen, "Can't open the AOF base file %s: No such file or directory", path);
+    return rc == 0 ? 0 : -1;
+}

@@ -90,6 +90,56 @@ int kv_persist_load_shard(kv_cmdstate *st, const char *path, int flush, int merg
 void kv_persist_reload_exec(kv_ctx *ctx, int argc, const kv_str *argv);
 int kv_persist_reload_coord(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *argv);
 
+/* ------------------------------------------------------ append-only file */
+
+typedef struct kv_aof kv_aof;
+/* Open this shard's AOF (appendonly yes): create the directory, an empty
+ * base and the first incr file when there are none and create is set. */
+int kv_aof_open_shard(kv_cmdstate *st, int create, char *err, size_t errlen);
+void kv_aof_close_shard(kv_cmdstate *st); /* flush, fsync, close */
+/* The runtime's executed hook and turn_end's group commit. */
+void kv_aof_executed(kv_ctx *ctx, int argc, const kv_str *argv);
+void kv_aof_turn_end(kv_shard *sh, kv_cmdstate *st);
+/* The runtime's txn_end hook: the commit of a transaction over shards. */
+void kv_aof_txn_end(kv_shard *sh, void *state, unsigned long long txn, const kv_cmd *cmd);
+/* Between these (on 1, off 0) what kv_aof_log logs is not part of any
+ * command (active expiry in the tick): never wrapped with one. */
+void kv_aof_outside(kv_cmdstate *st, int on);
+/* A change made outside any command (an expired key's DEL, a blocked
+ * client served) logged on this shard. */
+void kv_aof_log(kv_cmdstate *st, int db, int argc, const kv_str *argv);
+/* Startup with appendonly yes: replay each shard's AOF into its keyspace
+ * (instead of dump.rdb, as Redis). 0, or -1 with err. */
+int kv_aof_load_startup(const kv_cmdset *cs, kv_server *srv, char *err, size_t errlen);
+/* EXEC running its queue on one shard: open (1) and close (0) the
+ * MULTI ... EXEC frame its changes are logged in (nothing if none). */
+void kv_aof_multi(kv_ctx *ctx, int open);
+/* The command set replays run in-process (kv_commands_load gives it). */
+void kv_persist_use_cmdset(kv_persist *p, const kv_cmdset *cs);
+/* DEBUG LOADAOF's part on each shard (DEBUG's coordination sends it). */
+extern const kv_cmd kv_persist_loadaof_cmd;
+extern const kv_cmd kv_persist_aofflush_cmd; /* ...after this one on every shard */
+/* BGREWRITEAOF on this shard: 0 started, 1 scheduled (a BGSAVE runs
+ * here), -1 with err. */
+int kv_aof_rewrite_start(kv_cmdstate *st, int in_exec, char *err, size_t errlen);
+/* CONFIG SET: apply appendonly, appendfsync, aof-timestamp-enabled here. */
+void kv_aof_config(kv_cmdstate *st);
+/* Each tick: a rewrite scheduled behind a BGSAVE starts. */
+void kv_aof_tick(kv_cmdstate *st);
+/* INFO: 1 if this shard's AOF is open, its incr file's size, its base's
+ * size, bytes buffered, 1 after a write error. */
+void kv_aof_info(const kv_cmdstate *st, long long *on, long long *size, long long *base,
+                 long long *buf, long long *werr);
+/* INFO: a rewrite runs here, one is scheduled, the last failed, rewrites
+ * done, consecutive failures, seconds the last took, seconds this one has
+ * run. */
+void kv_aof_rewrite_info(const kv_cmdstate *st, long long *running, long long *scheduled,
+                         long long *failed, long long *done, long long *fails, long long *last_s,
+                         long long *cur_s);
+/* shard_init: open this shard's AOF when appendonly is yes (not while the
+ * startup replay runs); exits the process if it cannot, as Redis does. */
+void kv_aof_shard_init(kv_cmdstate *st);
+
 /* The file a save writes: dir/dbfilename from st's configuration. */
 void kv_persist_path(const kv_cmdstate *st, char *out, size_t n);
 

@@ -16,12 +16,20 @@
  * points wait this long before trying again. */
 #define KV_BGSAVE_RETRY_DELAY_MS 5000
 
+/* One shard's AOF rewrite counters (INFO), kept while the AOF is off too;
+ * only that shard touches its entry. */
+typedef struct kv_aof_stats {
+    int err;               /* the last rewrite failed */
+    long long done, failures, last_s;
+} kv_aof_stats;
+
 struct kv_persist {
     pthread_mutex_t mu;          /* guards everything below but `dirty` */
     kv_savejob *bg;              /* the BGSAVE running, NULL if none */
     int bg_scheduled;            /* BGSAVE SCHEDULE waits for the running one */
     long long lastsave_s;
     int bgsave_err;              /* the last BGSAVE failed: rt/atomic.h only (every write reads it) */
+    int aof_write_err;           /* a shard cannot write its AOF: rt/atomic.h only */
     long long last_bgsave_time_s;
     long long last_try_ms;       /* when the last BGSAVE started (retry delay) */
     long long saves;
@@ -29,10 +37,17 @@ struct kv_persist {
     unsigned long long seq;      /* temp file names */
     kv_savejob *pending;         /* the job a save coordination hands its shards */
     kv_savejob *live;            /* every BGSAVE not yet recorded by its owner */
+    int loading_aof;             /* startup replay: its in-process servers log nothing */
+    int aof_rewriting;           /* shards rewriting their AOF (each walks a snapshot) */
+    const kv_cmdset *cmdset;     /* replays run it in-process (set at the startup load) */
     /* Per shard: the dirty counter at the cut of the last successful save
      * (rdb_changes_since_last_save is dirty - this), and the counter as the
      * shard last published it (rt/atomic.h only; read by shard 0's tick). */
     long long saved_dirty[KV_PERSIST_MAX_SHARDS];
+    kv_aof_stats aofst[KV_PERSIST_MAX_SHARDS];
+    /* Each shard's AOF size and its size after its last rewrite, published
+     * by its tick (rt/atomic.h) for auto-aof-rewrite-percentage. */
+    long long aof_size[KV_PERSIST_MAX_SHARDS], aof_rw_base[KV_PERSIST_MAX_SHARDS];
     long long dirty[KV_PERSIST_MAX_SHARDS];
     kv_keyspace **preload;       /* startup load, one per shard, adopted once */
     int npreload;
@@ -69,6 +84,9 @@ struct kv_savejob {
     kv_fdwatch *watch;
     kv_persist *persist;
     int owner;                   /* the shard that records the end (async) */
+    int aof_base;                /* an AOF rewrite's base (aux aof-base 1) */
+    int resp;                    /* ...written as commands (aof-use-rdb-preamble no) */
+    void (*done_fn)(kv_shard *sh, kv_cmdstate *st, kv_savejob *job);
     struct kv_savejob *next_live;
 };
 
@@ -83,11 +101,21 @@ void kv_savejob_cancel(kv_savejob *job);
 void kv_savejob_cut(kv_savejob *job, int shard, long long dirty);
 
 void kv_savejob_free(kv_savejob *job); /* after its thread was joined */
+/* A job writing path (NULL: dir/dbfilename) whose end calls done on the
+ * owner shard instead of recording an RDB save (an AOF rewrite's base). */
+typedef void (*kv_savejob_done_fn)(kv_shard *sh, kv_cmdstate *st, kv_savejob *job);
+kv_savejob *kv_savejob_start_to(kv_shard *sh, kv_cmdstate *st, int nshards, int sync,
+                                const char *path, kv_savejob_done_fn done, int resp, char *err,
+                                size_t errlen);
 /* shard_fini: the BGSAVEs this shard owns end with it (after kv_snap_free). */
 void kv_savejob_shard_fini(kv_shard *sh, kv_cmdstate *st);
 
 /* save_cmd.c: start a BGSAVE from a tick (the server's own client). */
 int kv_persist_bgsave_from_tick(kv_shard *sh, kv_cmdstate *st);
+
+/* load.c: an RDB file's keys of one shard into ks (an AOF's base). */
+int kv_persist_load_file_into(const kv_server *srv, kv_keyspace *ks, int shard, const char *path,
+                              char *err, size_t errlen);
 
 /* state.c: the save's result, recorded in the server's state. */
 void kv_persist_record(kv_persist *p, const kv_savejob *job, int nshards, long long now_ms);

@@ -112,13 +112,29 @@ static int decide(kv_ctx *ctx, const savereq *r, int in_exec, int *cancel, kv_sa
     int busy;
     *job = NULL;
     *cancel = 0;
+    int rewriting;
     pthread_mutex_lock(&p->mu);
     busy = p->bg != NULL;
+    rewriting = p->aof_rewriting > 0;
     pthread_mutex_unlock(&p->mu);
     if (busy && r->mode != M_SHUTDOWN && r->mode != M_RELOAD) {
         kv_reply_error(&ctx->out, "ERR Background save already in progress");
         return 0;
     }
+    if (rewriting && r->mode == M_BGSAVE) { /* an AOF rewrite walks the shards */
+        if (r->schedule || in_exec) {
+            pthread_mutex_lock(&p->mu);
+            p->bg_scheduled = 1;
+            pthread_mutex_unlock(&p->mu);
+            kv_reply_status(&ctx->out, "Background saving scheduled");
+        } else {
+            kv_reply_error(&ctx->out, "ERR Another child process is active (AOF?): can't BGSAVE "
+                                      "right now. Use BGSAVE SCHEDULE in order to schedule a "
+                                      "BGSAVE whenever possible.");
+        }
+        return 0;
+    }
+    busy |= rewriting; /* SAVE, SHUTDOWN and RELOAD stop it (it starts again after) */
     if (r->mode == M_BGSAVE && in_exec) { /* Redis: not inside EXEC, later */
         pthread_mutex_lock(&p->mu);
         p->bg_scheduled = 1;

@@ -17,6 +17,7 @@
 
 #include "cmd/config/cfg.h"
 #include "store/crc64.h"
+#include "store/aoffile.h"
 #include "store/rdbfile.h"
 
 static long long wall_ms(void)
@@ -101,7 +102,8 @@ static void *saver_main(void *arg)
     uint64_t crc = 0;
     int curdb = -1, bad = 0;
     kv_buf_init(&b);
-    kv_rdbf_write_header(&b, wall_ms() / 1000, 0, 0);
+    if (!job->resp)
+        kv_rdbf_write_header(&b, wall_ms() / 1000, 0, job->aof_base);
     if (write_buf(job, &crc, &b) != 0)
         bad = 1, fail(job, "Write error saving DB on disk");
     for (;;) {
@@ -121,7 +123,10 @@ static void *saver_main(void *arg)
         if (!c)
             break;
         if (!bad && c->db != curdb) {
-            kv_rdbf_write_selectdb(&b, c->db);
+            if (job->resp)
+                kv_aof_write_select(&b, c->db);
+            else
+                kv_rdbf_write_selectdb(&b, c->db);
             curdb = c->db;
             if (write_buf(job, &crc, &b) != 0)
                 bad = 1, fail(job, "Write error saving DB on disk");
@@ -133,7 +138,10 @@ static void *saver_main(void *arg)
         free(c->bytes);
         free(c);
     }
-    if (!bad) {
+    if (!bad && job->resp) {
+        if (fsync(job->fd) != 0)
+            bad = 1, fail(job, "Failed to fsync");
+    } else if (!bad) {
         kv_rdbf_write_eof(&b);
         crc = kv_crc64(crc, (const unsigned char *)b.p, b.len);
         kv_rdbf_write_crc(&b, job->checksum ? crc : 0);
@@ -244,6 +252,10 @@ static void job_finish(kv_shard *sh, kv_cmdstate *st, kv_savejob *job)
 {
     long long now = wall_ms();
     pthread_join(job->thread, NULL);
+    if (job->done_fn) { /* an AOF base: the rewrite finishes it */
+        job->done_fn(sh, st, job);
+        return;
+    }
     kv_persist_record(st->srv->persist, job, st->srv->nshards, now);
     if (job->ok)
         kv_shard_log(sh, 2, "%s saved on disk (%lld keys)",
@@ -310,6 +322,13 @@ void kv_savejob_shard_fini(kv_shard *sh, kv_cmdstate *st)
 kv_savejob *kv_savejob_start(kv_shard *sh, kv_cmdstate *st, int nshards, int sync, char *err,
                              size_t errlen)
 {
+    return kv_savejob_start_to(sh, st, nshards, sync, NULL, NULL, 0, err, errlen);
+}
+
+kv_savejob *kv_savejob_start_to(kv_shard *sh, kv_cmdstate *st, int nshards, int sync,
+                                const char *path, kv_savejob_done_fn done, int resp, char *err,
+                                size_t errlen)
+{
     kv_savejob *job = calloc(1, sizeof *job);
     if (!job)
         abort();
@@ -323,7 +342,13 @@ kv_savejob *kv_savejob_start(kv_shard *sh, kv_cmdstate *st, int nshards, int syn
     job->key_delay_us = kv_cfg_ll(st->cfg, "rdb-key-save-delay");
     job->start_ms = wall_ms();
     job->pipefd[0] = job->pipefd[1] = -1;
-    kv_persist_path(st, job->path, sizeof job->path);
+    job->done_fn = done;
+    job->aof_base = done != NULL;
+    job->resp = resp;
+    if (path)
+        snprintf(job->path, sizeof job->path, "%s", path);
+    else
+        kv_persist_path(st, job->path, sizeof job->path);
     {
         const char *slash = strrchr(job->path, '/');
         int dlen = slash ? (int)(slash - job->path) + 1 : 0;

@@ -4,7 +4,7 @@
  * any entry touched before the walk reaches it is serialized first, as it
  * was at the cut. Entries go out in chunks of one database each to the
  * saver thread (saver.c). Memory beyond the keyspace: the chunks in flight. */
-#include "cmd/persist/persist_int.h"
+#include "cmd/persist/aof_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +60,7 @@ static void presave(void *arg, kv_db *db, kv_entry *e)
     snapdb *d = arg;
     kv_snap *s = d->s;
     long long when = kv_entry_has_expire(e) ? kv_db_get_expire(db, e) : -1;
-    const kv_obj *val = kv_entry_val(e);
+    kv_obj *val = kv_entry_val(e);
     const char *key;
     size_t klen;
     /* An expired key would be dropped by any loader: leave it out. */
@@ -71,7 +71,11 @@ static void presave(void *arg, kv_db *db, kv_entry *e)
         s->chunk_db = d->index;
     }
     key = kv_entry_key(e, &klen);
-    if (kv_rdbf_write_key(&s->chunk, key, klen, val, when, s->compress) == KV_RDB_OK) {
+    if (s->job->resp) { /* an AOF base without the RDB preamble */
+        kv_aof_write_key(&s->chunk, key, klen, val, when);
+        s->keys++;
+        s->chunk_keys++;
+    } else if (kv_rdbf_write_key(&s->chunk, key, klen, val, when, s->compress) == KV_RDB_OK) {
         s->keys++;
         s->chunk_keys++;
     }

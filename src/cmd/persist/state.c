@@ -121,12 +121,13 @@ void kv_persist_tick(kv_shard *sh, kv_cmdstate *st)
     if (!p)
         return;
     kv_atomic_store_relaxed(&p->dirty[id], st->dirty);
+    kv_aof_tick(st);
     if (id != 0)
         return;
     pthread_mutex_lock(&p->mu);
     for (i = 0; i < st->srv->nshards && i < KV_PERSIST_MAX_SHARDS; i++)
         changes += kv_atomic_load_relaxed(&p->dirty[i]) - p->saved_dirty[i];
-    due = p->bg == NULL &&
+    due = p->bg == NULL && p->aof_rewriting == 0 &&
           (p->bg_scheduled ||
            ((!kv_atomic_load_relaxed(&p->bgsave_err) || now - p->last_try_ms > KV_BGSAVE_RETRY_DELAY_MS) &&
             kv_save_point_due(kv_cfg_get(st->cfg, "save"), changes, now / 1000 - p->lastsave_s)));
@@ -139,13 +140,22 @@ int kv_persist_refuse_write(kv_ctx *ctx)
 {
     kv_cmdstate *st = kv_state(ctx);
     kv_persist *p = st->srv->persist;
-    /* Every write passes here: one relaxed load while saves succeed. */
-    if (!p || !kv_atomic_load_relaxed(&p->bgsave_err))
+    int aof_err;
+    /* Every write passes here: two relaxed loads while saves succeed. */
+    if (!p)
         return 0;
-    if (!kv_cfg_yes(st->cfg, "stop-writes-on-bgsave-error") || !*kv_cfg_get(st->cfg, "save"))
+    aof_err = kv_atomic_load_relaxed(&p->aof_write_err);
+    if (!aof_err && !kv_atomic_load_relaxed(&p->bgsave_err))
         return 0;
     /* Redis refuses PING too, so a health check notices. */
     if (!(ctx->cmd->flags & KV_CMD_WRITE) && strcmp(ctx->cmd->name, "ping") != 0)
+        return 0;
+    if (aof_err) {
+        kv_reply_error(&ctx->out, "MISCONF Errors writing to the AOF file: the disk refused a "
+                                  "write (see the server log)");
+        return 1;
+    }
+    if (!kv_cfg_yes(st->cfg, "stop-writes-on-bgsave-error") || !*kv_cfg_get(st->cfg, "save"))
         return 0;
     kv_reply_error(&ctx->out,
                    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable "
@@ -154,4 +164,9 @@ int kv_persist_refuse_write(kv_ctx *ctx)
                    "snapshotting fails (stop-writes-on-bgsave-error option). Please check the "
                    "Redis logs for details about the RDB error.");
     return 1;
+}
+
+void kv_persist_use_cmdset(kv_persist *p, const kv_cmdset *cs)
+{
+    p->cmdset = cs;
 }

@@ -6,6 +6,7 @@
  * requirepass...). REWRITE writes the home shard's values back into the
  * configuration file the server was started with. */
 #define _POSIX_C_SOURCE 200809L
+#include "cmd/persist/persist.h"
 #include "cmd/server/svc.h"
 
 #include <stdio.h>
@@ -209,6 +210,7 @@ static void kv_cmd_config_set(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_pairs_free(p, n);
     kv_svc_apply(sv, ctx->shard);
     kv_state(ctx)->notify = kv_notify_parse(kv_cfg_get(sv->cfg, "notify-keyspace-events"));
+    kv_aof_config(kv_state(ctx)); /* appendonly, appendfsync... on this shard */
     kv_reply_status(&ctx->out, "OK");
 }
 

@@ -33,7 +33,8 @@ static int kv_check_debug(kv_ctx *ctx, int argc, const kv_str *argv)
     if ((kv_arg_eq(sub, "help") && argc == 2) || (kv_arg_eq(sub, "sleep") && argc == 3) ||
         (kv_arg_eq(sub, "set-active-expire") && argc == 3) ||
         (kv_arg_eq(sub, "object") && argc == 3) || (kv_arg_eq(sub, "digest") && argc == 2) ||
-        kv_arg_eq(sub, "digest-value") || kv_arg_eq(sub, "reload"))
+        kv_arg_eq(sub, "digest-value") || kv_arg_eq(sub, "reload") ||
+        (kv_arg_eq(sub, "loadaof") && argc == 2))
         return 0;
     return kv_debug_argerr(ctx, sub);
 }
@@ -396,6 +397,12 @@ static void kv_cmd_debug_one(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_persist_reload_exec(ctx, argc, argv);
         return;
     }
+    if (kv_arg_eq(&argv[1], "loadaof")) {
+        kv_persist_loadaof_cmd.exec(ctx, argc, argv);
+        if (ctx->out.buf->len && ctx->out.buf->p[0] == '+')
+            kv_shard_log(ctx->shard, 3, "Append Only File loaded by DEBUG LOADAOF");
+        return;
+    }
     kv_buf_init(&part);
     ctx->out.buf = &part;
     kv_cmd_debug(ctx, argc, argv);
@@ -413,10 +420,23 @@ static int kv_coord_debug(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *arg
     int i, n;
     if (kv_arg_eq(&argv[1], "reload"))
         return kv_persist_reload_coord(ctx, co, argc, argv);
-    if (kv_coord_step(co) == 0) {
+    if (kv_coord_step(co) == 0 || (kv_coord_step(co) == 1 && kv_arg_eq(&argv[1], "loadaof"))) {
+        const kv_cmd *part = &kv_debug_part_cmd;
+        if (kv_arg_eq(&argv[1], "loadaof")) /* every buffer flushed, then the loads */
+            part = kv_coord_step(co) == 0 ? &kv_persist_aofflush_cmd : &kv_persist_loadaof_cmd;
         for (i = 0; i < kv_state(ctx)->srv->nshards; i++)
-            kv_coord_send(co, i, ctx->db, &kv_debug_part_cmd, argc, argv);
+            kv_coord_send(co, i, ctx->db, part, argc, argv);
         return KV_COORD_WAIT;
+    }
+    if (kv_arg_eq(&argv[1], "loadaof")) { /* OK from every shard, or the first error */
+        kv_str r = kv_coord_reply(co, 0);
+        for (i = 0; i < kv_coord_nreplies(co); i++)
+            if (kv_coord_reply(co, i).n && kv_coord_reply(co, i).p[0] == '-')
+                r = kv_coord_reply(co, i);
+        if (r.n && r.p[0] == '+')
+            kv_shard_log(ctx->shard, 3, "Append Only File loaded by DEBUG LOADAOF");
+        kv_reply_raw(&ctx->out, r.p, r.n);
+        return KV_COORD_DONE;
     }
     n = kv_coord_nreplies(co);
     if (n > 64)

@@ -113,6 +113,11 @@ static void kv_info_counters(kv_ctx *ctx, int mask)
                        &f[F_TRK_PREFIXES]);
     if (kv_shard_id(ctx->shard) != 0)
         f[F_TRK_PREFIXES] = 0;
+    kv_aof_info(st, &f[F_AOF_ON], &f[F_AOF_SIZE], &f[F_AOF_BASE], &f[F_AOF_BUF], &f[F_AOF_WERR]);
+    kv_aof_rewrite_info(st, &f[F_AOF_RW], &f[F_AOF_RW_SCHED], &f[F_AOF_RW_ERR], &f[F_AOF_RWS],
+                        &f[F_AOF_RW_FAILS], &f[F_AOF_RW_LAST], &f[F_AOF_RW_CUR]);
+    if (kv_shard_id(ctx->shard) != 0) /* counted once: shard 0 speaks for the rewrites */
+        f[F_AOF_RWS] = f[F_AOF_RW_FAILS] = f[F_AOF_RW_LAST] = f[F_AOF_RW_CUR] = 0;
     for (i = 0; i < F_COUNT; i++)
         kv_reply_int(&ctx->out, f[i]);
 }

@@ -155,12 +155,24 @@ static void kv_info_persistence(kv_buf *b, const long long *f, const kv_server *
              ? -1LL
              : ((long long)tv.tv_sec * 1000 + tv.tv_usec / 1000 - in.current_bgsave_start_ms) / 1000,
          in.saves);
-    LINE("rdb_last_load_keys_expired:%lld\r\nrdb_last_load_keys_loaded:%lld\r\naof_enabled:0\r\n",
-         in.load_keys_expired, in.load_keys_loaded);
-    LINE("aof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\n");
-    LINE("aof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\n");
-    LINE("aof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\n");
+    LINE("rdb_last_load_keys_expired:%lld\r\nrdb_last_load_keys_loaded:%lld\r\naof_enabled:%d\r\n",
+         in.load_keys_expired, in.load_keys_loaded, f[F_AOF_ON] > 0);
+    LINE("aof_rewrite_in_progress:%d\r\naof_rewrite_scheduled:%d\r\n", f[F_AOF_RW] > 0,
+         f[F_AOF_RW_SCHED] > 0);
+    LINE("aof_last_rewrite_time_sec:%lld\r\naof_current_rewrite_time_sec:%lld\r\n",
+         f[F_AOF_RWS] || f[F_AOF_RW_FAILS] ? f[F_AOF_RW_LAST] : -1LL,
+         f[F_AOF_RW] > 0 ? f[F_AOF_RW_CUR] : -1LL);
+    LINE("aof_last_bgrewrite_status:%s\r\naof_rewrites:%lld\r\n", f[F_AOF_RW_ERR] ? "err" : "ok",
+         f[F_AOF_RWS]);
+    LINE("aof_rewrites_consecutive_failures:%lld\r\naof_last_write_status:%s\r\naof_last_cow_size:0\r\n",
+         f[F_AOF_RW_FAILS], f[F_AOF_WERR] ? "err" : "ok");
     LINE("module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n");
+    if (f[F_AOF_ON]) { /* the fields Redis adds while appendonly is on (sums over shards) */
+        LINE("aof_current_size:%lld\r\naof_base_size:%lld\r\naof_pending_rewrite:%d\r\n",
+             f[F_AOF_SIZE], f[F_AOF_BASE], f[F_AOF_RW_SCHED] > 0);
+        LINE("aof_buffer_length:%lld\r\naof_pending_bio_fsync:0\r\naof_delayed_fsync:0\r\n",
+             f[F_AOF_BUF]);
+    }
 }
 
 static void kv_info_stats(kv_buf *b, const long long *f)

@@ -8,8 +8,10 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cmd/keys/collscan.h"
+#include "cmd/keys/keys.h"
 #include "cmd/set/set.h"
 #include "cmd/config/cfg.h"
 #include "cmd/multi/watch.h"
@@ -54,6 +56,37 @@ static void reply_member(kv_ctx *ctx, const kv_lpval *m)
 static int reply_member_fn(void *arg, const kv_lpval *m)
 {
     reply_member((kv_ctx *)arg, m);
+    return 0;
+}
+
+/* SREM key member in the AOF: how Redis 7.0 logs each member SPOP took
+ * (the member is copied: call it before removing it). */
+static void propagate_srem(kv_ctx *ctx, const kv_str *key, const kv_lpval *m)
+{
+    char num[KV_LLSTR_SIZE];
+    kv_str a[3];
+    a[0].p = "SREM";
+    a[0].n = 4;
+    a[1] = *key;
+    if (m->s) {
+        a[2].p = (const char *)m->s;
+        a[2].n = m->n;
+    } else {
+        a[2].p = num;
+        a[2].n = (size_t)kv_ll2str(num, sizeof num, m->v);
+    }
+    kv_propagate(ctx, 3, a);
+}
+
+typedef struct srem_ctx {
+    kv_ctx *ctx;
+    const kv_str *key;
+} srem_ctx;
+
+static int propagate_srem_fn(void *arg, const kv_lpval *m)
+{
+    srem_ctx *s = (srem_ctx *)arg;
+    propagate_srem(s->ctx, s->key, m);
     return 0;
 }
 
@@ -194,7 +227,8 @@ static void spop_all(kv_ctx *ctx, kv_entry *e, kv_obj *o)
  * encoding's order and puts the new set under the key. */
 #define SPOP_MOVE_MUL 5
 
-static void spop_keep_few(kv_ctx *ctx, kv_entry *e, kv_obj *o, size_t remaining)
+static void spop_keep_few(kv_ctx *ctx, const kv_str *key, kv_entry *e, kv_obj *o,
+                          size_t remaining)
 {
     kv_lpval *keep = malloc(remaining * sizeof *keep);
     kv_set_opts opts;
@@ -216,6 +250,12 @@ static void spop_keep_few(kv_ctx *ctx, kv_entry *e, kv_obj *o, size_t remaining)
     free(keep);
     kv_reply_set(&ctx->out, (long)kv_set_size(o));
     kv_set_foreach(o, reply_member_fn, ctx);
+    if (kv_state(ctx)->aof) { /* what is left of the old set went: one SREM each */
+        srem_ctx sc;
+        sc.ctx = ctx;
+        sc.key = key;
+        kv_set_foreach(o, propagate_srem_fn, &sc);
+    }
     kv_set_val(ctx, e, ns);
 }
 
@@ -258,19 +298,25 @@ static void spop_count(kv_ctx *ctx, const kv_str *argv)
     kv_notify(ctx, KV_NOTIFY_SET, "spop", ctx->db, &argv[1]);
     size = kv_set_size(o);
     kv_dirty(ctx, (unsigned long long)l < size ? l : (long long)size);
+    /* Logged as Redis 7.0 does: the whole set as DEL key, else one SREM
+     * per member taken, in the order replied. */
     if ((unsigned long long)l >= size) {
         spop_all(ctx, e, o);
         kv_notify(ctx, KV_NOTIFY_GENERIC, "del", ctx->db, &argv[1]);
+        kv_propagate_del(ctx, &argv[1], NULL);
         return;
     }
     if ((size - (size_t)l) * SPOP_MOVE_MUL <= (size_t)l) {
-        spop_keep_few(ctx, e, o, size - (size_t)l);
+        spop_keep_few(ctx, &argv[1], e, o, size - (size_t)l);
         return;
     }
     picked = reply_distinct(ctx, o, (size_t)l, 1, &n);
     /* Removing a member frees only its own node: the other views stay valid. */
-    for (i = 0; i < n; i++)
+    for (i = 0; i < n; i++) {
+        if (kv_state(ctx)->aof)
+            propagate_srem(ctx, &argv[1], &picked[i]);
         kv_set_remove_val(o, &picked[i]);
+    }
     free(picked);
 }
 
@@ -307,6 +353,8 @@ static void kv_cmd_spop(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_obj *o;
     if (!pick_one(ctx, argc, argv, 1, spop_count, &e, &o, &m))
         return;
+    if (kv_state(ctx)->aof) /* SREM key member, as Redis 7.0 logs it */
+        propagate_srem(ctx, &argv[1], &m);
     kv_set_remove_val(o, &m);
     kv_notify(ctx, KV_NOTIFY_SET, "spop", ctx->db, &argv[1]);
     if (kv_set_size(o) == 0) {
@@ -518,7 +566,9 @@ static void smove_send(kv_ctx *ctx, kv_coord *co, const kv_cmd *cmd, int argc,
                        const kv_str *argv, const kv_str *key)
 {
     kv_str sub[3];
-    sub[0] = argv[0];
+    /* Its own name: SREM and SADD are then logged as the real commands. */
+    sub[0].p = cmd->name;
+    sub[0].n = strlen(cmd->name);
     sub[1] = *key;
     sub[2] = argv[3];
     kv_coord_send(co, kv_shard_of_key(ctx->shard, key->p, key->n), ctx->db, cmd, argc, sub);

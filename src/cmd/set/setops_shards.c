@@ -4,6 +4,7 @@
  * object), the result is computed on the home shard with the same code as
  * the one-shard case, and a STORE result is written by a sub-command on the
  * destination's shard, which replaces whatever was there. */
+#include "cmd/keys/keys.h"
 #include "cmd/set/set.h"
 
 #include <stdlib.h>
@@ -48,6 +49,7 @@ static void kv_cmd_setsstore(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_set_opts opts;
     kv_obj *o = kv_set_new();
     const char *event = kv_setop_event_named(&argv[0]);
+    long long dirty = kv_state(ctx)->dirty;
     int j;
     kv_set_cmd_opts(ctx, &opts);
     if (argv[2].n == 1 && argv[2].p[0] == 'h')
@@ -55,6 +57,10 @@ static void kv_cmd_setsstore(kv_ctx *ctx, int argc, const kv_str *argv)
     for (j = 3; j < argc; j++)
         kv_set_add(o, argv[j].p, argv[j].n, &opts);
     kv_setop_store(ctx, &argv[1], o, event ? event : "sinterstore");
+    /* Its argv reads as a SINTERSTORE of other keys: the AOF logs the set
+     * it left instead (or the deletion). */
+    if (kv_state(ctx)->dirty != dirty)
+        kv_propagate_key(ctx, &argv[1]);
 }
 
 static const kv_cmd kv_sub_setsget = {.name = "smembers", .arity = -3, .exec = kv_cmd_setsget};

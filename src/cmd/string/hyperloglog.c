@@ -5,6 +5,7 @@
  * (all reads first), merge there in key order so errors come out as in
  * Redis, and PFMERGE then writes the destination on its own shard. */
 #include "cmd/core/cmd.h"
+#include "cmd/keys/keys.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -295,15 +296,19 @@ static void kv_cmd_pfgather(kv_ctx *ctx, int argc, const kv_str *argv)
     }
 }
 
-/* Sub-command: PFMERGE's write, argv = name dest max-registers use-dense. */
+/* Sub-command: PFMERGE's write, argv = name dest max-registers use-dense.
+ * Its argv is no Redis command: the AOF logs the value it left. */
 static void kv_cmd_pfstore(kv_ctx *ctx, int argc, const kv_str *argv)
 {
+    long long dirty = kv_state(ctx)->dirty;
     (void)argc;
     if (argv[2].n != KV_HLL_REGISTERS) {
         kv_reply_error(&ctx->out, "ERR internal: bad PFMERGE registers");
         return;
     }
     kv_pfmerge_store(ctx, &argv[1], (const uint8_t *)argv[2].p, argv[3].n == 1 && argv[3].p[0] == '1');
+    if (kv_state(ctx)->dirty != dirty)
+        kv_propagate_key(ctx, &argv[1]);
 }
 
 static const kv_cmd kv_sub_pfgather = {.name = "pfgather", .arity = -2, .exec = kv_cmd_pfgather};

@@ -52,6 +52,20 @@ static void kv_cmd_incrbyfloat(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_notify(ctx, KV_NOTIFY_STRING, "incrbyfloat", ctx->db, &argv[1]);
     kv_dirty(ctx, 1);
+    {
+        /* Logged as its result, as Redis does (long double arithmetic and
+         * its printing may differ where the log is replayed): SET key
+         * <result> KEEPTTL. */
+        kv_str a[4];
+        a[0].p = "SET";
+        a[0].n = 3;
+        a[1] = argv[1];
+        a[2].p = out;
+        a[2].n = n;
+        a[3].p = "KEEPTTL";
+        a[3].n = 7;
+        kv_propagate(ctx, 4, a);
+    }
     kv_reply_bulk(&ctx->out, out, n);
 }
 

@@ -4,10 +4,12 @@
  * expire times are validated before the key is touched, INCR keeps a key's
  * TTL while SET drops it unless KEEPTTL. */
 #include "cmd/core/cmd.h"
+#include "cmd/keys/keys.h"
 #include "cmd/multi/watch.h"
 
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define SET_NX 0x01
 #define SET_XX 0x02
@@ -91,6 +93,44 @@ invalid:
     return -1;
 }
 
+/* A SET with an expire time is logged as Redis 7.0 propagates it: SET key
+ * value PXAT <ms>, whatever the form and the other options (NX, XX and GET
+ * mattered only when it ran). */
+static void kv_propagate_set_pxat(kv_ctx *ctx, const kv_str *key, const kv_str *val,
+                                  long long when)
+{
+    char wbuf[KV_LLSTR_SIZE];
+    kv_str a[5];
+    if (!kv_state(ctx)->aof)
+        return;
+    a[0].p = "SET";
+    a[0].n = 3;
+    a[1] = *key;
+    a[2] = *val;
+    a[3].p = "PXAT";
+    a[3].n = 4;
+    a[4].p = wbuf;
+    a[4].n = (size_t)kv_ll2str(wbuf, sizeof wbuf, when);
+    kv_propagate(ctx, 5, a);
+}
+
+/* SET ... GET without an expire time is logged as it ran without its GET
+ * words, as Redis 7.0 does. */
+static void kv_propagate_set_noget(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    kv_str *a;
+    int j, n = 0;
+    if (!kv_state(ctx)->aof)
+        return;
+    if (!(a = malloc((size_t)argc * sizeof *a)))
+        abort();
+    for (j = 0; j < argc; j++)
+        if (j < 3 || !kv_arg_eq(&argv[j], "get"))
+            a[n++] = argv[j];
+    kv_propagate(ctx, n, a);
+    free(a);
+}
+
 /* Redis's setGenericCommand reports the write, then the TTL it set. */
 static void kv_notify_set(kv_ctx *ctx, const kv_str *key, long long when)
 {
@@ -142,8 +182,12 @@ static void kv_cmd_set(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_db_persist(db, e);
 store:
     kv_set_val(ctx, e, kv_str_new(argv[2].p, argv[2].n));
-    if (when >= 0)
+    if (when >= 0) {
         kv_db_set_expire(db, e, when);
+        kv_propagate_set_pxat(ctx, &argv[1], &argv[2], when);
+    } else if (flags & SET_GET) {
+        kv_propagate_set_noget(ctx, argc, argv);
+    }
     kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_notify_set(ctx, &argv[1], when);
     kv_dirty(ctx, 1);
@@ -278,8 +322,10 @@ static void kv_set_whole(kv_ctx *ctx, const kv_str *key, kv_entry *e, const kv_s
     else
         kv_db_persist(db, e);
     kv_set_val(ctx, e, kv_str_new(val->p, val->n));
-    if (when >= 0)
+    if (when >= 0) { /* SETEX, PSETEX */
         kv_db_set_expire(db, e, when);
+        kv_propagate_set_pxat(ctx, key, val, when);
+    }
     kv_signal_modified(ctx, ctx->db, key);
     kv_notify_set(ctx, key, when);
     kv_dirty(ctx, 1);
@@ -357,6 +403,7 @@ static void kv_cmd_getdel(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_signal_modified(ctx, ctx->db, &argv[1]);
         kv_notify(ctx, KV_NOTIFY_GENERIC, "del", ctx->db, &argv[1]);
         kv_dirty(ctx, 1);
+        kv_propagate_del(ctx, &argv[1], "lazyfree-lazy-user-del");
     }
 }
 
@@ -395,6 +442,19 @@ static int kv_getex_options(kv_ctx *ctx, int argc, const kv_str *argv, int *flag
     return 0;
 }
 
+/* `name` key [when] in the AOF (when < 0: none). */
+static void getex_propagate(kv_ctx *ctx, const char *name, const kv_str *key, long long when)
+{
+    char wbuf[KV_LLSTR_SIZE];
+    kv_str a[3];
+    a[0].p = name;
+    a[0].n = strlen(name);
+    a[1] = *key;
+    a[2].p = wbuf;
+    a[2].n = when < 0 ? 0 : (size_t)kv_ll2str(wbuf, sizeof wbuf, when);
+    kv_propagate(ctx, when < 0 ? 2 : 3, a);
+}
+
 /* Options first, then the key (missing: null, whatever the time says),
  * then the time; an absolute time already past deletes the key. */
 static void kv_cmd_getex(kv_ctx *ctx, int argc, const kv_str *argv)
@@ -421,15 +481,20 @@ static void kv_cmd_getex(kv_ctx *ctx, int argc, const kv_str *argv)
         return;
     kv_reply_obj(ctx, kv_entry_val(e));
     db = kv_ctx_db(ctx);
-    /* Only a changed TTL (or the deletion) is a modification. */
-    if ((flags & (SET_EXAT | SET_PXAT)) && when <= kv_now_ms(ctx)) {
+    /* Only a changed TTL (or the deletion) is a modification; logged as
+     * Redis 7.0 does: the deletion, PEXPIREAT key <ms>, or PERSIST key. */
+    if ((flags & (SET_EXAT | SET_PXAT)) && kv_already_expired(ctx, when)) {
         kv_db_delete_entry(db, e);
         event = "del";
+        kv_propagate_del(ctx, &argv[1], "lazyfree-lazy-expire");
     } else if (expire) {
         kv_db_set_expire(db, e, when);
         event = "expire";
+        getex_propagate(ctx, "PEXPIREAT", &argv[1], when);
     } else if (!(flags & GETEX_PERSIST) || !kv_db_persist(db, e)) {
         return;
+    } else {
+        getex_propagate(ctx, "PERSIST", &argv[1], -1);
     }
     kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_notify(ctx, KV_NOTIFY_GENERIC, event, ctx->db, &argv[1]);
@@ -490,7 +555,10 @@ static void kv_send_by_shard(kv_ctx *ctx, kv_coord *co, const kv_cmd *cmd, int a
         abort();
     for (s = 0; s < n; s++) {
         int m = 1;
-        sub[0] = argv[0];
+        /* Its own name, not the client's: a shard's part of MSETNX is
+         * logged as the MSET of that shard's pairs. */
+        sub[0].p = cmd->name;
+        sub[0].n = strlen(cmd->name);
         for (j = 1; j + 1 < argc; j += 2) {
             if (kv_shard_of_key(ctx->shard, argv[j].p, argv[j].n) != s)
                 continue;

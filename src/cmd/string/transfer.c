@@ -38,6 +38,22 @@ static void kv_strvals_exec(kv_ctx *ctx, int argc, const kv_str *argv)
     }
 }
 
+/* The sub-command's argv is no Redis command: its effect is logged as one
+ * (SET key value, which drops the TTL as the store does, or DEL key). Run
+ * by BITOP itself on one shard, the BITOP is what the AOF logs. */
+static void strstore_propagate(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    kv_str a[3];
+    if (ctx->cmd != &kv_sub_strstore)
+        return;
+    a[0].p = argc < 3 ? "DEL" : "SET";
+    a[0].n = 3;
+    a[1] = argv[1];
+    if (argc >= 3)
+        a[2] = argv[2];
+    kv_propagate(ctx, argc < 3 ? 2 : 3, a);
+}
+
 static void kv_strstore_exec(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     kv_db *db = kv_ctx_db(ctx);
@@ -50,6 +66,7 @@ static void kv_strstore_exec(kv_ctx *ctx, int argc, const kv_str *argv)
             kv_signal_modified(ctx, ctx->db, &argv[1]);
             kv_notify(ctx, KV_NOTIFY_GENERIC, "del", ctx->db, &argv[1]);
             kv_dirty(ctx, 1);
+            strstore_propagate(ctx, argc, argv);
         }
         kv_reply_int(&ctx->out, 0);
         return;
@@ -64,6 +81,7 @@ static void kv_strstore_exec(kv_ctx *ctx, int argc, const kv_str *argv)
     /* BITOP's store: Redis's setKey, reported as a plain "set". */
     kv_notify(ctx, KV_NOTIFY_STRING, "set", ctx->db, &argv[1]);
     kv_dirty(ctx, 1);
+    strstore_propagate(ctx, argc, argv);
     kv_reply_int(&ctx->out, (long long)argv[2].n);
 }
 

@@ -45,6 +45,15 @@ static void kv_exec_bzserve(kv_ctx *ctx, int argc, const kv_str *argv)
     }
     kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_dirty(ctx, 1);
+    {
+        /* ZPOPMIN key or ZPOPMAX key, as Redis 7.0 logs a BZPOPMIN or
+         * BZPOPMAX it served. */
+        kv_str a[2];
+        a[0].p = max ? "ZPOPMAX" : "ZPOPMIN";
+        a[0].n = 7;
+        a[1] = argv[1];
+        kv_propagate(ctx, 2, a);
+    }
 }
 
 static const kv_cmd kv_sub_bzserve = {.name = "bzpop-serve", .arity = 3, .first_key = 1,
@@ -77,6 +86,18 @@ static void kv_exec_bzundo(kv_ctx *ctx, int argc, const kv_str *argv)
     /* The members come back: watchers of the keyspace saw them popped. */
     kv_notify(ctx, KV_NOTIFY_ZSET, "zadd", ctx->db, &argv[1]);
     kv_dirty(ctx, (argc - 2) / 2);
+    if (kv_state(ctx)->aof) {
+        /* ZADD key score member...: the scores as the pop replied them,
+         * which read back exactly. */
+        kv_str *a = malloc((size_t)argc * sizeof *a);
+        if (!a)
+            abort();
+        memcpy(a, argv, (size_t)argc * sizeof *a);
+        a[0].p = "ZADD";
+        a[0].n = 4;
+        kv_propagate(ctx, argc, a);
+        free(a);
+    }
     kv_reply_int(&ctx->out, (argc - 2) / 2);
 }
 
@@ -114,18 +135,20 @@ static int serve_bz(const kv_str *argv, int keyi, int max, kv_str *sub, const kv
     return 3;
 }
 
-static int serve_bzmin(int argc, const kv_str *argv, int keyi, kv_str *sub, char *scratch,
-                       const kv_cmd **cmd)
+static int serve_bzmin(int argc, const kv_str *argv, int keyi, int later, kv_str *sub,
+                       char *scratch, const kv_cmd **cmd)
 {
     (void)argc;
+    (void)later;
     (void)scratch;
     return serve_bz(argv, keyi, 0, sub, cmd);
 }
 
-static int serve_bzmax(int argc, const kv_str *argv, int keyi, kv_str *sub, char *scratch,
-                       const kv_cmd **cmd)
+static int serve_bzmax(int argc, const kv_str *argv, int keyi, int later, kv_str *sub,
+                       char *scratch, const kv_cmd **cmd)
 {
     (void)argc;
+    (void)later;
     (void)scratch;
     return serve_bz(argv, keyi, 1, sub, cmd);
 }
@@ -168,9 +191,10 @@ static int parse_bzmpop(kv_ctx *ctx, int argc, const kv_str *argv, kv_blockargs 
 }
 
 /* Served by ZMPOP 1 key MIN|MAX [COUNT n]: its reply is BZMPOP's. */
-static int serve_bzmpop(int argc, const kv_str *argv, int keyi, kv_str *sub, char *scratch,
-                        const kv_cmd **cmd)
+static int serve_bzmpop(int argc, const kv_str *argv, int keyi, int later, kv_str *sub,
+                        char *scratch, const kv_cmd **cmd)
 {
+    (void)later;
     (void)scratch;
     *cmd = &kv_zsub_zmpop;
     return kv_block_serve_mpop("zmpop", argc, argv, keyi, sub);

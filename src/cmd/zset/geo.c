@@ -90,6 +90,34 @@ void kv_geo_reply_distance(kv_ctx *ctx, double d)
     kv_reply_bulk(&ctx->out, buf, n > 0 && (size_t)n < sizeof buf ? (size_t)n : 0);
 }
 
+/* GEOADD as Redis 7.0 logs it, the ZADD it runs: "zadd" key, the options
+ * as they came, then each geohash (an integer) and member. */
+static void geoadd_propagate(kv_ctx *ctx, const kv_str *argv, int first, int n,
+                             const double *scores)
+{
+    char(*num)[KV_LLSTR_SIZE];
+    kv_str *a;
+    int i, m = first;
+    if (!kv_state(ctx)->aof)
+        return;
+    a = malloc((size_t)(first + 2 * n) * sizeof *a);
+    num = malloc((size_t)n * sizeof *num);
+    if (!a || !num)
+        abort();
+    a[0].p = "zadd";
+    a[0].n = 4;
+    for (i = 1; i < first; i++)
+        a[i] = argv[i];
+    for (i = 0; i < n; i++) {
+        a[m].p = num[i];
+        a[m++].n = (size_t)kv_ll2str(num[i], KV_LLSTR_SIZE, (long long)scores[i]);
+        a[m++] = argv[first + 3 * i + 2];
+    }
+    kv_propagate(ctx, m, a);
+    free(num);
+    free(a);
+}
+
 /* GEOADD key [NX|XX] [CH] lon lat member [lon lat member ...]: ZADD with
  * geohash scores, after every coordinate is checked. */
 static void kv_cmd_geoadd(kv_ctx *ctx, int argc, const kv_str *argv)
@@ -151,6 +179,7 @@ static void kv_cmd_geoadd(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_signal_modified(ctx, ctx->db, &argv[1]);
         kv_notify(ctx, KV_NOTIFY_ZSET, "zadd", ctx->db, &argv[1]);
         kv_dirty(ctx, added + updated);
+        geoadd_propagate(ctx, argv, first, n, scores);
     }
     kv_reply_int(&ctx->out, ch ? added + updated : added);
 done:

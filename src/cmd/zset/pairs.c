@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd/config/cfg.h"
+#include "cmd/keys/keys.h"
 #include "store/siphash.h"
 #include "store/t_set.h"
 
@@ -376,8 +377,12 @@ const char *kv_zstore_event(const kv_str *name)
     return events[0];
 }
 
+/* The store of a cross-shard Z*STORE, ZRANGESTORE, GEORADIUS ... STORE or
+ * GEOSEARCHSTORE on the destination's shard. Its argv is no Redis command:
+ * the AOF logs the sorted set it left (or the deletion). */
 static void kv_zsub_store_exec(kv_ctx *ctx, const kv_str *argv, int per_member)
 {
+    long long dirty = kv_state(ctx)->dirty;
     kv_zpairs p;
     kv_zpairs_init(&p, kv_zseed(ctx));
     if (kv_zpairs_read(&p, argv[2].p, argv[2].n) < 0)
@@ -386,6 +391,8 @@ static void kv_zsub_store_exec(kv_ctx *ctx, const kv_str *argv, int per_member)
         kv_reply_int(&ctx->out, kv_zstore_pairs(ctx, &argv[1], &p, per_member,
                                                 kv_zstore_event(&argv[0])));
     kv_zpairs_free(&p);
+    if (kv_state(ctx)->dirty != dirty)
+        kv_propagate_key(ctx, &argv[1]);
 }
 
 static void kv_zsub_store_one(kv_ctx *ctx, int argc, const kv_str *argv)

@@ -49,6 +49,18 @@ static void zpop_reply(kv_ctx *ctx, const kv_str *key, kv_obj *o, long long coun
     }
     kv_signal_modified(ctx, ctx->db, key);
     kv_dirty(ctx, (long long)n);
+    if (emitkey && kv_state(ctx)->aof) {
+        /* ZMPOP (and BZMPOP) as Redis 7.0 logs it: ZPOPMIN|ZPOPMAX key
+         * <popped>. ZPOPMIN and ZPOPMAX are logged as they ran. */
+        char num[KV_LLSTR_SIZE];
+        kv_str a[3];
+        a[0].p = max ? "ZPOPMAX" : "ZPOPMIN";
+        a[0].n = 7;
+        a[1] = *key;
+        a[2].p = num;
+        a[2].n = (size_t)kv_ll2str(num, sizeof num, (long long)n);
+        kv_propagate(ctx, 3, a);
+    }
 }
 
 static void zpop_generic(kv_ctx *ctx, int argc, const kv_str *argv, int max)

@@ -1,0 +1,153 @@
+/* A key as the commands that rebuild it, for an AOF base written without
+ * an RDB preamble (aof-use-rdb-preamble no), as Redis's rewrite writes
+ * them: SET, RPUSH, SADD, ZADD or HMSET (at most 64 elements per
+ * command), then PEXPIREAT when the key has a TTL. */
+#include "cmd/persist/aof_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "store/quicklist.h"
+#include "store/t_hash.h"
+#include "store/t_list.h"
+#include "store/t_set.h"
+#include "store/t_zset.h"
+
+#define ITEMS_PER_CMD 64 /* Redis's AOF_REWRITE_ITEMS_PER_CMD */
+
+/* A command built element by element: the header is written once its
+ * argument count is known (at most 2 + 2 * ITEMS_PER_CMD). */
+typedef struct cmdbuf {
+    kv_buf *out;
+    const char *name, *key;
+    size_t klen;
+    int per;      /* arguments per element (1, or 2 for pairs) */
+    int items;    /* elements in the pending command */
+    int remaining; /* elements of the value not written yet */
+    kv_buf args;  /* the pending arguments, already in RESP */
+} cmdbuf;
+
+static void bulk(kv_buf *b, const char *p, size_t n)
+{
+    char hdr[32];
+    int h = snprintf(hdr, sizeof hdr, "$%zu\r\n", n);
+    kv_buf_append(b, hdr, (size_t)h);
+    kv_buf_append(b, p, n);
+    kv_buf_append(b, "\r\n", 2);
+}
+
+static void bulk_val(kv_buf *b, const kv_lpval *v)
+{
+    char num[32];
+    if (v->s) {
+        bulk(b, (const char *)v->s, v->n);
+        return;
+    }
+    bulk(b, num, (size_t)snprintf(num, sizeof num, "%lld", v->v));
+}
+
+static void cmd_flush(cmdbuf *c)
+{
+    char hdr[32];
+    int h;
+    if (c->items == 0)
+        return;
+    h = snprintf(hdr, sizeof hdr, "*%d\r\n", 2 + c->items * c->per);
+    kv_buf_append(c->out, hdr, (size_t)h);
+    bulk(c->out, c->name, strlen(c->name));
+    bulk(c->out, c->key, c->klen);
+    kv_buf_append(c->out, c->args.p, c->args.len);
+    c->args.len = 0;
+    c->items = 0;
+}
+
+static void cmd_item_done(cmdbuf *c)
+{
+    c->items++;
+    c->remaining--;
+    if (c->items == ITEMS_PER_CMD || c->remaining == 0)
+        cmd_flush(c);
+}
+
+static void on_member(cmdbuf *c, const kv_lpval *m)
+{
+    bulk_val(&c->args, m);
+    cmd_item_done(c);
+}
+
+static int set_member(void *arg, const kv_lpval *m)
+{
+    on_member(arg, m);
+    return 0;
+}
+
+static void hash_pair(void *arg, const kv_lpval *f, const kv_lpval *v)
+{
+    cmdbuf *c = arg;
+    bulk_val(&c->args, f);
+    bulk_val(&c->args, v);
+    cmd_item_done(c);
+}
+
+void kv_aof_write_key(kv_buf *out, const char *key, size_t klen, kv_obj *o, long long expire_ms)
+{
+    cmdbuf c;
+    char num[64];
+    memset(&c, 0, sizeof c);
+    c.out = out;
+    c.key = key;
+    c.klen = klen;
+    c.per = 1;
+    kv_buf_init(&c.args);
+    switch (kv_obj_type(o)) {
+    case KV_TYPE_STRING: {
+        size_t n;
+        const char *p = kv_str_ptr(o, num, &n);
+        kv_buf_append(out, "*3\r\n$3\r\nSET\r\n", 13);
+        bulk(out, key, klen);
+        bulk(out, p, n);
+        break;
+    }
+    case KV_TYPE_LIST: {
+        kv_qliter it;
+        kv_lpval v;
+        c.name = "RPUSH";
+        c.remaining = (int)kv_list_len(o);
+        if (kv_ql_iter_at(&it, kv_list_ql(o), 0, KV_QL_HEAD))
+            while (kv_ql_next(&it, &v))
+                on_member(&c, &v);
+        break;
+    }
+    case KV_TYPE_SET:
+        c.name = "SADD";
+        c.remaining = (int)kv_set_size(o);
+        kv_set_foreach(o, set_member, &c);
+        break;
+    case KV_TYPE_ZSET: {
+        kv_zit it;
+        c.name = "ZADD";
+        c.per = 2;
+        c.remaining = (int)kv_zset_len(o);
+        if (kv_zit_rank(&it, o, 0, 0)) {
+            do { /* Redis 7.0's rioWriteBulkDouble: "%.17g" */
+                bulk(&c.args, num, (size_t)snprintf(num, sizeof num, "%.17g", it.score));
+                bulk(&c.args, it.m, it.mlen);
+                cmd_item_done(&c);
+            } while (kv_zit_next(&it));
+        }
+        break;
+    }
+    default: /* KV_TYPE_HASH */
+        c.name = "HMSET";
+        c.per = 2;
+        c.remaining = (int)kv_hash_len(o);
+        kv_hash_foreach(o, hash_pair, &c);
+        break;
+    }
+    kv_buf_free(&c.args);
+    if (expire_ms >= 0) {
+        kv_buf_append(out, "*3\r\n$9\r\nPEXPIREAT\r\n", 19);
+        bulk(out, key, klen);
+        bulk(out, num, (size_t)snprintf(num, sizeof num, "%lld", expire_ms));
+    }
+}
