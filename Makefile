@@ -51,7 +51,7 @@ FANOUTBENCH := $(O)/kevy-fanoutbench
 UNIT_BIN := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
 FUZZ_BIN := $(patsubst fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRC))
 
-.PHONY: all run test unit conformance conformance-redis compat-report compat-docs fuzz bench-values \
+.PHONY: all run test unit conformance conformance-redis compat-report compat-docs fuzz bench-values bench-persist \
         fuzz-build sanitize bench ci deps clean valgrind
 
 all: $(SERVER) $(MINIMAL) $(UNIT_BIN) $(QUEUEBENCH) $(FANOUTBENCH)
@@ -165,12 +165,20 @@ valgrind:
 # fan-out, both modes, then the memory report; BENCH_ARGS=--no-memory skips it.
 # Then the large-value sweep (bench/values.py: 1 KB..1 MB, rps and server CPU
 # per request); BENCH_VALUES=0 skips it, BENCH_VALUES_ARGS passes it flags.
+# Then persistence (bench/persist.py: SET with the AOF, loading 1M keys, GET
+# p99 while saving); BENCH_PERSIST=0 skips it.
 BENCH_VALUES ?= 1
+BENCH_PERSIST ?= 1
 bench: $(SERVER) $(QUEUEBENCH) $(FANOUTBENCH)
 	$(PY) bench/bench.py --kevy-bin $(SERVER) --queuebench-bin $(QUEUEBENCH) \
 	  --fanoutbench-bin $(FANOUTBENCH) --memory $(BENCH_ARGS)
 	@if [ "$(BENCH_VALUES)" != 0 ]; then \
 	  $(PY) bench/values.py --kevy-bin $(SERVER) $(BENCH_VALUES_ARGS); fi
+	@if [ "$(BENCH_PERSIST)" != 0 ]; then \
+	  $(PY) bench/persist.py --kevy-bin $(SERVER) $(BENCH_PERSIST_ARGS); fi
+
+bench-persist: $(SERVER)
+	$(PY) bench/persist.py --kevy-bin $(SERVER) $(BENCH_PERSIST_ARGS)
 
 bench-values: $(SERVER)
 	$(PY) bench/values.py --kevy-bin $(SERVER) $(BENCH_VALUES_ARGS)

@@ -232,7 +232,9 @@ class Server:
 
     def argv(self):
         if self.impl == "kevy":
-            argv = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1"]
+            # Like Redis below: no save points, nothing written meanwhile.
+            argv = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
+                    "--save", "", "--appendonly", "no", "--dir", self.dir]
             if self.shards:
                 argv += ["--shards", str(self.shards)]
         else:

@@ -22,6 +22,17 @@
 #include "store/rdbfile.h"
 #include "store/crc64.h"
 
+/* A BGSAVE or an AOF rewrite runs somewhere (Redis: a child is active). */
+static int kv_aof_saving(const kv_cmdstate *st)
+{
+    kv_persist *p = st->srv->persist;
+    int busy;
+    pthread_mutex_lock(&p->mu);
+    busy = p->bg != NULL || p->aof_rewriting > 0;
+    pthread_mutex_unlock(&p->mu);
+    return busy;
+}
+
 int kv_aof_policy(const char *v)
 {
     if (!strcmp(v, "always"))
@@ -131,6 +142,7 @@ int kv_aof_open_shard(kv_cmdstate *st, int create, char *err, size_t errlen)
     snprintf(a->runid, sizeof a->runid, "%.8s", st->srv->run_id);
     a->policy = kv_aof_policy(kv_cfg_get(st->cfg, "appendfsync"));
     a->timestamps = kv_cfg_yes(st->cfg, "aof-timestamp-enabled");
+    a->no_fsync_on_rewrite = kv_cfg_yes(st->cfg, "no-appendfsync-on-rewrite");
     kv_aof_dir(st->cfg, kv_shard_id(st->shard), a->dir, sizeof a->dir);
     rc = kv_aof_manifest_load(a->dir, fname, &a->m, err, errlen);
     if (rc < 0)
@@ -355,16 +367,32 @@ int kv_aof_flush(kv_cmdstate *st, int force_fsync)
     if (!a || (a->buf.len == 0 && !force_fsync))
         return 0;
     while (off < a->buf.len) {
-        ssize_t w = write(a->fd, a->buf.p + off, a->buf.len - off);
+        ssize_t w;
+        if (a->inject_errors > 0) { /* DEBUG KEVY-AOF-WRITE-ERRORS: a full disk */
+            a->inject_errors--;
+            errno = ENOSPC;
+            w = -1;
+        } else {
+            w = write(a->fd, a->buf.p + off, a->buf.len - off);
+        }
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
+            int e = errno ? errno : EIO;
+            if (a->policy == KV_FSYNC_ALWAYS) { /* the replies must not leave: Redis exits */
+                kv_shard_log(st->shard, 3, "Can't recover from AOF write error when the AOF "
+                                           "fsync policy is 'always'. Exiting...");
+                exit(1);
+            }
             /* Keep what was not written for the next turn; writes are
              * refused meanwhile (kv_persist_refuse_write), as in Redis. */
-            if (!a->write_err)
-                kv_shard_log(st->shard, 3, "Error writing to the AOF file: %s", strerror(errno));
-            a->write_err = errno ? errno : EIO;
-            kv_atomic_store_relaxed(&st->srv->persist->aof_write_err, 1);
+            if (!a->write_err) {
+                kv_shard_log(st->shard, 3, "Error writing to the AOF file: %s", strerror(e));
+                kv_atomic_store_relaxed(&st->srv->persist->aof_errno, e);
+                kv_atomic_fetch_add_relaxed(&st->srv->persist->aof_write_err, 1);
+            }
+            a->write_err = e;
+            a->size += (long long)off;
             kv_buf_consume(&a->buf, off);
             return -1;
         }
@@ -377,6 +405,8 @@ int kv_aof_flush(kv_cmdstate *st, int force_fsync)
         kv_shard_log(st->shard, 2, "AOF write error looks solved, Redis can write again.");
         kv_aof_clear_write_err(st);
     }
+    if (!force_fsync && a->no_fsync_on_rewrite && kv_aof_saving(st))
+        return 0; /* no-appendfsync-on-rewrite: the OS decides while a save runs */
     if (a->policy == KV_FSYNC_ALWAYS || force_fsync) {
         a->unsynced = 0;
         if (fdatasync(a->fd) != 0) {
@@ -467,7 +497,13 @@ void kv_aof_bio_stop(kv_aof *a)
 
 void kv_aof_clear_write_err(kv_cmdstate *st)
 {
-    kv_atomic_store_relaxed(&st->srv->persist->aof_write_err, 0);
+    kv_atomic_fetch_add_relaxed(&st->srv->persist->aof_write_err, -1);
+}
+
+void kv_aof_inject_write_errors(kv_cmdstate *st, long long n)
+{
+    if (st->aof)
+        st->aof->inject_errors = n;
 }
 
 void kv_aof_shard_init(kv_cmdstate *st)

@@ -31,10 +31,12 @@ struct kv_aof {
     char runid[9];          /* this run's tag on transaction ids */
     int multi_logged;       /* ...and MULTI was written */
     int policy, timestamps;
+    int no_fsync_on_rewrite; /* no-appendfsync-on-rewrite */
     long long last_ts;      /* last "#TS:" second written */
     long long size;         /* bytes in the incr file */
     long long base_size;    /* bytes in the base file when opened */
     int write_err;          /* errno of the last failed write, 0 if fine */
+    long long inject_errors; /* a test's full disk: that many writes fail */
     int unsynced;           /* everysec: written since the last fsync */
     long long last_fsync_ms;
     /* rewrites (aof_rewrite.c) */

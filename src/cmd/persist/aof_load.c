@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd/config/cfg.h"
@@ -32,6 +33,7 @@ typedef struct replay {
     const commits *commits;
     int tx_state;    /* 0, 1: a tagged block's MULTI comes (committed), 2: (not), 3: skipping */
     size_t ann_end;  /* where the last whole annotation's text ends */
+    long long key_delay_us; /* key-load-delay, per command replayed (Redis) */
     kv_local *local;
     kv_buf out;
     const char *path;
@@ -90,6 +92,12 @@ static int on_cmd(void *arg, int argc, const kv_str *argv, size_t offset)
         return 0;
     }
     r->tx_state = 0;
+    if (r->key_delay_us > 0) {
+        struct timespec ts;
+        ts.tv_sec = (time_t)(r->key_delay_us / 1000000);
+        ts.tv_nsec = (long)(r->key_delay_us % 1000000) * 1000;
+        nanosleep(&ts, NULL);
+    }
     r->out.len = 0;
     kv_local_exec(r->local, argc, argv, &r->out);
     r->cmds++;
@@ -310,6 +318,7 @@ static int load_shard_cfg(const kv_cmdset *cs, const kv_server *srv, const kv_cf
         }
     }
     memset(&r, 0, sizeof r);
+    r.key_delay_us = kv_cfg_ll(cfg, "key-load-delay");
     r.commits = cm;
     r.err = err;
     r.errlen = errlen;

@@ -242,6 +242,7 @@ static int open_runtime(kv_cmdstate *st, char *err, size_t errlen)
     snprintf(a->runid, sizeof a->runid, "%.8s", st->srv->run_id);
     a->policy = kv_aof_policy(kv_cfg_get(st->cfg, "appendfsync"));
     a->timestamps = kv_cfg_yes(st->cfg, "aof-timestamp-enabled");
+    a->no_fsync_on_rewrite = kv_cfg_yes(st->cfg, "no-appendfsync-on-rewrite");
     kv_aof_dir(st->cfg, kv_shard_id(st->shard), a->dir, sizeof a->dir);
     if (kv_aof_make_dirs(a->dir) != 0 ||
         kv_aof_layout_write(st->cfg, st->srv->nshards) != 0 ||
@@ -282,6 +283,7 @@ void kv_aof_config(kv_cmdstate *st)
         kv_aof *a = st->aof;
         a->policy = kv_aof_policy(kv_cfg_get(st->cfg, "appendfsync"));
         a->timestamps = kv_cfg_yes(st->cfg, "aof-timestamp-enabled");
+        a->no_fsync_on_rewrite = kv_cfg_yes(st->cfg, "no-appendfsync-on-rewrite");
         if (a->m.nhist && !a->rewriting && !kv_cfg_yes(st->cfg, "aof-disable-auto-gc")) {
             unlink_history(a); /* auto-gc back on: the history goes now */
             kv_aof_manifest_clear_history(&a->m);

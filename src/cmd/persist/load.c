@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "cmd/config/cfg.h"
 #include "store/rdbfile.h"
@@ -19,6 +20,7 @@ typedef struct loadctx {
     long long now_ms;
     unsigned lru_clock;
     long long loaded, expired;
+    long long key_delay_us; /* key-load-delay: a test's slow load */
 } loadctx;
 
 static int on_key(void *arg, int db, const char *key, size_t klen, kv_obj *val, long long expire_ms,
@@ -27,6 +29,12 @@ static int on_key(void *arg, int db, const char *key, size_t klen, kv_obj *val, 
     loadctx *l = arg;
     kv_entry *e;
     int shard, created;
+    if (l->key_delay_us > 0) { /* Redis's debugDelay per key loaded */
+        struct timespec ts;
+        ts.tv_sec = (time_t)(l->key_delay_us / 1000000);
+        ts.tv_nsec = (long)(l->key_delay_us % 1000000) * 1000;
+        nanosleep(&ts, NULL);
+    }
     (void)freq; /* LFU is not kept (docs/compatibility.md) */
     if (db < 0 || db >= l->ndb) {
         snprintf(err, errlen, "FATAL: Data file was created with a Redis server configured to "
@@ -103,6 +111,7 @@ int kv_persist_load_startup(kv_server *srv, char *err, size_t errlen)
         abort();
     for (i = 0; i < srv->nshards; i++)
         l.ks[i] = kv_ks_new(srv->databases, srv->seed);
+    l.key_delay_us = kv_cfg_ll(cfg, "key-load-delay");
     rc = load_into(&l, path, &cfg->enc, srv->seed, err, errlen);
     if (rc < 0) {
         for (i = 0; i < srv->nshards; i++)
@@ -147,6 +156,7 @@ int kv_persist_load_shard(kv_cmdstate *st, const char *path, int flush, int merg
     l.ndb = st->srv->databases;
     l.merge = merge;
     err[0] = '\0';
+    l.key_delay_us = kv_cfg_ll(st->cfg, "key-load-delay");
     rc = load_into(&l, path, &st->cfg->enc, st->srv->seed, err, errlen);
     if (rc == 1)
         snprintf(err, errlen, "Can't open the RDB file %s: No such file or directory", path);
@@ -180,6 +190,7 @@ int kv_persist_load_file_into(const kv_server *srv, kv_keyspace *ks, int shard, 
     l.nshards = srv->nshards;
     l.only = shard;
     l.ndb = srv->databases;
+    l.key_delay_us = kv_cfg_ll(srv->cfg, "key-load-delay");
     rc = load_into(&l, path, &srv->cfg->enc, srv->seed, err, errlen);
     if (rc == 1)
         snprintf(err, errlen, "Can't open the AOF base file %s: No such file or directory", path);

@@ -105,6 +105,9 @@ void kv_aof_txn_end(kv_shard *sh, void *state, unsigned long long txn, const kv_
 /* Between these (on 1, off 0) what kv_aof_log logs is not part of any
  * command (active expiry in the tick): never wrapped with one. */
 void kv_aof_outside(kv_cmdstate *st, int on);
+/* DEBUG KEVY-AOF-WRITE-ERRORS n (kevy's test hook, enable-debug-command):
+ * this shard's next n AOF writes fail as on a full disk. */
+void kv_aof_inject_write_errors(kv_cmdstate *st, long long n);
 /* A change made outside any command (an expired key's DEL, a blocked
  * client served) logged on this shard. */
 void kv_aof_log(kv_cmdstate *st, int db, int argc, const kv_str *argv);

@@ -29,7 +29,8 @@ struct kv_persist {
     int bg_scheduled;            /* BGSAVE SCHEDULE waits for the running one */
     long long lastsave_s;
     int bgsave_err;              /* the last BGSAVE failed: rt/atomic.h only (every write reads it) */
-    int aof_write_err;           /* a shard cannot write its AOF: rt/atomic.h only */
+    int aof_write_err;           /* shards that cannot write their AOF: rt/atomic.h only */
+    int aof_errno;               /* the last such error (rt/atomic.h) */
     long long last_bgsave_time_s;
     long long last_try_ms;       /* when the last BGSAVE started (retry delay) */
     long long saves;
@@ -78,6 +79,8 @@ struct kv_savejob {
     char path[PATH_MAX], tmp[PATH_MAX];
     int fd, compress, checksum, sync;
     long long key_delay_us;      /* rdb-key-save-delay: a test's slow disk */
+    int incremental_fsync;       /* fsync every 4 MB written */
+    size_t unsynced;             /* bytes written since the last fsync (saver thread) */
     long long start_ms;
     pthread_t thread;
     int pipefd[2];               /* async: the saver's "done" to the owner shard */

@@ -61,6 +61,14 @@ static int write_all(kv_savejob *job, uint64_t *crc, const char *p, size_t n)
             return -1;
         p += w;
         n -= (size_t)w;
+        job->unsynced += (size_t)w;
+    }
+    /* rdb-save-incremental-fsync / aof-rewrite-incremental-fsync: every
+     * 4 MB, as Redis, so the final fsync does not stall on a huge file. */
+    if (job->incremental_fsync && job->unsynced >= 4u * 1024 * 1024) {
+        if (fdatasync(job->fd) != 0)
+            return -1;
+        job->unsynced = 0;
     }
     return 0;
 }
@@ -340,6 +348,8 @@ kv_savejob *kv_savejob_start_to(kv_shard *sh, kv_cmdstate *st, int nshards, int 
     job->compress = kv_cfg_yes(st->cfg, "rdbcompression");
     job->checksum = kv_cfg_yes(st->cfg, "rdbchecksum");
     job->key_delay_us = kv_cfg_ll(st->cfg, "rdb-key-save-delay");
+    job->incremental_fsync = kv_cfg_yes(st->cfg, done ? "aof-rewrite-incremental-fsync"
+                                                      : "rdb-save-incremental-fsync");
     job->start_ms = wall_ms();
     job->pipefd[0] = job->pipefd[1] = -1;
     job->done_fn = done;

@@ -151,8 +151,8 @@ int kv_persist_refuse_write(kv_ctx *ctx)
     if (!(ctx->cmd->flags & KV_CMD_WRITE) && strcmp(ctx->cmd->name, "ping") != 0)
         return 0;
     if (aof_err) {
-        kv_reply_error(&ctx->out, "MISCONF Errors writing to the AOF file: the disk refused a "
-                                  "write (see the server log)");
+        kv_reply_errorf(&ctx->out, "MISCONF Errors writing to the AOF file: %s",
+                        strerror(kv_atomic_load_relaxed(&p->aof_errno)));
         return 1;
     }
     if (!kv_cfg_yes(st->cfg, "stop-writes-on-bgsave-error") || !*kv_cfg_get(st->cfg, "save"))

@@ -34,6 +34,7 @@ static int kv_check_debug(kv_ctx *ctx, int argc, const kv_str *argv)
         (kv_arg_eq(sub, "set-active-expire") && argc == 3) ||
         (kv_arg_eq(sub, "object") && argc == 3) || (kv_arg_eq(sub, "digest") && argc == 2) ||
         kv_arg_eq(sub, "digest-value") || kv_arg_eq(sub, "reload") ||
+        (kv_arg_eq(sub, "kevy-aof-write-errors") && argc == 3) ||
         (kv_arg_eq(sub, "loadaof") && argc == 2))
         return 0;
     return kv_debug_argerr(ctx, sub);
@@ -244,6 +245,13 @@ static void kv_cmd_debug(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_reply_array(&ctx->out, (long)kv_debug_help_count);
         for (i = 0; i < kv_debug_help_count; i++)
             kv_reply_status(&ctx->out, kv_debug_help_lines[i]);
+    } else if (kv_arg_eq(sub, "kevy-aof-write-errors")) {
+        /* kevy's test hook: the next n AOF writes of every shard fail as on
+         * a full disk (the error paths of conformance/test_aof_faults.py). */
+        long long n = 0;
+        kv_arg_ll(&argv[2], &n);
+        kv_aof_inject_write_errors(kv_state(ctx), n);
+        kv_reply_status(&ctx->out, "OK");
     } else if (kv_arg_eq(sub, "sleep")) {
         /* strtod on Redis's C string: "x" sleeps 0 s. Every shard sleeps. */
         char buf[64];
