@@ -229,6 +229,12 @@ void kv_aof_close_shard(kv_cmdstate *st)
 
 /* ------------------------------------------------------------- logging */
 
+/* Logging at all: on, and past its first cut (a file to write to). */
+static int logging(const kv_aof *a)
+{
+    return a && !a->offline && a->fd >= 0;
+}
+
 static const kv_str multi_cmd[1] = {{"MULTI", 5}};
 static const kv_str exec_cmd[1] = {{"EXEC", 4}};
 
@@ -292,7 +298,7 @@ static void feed(kv_aof *a, long long now_ms, unsigned long long txn, int counte
 void kv_aof_multi(kv_ctx *ctx, int open)
 {
     kv_aof *a = kv_state(ctx)->aof;
-    if (!a)
+    if (!logging(a))
         return;
     if (!open && a->multi_logged)
         kv_aof_write_cmd(&a->buf, 1, exec_cmd);
@@ -302,7 +308,7 @@ void kv_aof_multi(kv_ctx *ctx, int open)
 
 void kv_aof_log(kv_cmdstate *st, int db, int argc, const kv_str *argv)
 {
-    if (!st->aof || st->aof->offline)
+    if (!logging(st->aof))
         return;
     /* Inside a command (a key it finds expired) this is one of its entries;
      * the dirty mark stays: the command itself is logged too. */
@@ -312,7 +318,7 @@ void kv_aof_log(kv_cmdstate *st, int db, int argc, const kv_str *argv)
 void kv_propagate(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     kv_cmdstate *st = kv_state(ctx);
-    if (!st->aof || st->aof->offline)
+    if (!logging(st->aof))
         return;
     feed(st->aof, kv_now_ms(ctx), ctx->txn, 1, ctx->db, argc, argv);
     st->aof_propagated = 1;
@@ -323,9 +329,9 @@ void kv_propagate(kv_ctx *ctx, int argc, const kv_str *argv)
 void kv_aof_executed(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     kv_cmdstate *st = kv_state(ctx);
-    if (!st->aof)
-        return;
     kv_aof *a = st->aof;
+    if (!logging(a))
+        return;
     if (st->aof_propagated)
         st->aof_propagated = 0;
     else if (st->dirty != st->aof_mark)
@@ -348,7 +354,7 @@ void kv_aof_txn_end(kv_shard *sh, void *state, unsigned long long txn, const kv_
     kv_aof *a = st->aof;
     char tag[96];
     (void)sh;
-    if (!a || a->offline)
+    if (!logging(a))
         return;
     /* Only what may have written: a write command, or EXEC (whose queue
      * may). A read over shards (MGET, a SAVE's cut) logs nothing. */
@@ -425,7 +431,7 @@ void kv_aof_turn_end(kv_shard *sh, kv_cmdstate *st)
     kv_aof *a = st->aof;
     long long now;
     (void)sh;
-    if (!a || a->offline)
+    if (!logging(a))
         return;
     end_command(a); /* nothing is left open across turns */
     kv_aof_flush(st, a->force_fsync);

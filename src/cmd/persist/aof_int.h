@@ -40,7 +40,8 @@ struct kv_aof {
     int unsynced;           /* everysec: written since the last fsync */
     long long last_fsync_ms;
     /* rewrites (aof_rewrite.c) */
-    int rewriting, rewrite_scheduled;
+    int rewriting;
+    int gc_pending;         /* the rewrite is done; its old files wait for the other shards */
     int first;              /* turned on at run time: no manifest until the base is done */
     int offline;            /* BGREWRITEAOF with appendonly no: a base, no logging */
     int preamble;           /* the running rewrite's base is an RDB */

@@ -270,10 +270,16 @@ static void collect_commits(const kv_cfg *cfg, int nshards, commits *c)
         if (kv_aof_manifest_load(dir, kv_cfg_get(cfg, "appendfilename"), &m, err,
                                  sizeof err) != 0)
             continue;
-        for (i = 0; i < m.nincr; i++) {
+        /* History too: a shard done rewriting keeps its old incr files
+         * until every shard is, for the commits in them. */
+        for (i = 0; i < m.nincr + m.nhist; i++) {
+            const char *name = i < m.nincr ? m.incr[i].name : m.hist[i - m.nincr].name;
+            size_t nl = strlen(name);
             unsigned char *p;
             size_t n;
-            snprintf(path, sizeof path, "%s/%s", dir, m.incr[i].name);
+            if (nl < 9 || strcmp(name + nl - 9, ".incr.aof") != 0)
+                continue;
+            snprintf(path, sizeof path, "%s/%s", dir, name);
             if (map_file(path, &p, &n, err, sizeof err) != 0)
                 continue;
             kv_aof_read(p, n, &cb, NULL, NULL, NULL, 0);

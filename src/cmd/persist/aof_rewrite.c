@@ -20,6 +20,16 @@
 #include "cmd/multi/multi.h"
 #include "rt/atomic.h"
 
+/* Every shard rewrites at one cut (the commits of transactions over
+ * shards must stay beside their blocks): a rewrite that cannot start now
+ * is one for every shard, started by shard 0's tick. */
+static void schedule_all(const kv_cmdstate *st)
+{
+    pthread_mutex_lock(&st->srv->persist->mu);
+    st->srv->persist->aof_rw_scheduled = 1;
+    pthread_mutex_unlock(&st->srv->persist->mu);
+}
+
 static kv_aof_stats *stats(const kv_cmdstate *st)
 {
     return &st->srv->persist->aofst[kv_shard_id(st->shard)];
@@ -33,6 +43,31 @@ static void unlink_history(kv_aof *a)
         snprintf(path, sizeof path, "%s/%s", a->dir, a->m.hist[i].name);
         unlink(path);
     }
+}
+
+/* The old files go only once every shard's rewrite of this cut is done:
+ * until then another shard may still load a block whose commit is in one
+ * of them (the loader reads history files for commits too). */
+static void try_gc(kv_cmdstate *st)
+{
+    kv_aof *a = st->aof;
+    char err[1024];
+    int others;
+    if (!a || !a->gc_pending)
+        return;
+    pthread_mutex_lock(&st->srv->persist->mu);
+    others = st->srv->persist->aof_rewriting;
+    pthread_mutex_unlock(&st->srv->persist->mu);
+    if (others && !a->offline) /* (appendonly no logs no transactions) */
+        return;
+    a->gc_pending = 0;
+    if (kv_cfg_yes(st->cfg, "aof-disable-auto-gc")) /* history waits */
+        return;
+    unlink_history(a);
+    kv_aof_manifest_clear_history(&a->m);
+    if (kv_aof_manifest_save(a->dir, kv_cfg_get(st->cfg, "appendfilename"), &a->m, err,
+                             sizeof err) != 0)
+        kv_shard_log(st->shard, 3, "%s", err);
 }
 
 /* The base is on disk (or the rewrite failed): the owner shard's turn. */
@@ -50,7 +85,7 @@ static void rewrite_done(kv_shard *sh, kv_cmdstate *st, kv_savejob *job)
     a->rewriting = 0;
     stats(st)->last_s = (now - a->rewrite_start_ms) / 1000;
     if (!job->ok && job->cancelled) { /* a SAVE or SHUTDOWN needed the walk: again later */
-        a->rewrite_scheduled = 1;
+        schedule_all(st);
         kv_shard_log(sh, 2, "Background AOF rewrite cancelled, scheduled again");
         return;
     }
@@ -71,11 +106,8 @@ static void rewrite_done(kv_shard *sh, kv_cmdstate *st, kv_savejob *job)
         return;
     }
     kv_aof_fsync_dir(a->dir);
-    if (!kv_cfg_yes(st->cfg, "aof-disable-auto-gc")) { /* else history waits */
-        unlink_history(a);
-        kv_aof_manifest_clear_history(&a->m);
-        kv_aof_manifest_save(a->dir, fname, &a->m, err, sizeof err);
-    }
+    a->gc_pending = 1;
+    try_gc(st);
     stats(st)->err = 0;
     stats(st)->failures = 0;
     a->first = 0;
@@ -126,6 +158,8 @@ static int switch_incr(kv_cmdstate *st, char *err, size_t errlen)
     a->fd = fd;
     a->db = -1; /* a new file starts with its SELECT */
     a->size = 0;
+    kv_shard_want_executed(st->shard, 1); /* turned on: logging starts at the cut */
+    st->aof_mark = st->dirty;
     kv_shard_log(st->shard, 2, "Creating AOF incr file %s on background rewrite", name);
     return 0;
 }
@@ -149,7 +183,7 @@ int kv_aof_rewrite_start(kv_cmdstate *st, int in_exec, char *err, size_t errlen)
     bg = st->srv->persist->bg != NULL;
     pthread_mutex_unlock(&st->srv->persist->mu);
     if (st->snap || bg || in_exec) { /* a BGSAVE runs (or inside EXEC): after it */
-        a->rewrite_scheduled = 1;
+        schedule_all(st);
         return 1;
     }
     if (!a->offline && switch_incr(st, err, errlen) != 0)
@@ -162,7 +196,6 @@ int kv_aof_rewrite_start(kv_cmdstate *st, int in_exec, char *err, size_t errlen)
         return -1;
     a->preamble = preamble;
     a->rewriting = 1;
-    a->rewrite_scheduled = 0;
     stats(st)->done++; /* Redis counts a rewrite when it starts */
     pthread_mutex_lock(&st->srv->persist->mu);
     st->srv->persist->aof_rewriting++;
@@ -210,21 +243,27 @@ void kv_aof_tick(kv_cmdstate *st)
 {
     kv_persist *p = st->srv->persist;
     int id = kv_shard_id(st->shard);
-    char err[512];
-    int bg;
+    int due;
+    try_gc(st);
     if (st->aof && !st->aof->offline) {
         kv_atomic_store_relaxed(&p->aof_size[id], st->aof->base_size + st->aof->size);
         kv_atomic_store_relaxed(&p->aof_rw_base[id], st->aof->rw_base);
         if (id == 0 && !st->aof->rewriting && !st->aof->first)
             auto_rewrite(st);
     }
-    if (!st->aof || !st->aof->rewrite_scheduled || st->snap)
+    if (id != 0)
         return;
-    pthread_mutex_lock(&st->srv->persist->mu);
-    bg = st->srv->persist->bg != NULL;
-    pthread_mutex_unlock(&st->srv->persist->mu);
-    if (!bg && kv_aof_rewrite_start(st, 0, err, sizeof err) < 0)
-        kv_shard_log(st->shard, 3, "%s", err);
+    pthread_mutex_lock(&p->mu);
+    due = p->aof_rw_scheduled && p->bg == NULL && p->aof_rewriting == 0;
+    if (due)
+        p->aof_rw_scheduled = 0;
+    pthread_mutex_unlock(&p->mu);
+    if (due) { /* every shard at one cut: the command's coordination */
+        kv_str argv[1];
+        argv[0].p = "bgrewriteaof";
+        argv[0].n = 12;
+        kv_shard_run_internal(st->shard, 1, argv);
+    }
 }
 
 /* appendonly turned on while running: the files there (if any) are stale;
@@ -257,8 +296,7 @@ static int open_runtime(kv_cmdstate *st, char *err, size_t errlen)
         return -1;
     }
     st->aof = a;
-    st->aof_mark = st->dirty;
-    kv_shard_want_executed(st->shard, 1);
+    st->aof_mark = st->dirty; /* nothing logs before the first cut (switch_incr) */
     return 0;
 }
 
@@ -300,8 +338,11 @@ void kv_aof_rewrite_info(const kv_cmdstate *st, long long *running, long long *s
 {
     const kv_aof *a = st->aof;
     const kv_aof_stats *s = stats(st);
-    *running = a && a->rewriting;
-    *scheduled = a && a->rewrite_scheduled;
+    kv_persist *p = st->srv->persist;
+    *running = a && (a->rewriting || a->first || a->gc_pending);
+    pthread_mutex_lock(&p->mu);
+    *scheduled = kv_shard_id(st->shard) == 0 && p->aof_rw_scheduled;
+    pthread_mutex_unlock(&p->mu);
     *failed = s->err;
     *done = s->done;
     *fails = s->failures;
@@ -368,7 +409,25 @@ static int kv_coord_bgrewriteaof(kv_ctx *ctx, kv_coord *co, int argc, const kv_s
     (void)argc;
     (void)argv;
     if (kv_coord_step(co) == 0) {
+        kv_persist *p = kv_state(ctx)->srv->persist;
         kv_str sub[2];
+        int running, later;
+        /* Decided once, for every shard (they rewrite at one cut). */
+        pthread_mutex_lock(&p->mu);
+        running = p->aof_rewriting > 0;
+        later = !running && (p->bg != NULL || kv_coord_nested(co));
+        if (later)
+            p->aof_rw_scheduled = 1;
+        pthread_mutex_unlock(&p->mu);
+        if (running) {
+            kv_reply_error(&ctx->out, "ERR Background append only file rewriting already in "
+                                      "progress");
+            return KV_COORD_DONE;
+        }
+        if (later) {
+            kv_reply_status(&ctx->out, "Background append only file rewriting scheduled");
+            return KV_COORD_DONE;
+        }
         sub[0].p = "persist|rewrite";
         sub[0].n = 15;
         sub[1].p = kv_coord_nested(co) ? "1" : "0";

@@ -40,6 +40,7 @@ struct kv_persist {
     kv_savejob *live;            /* every BGSAVE not yet recorded by its owner */
     int loading_aof;             /* startup replay: its in-process servers log nothing */
     int aof_rewriting;           /* shards rewriting their AOF (each walks a snapshot) */
+    int aof_rw_scheduled;        /* a rewrite of every shard waits (a BGSAVE, EXEC, a SAVE) */
     const kv_cmdset *cmdset;     /* replays run it in-process (set at the startup load) */
     /* Per shard: the dirty counter at the cut of the last successful save
      * (rdb_changes_since_last_save is dirty - this), and the counter as the

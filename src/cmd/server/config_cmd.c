@@ -268,7 +268,8 @@ static const kv_cmdspec kv_config_subs[] = {
     {.name = "config|resetstat", .route = KV_ROUTE_ALL, .exec = kv_cmd_config_resetstat,
      .reduce = kv_reduce_first},
     {.name = "config|rewrite", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_config_rewrite},
-    {.name = "config|set", .route = KV_ROUTE_ALL, .exec = kv_cmd_config_set,
+    /* Whole: every shard changes at one moment (appendonly's first cut). */
+    {.name = "config|set", .flags = KV_CMD_WHOLE, .route = KV_ROUTE_ALL, .exec = kv_cmd_config_set,
      .reduce = kv_reduce_first, .check = kv_check_config_set},
     KV_SPEC_END
 };
