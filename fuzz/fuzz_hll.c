@@ -150,6 +150,7 @@ static void run_commands(const unsigned char *v, size_t n)
     FUZZ_ASSERT(out.len > 0);
     kv_buf_free(&out);
     kv_local_free(l);
+    kv_commands_fini(&srv); /* the save state kv_commands_init made */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
