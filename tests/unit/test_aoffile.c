@@ -1011,7 +1011,7 @@ static void redis_loads(const char *dir)
              {"STRLEN big", "100000"},     {"GET empty", ""},
              {"-n 3 GET x", "in db 3"}};
     char cmd[1024], out[4096];
-    int port = free_port(), up = 0, tries;
+    int port = free_port(), up;
     size_t i;
     CHECK(port > 0);
     snprintf(cmd, sizeof cmd,
@@ -1020,14 +1020,7 @@ static void redis_loads(const char *dir)
              "--pidfile %s/redis.pid",
              port, dir, dir, dir);
     CHECK(system(cmd) == 0);
-    for (tries = 0; tries < 100 && !up; tries++) {
-        snprintf(cmd, sizeof cmd, "redis-cli -p %d PING 2>/dev/null", port);
-        up = sh(cmd, out, sizeof out) == 0 && strcmp(out, "PONG") == 0;
-        if (!up) {
-            struct timespec ts = {0, 50000000};
-            nanosleep(&ts, NULL);
-        }
-    }
+    up = redis_up(port);
     CHECK(up);
     if (!up) {
         snprintf(cmd, sizeof cmd, "tail -5 %s/redis.log >&2", dir);

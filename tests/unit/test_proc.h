@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Run cmd with the shell; its output (trailing newlines cut) into out.
@@ -43,6 +44,23 @@ static inline int free_port(void)
         port = ntohs(a.sin_port);
     close(fd);
     return port;
+}
+
+/* Wait up to 5 s for a redis-server on port to answer PING: 1 if it did. */
+static inline int redis_up(int port)
+{
+    char cmd[96], out[64];
+    int tries;
+    for (tries = 0; tries < 100; tries++) {
+        snprintf(cmd, sizeof cmd, "redis-cli -p %d PING 2>/dev/null", port);
+        if (sh(cmd, out, sizeof out) == 0 && strcmp(out, "PONG") == 0)
+            return 1;
+        {
+            struct timespec ts = {0, 50000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    return 0;
 }
 
 #endif

@@ -851,7 +851,7 @@ static int shell_safe(const entry *e)
 static void check_with_redis(const char *dir, const char *file, const dataset *a)
 {
     char cmd[1024], out[4096], hex[41];
-    int port = free_port(), up = 0, tries;
+    int port = free_port(), up;
     size_t i;
     long long db0 = 0, db3 = 0, db5 = 0;
     CHECK(port > 0);
@@ -861,14 +861,7 @@ static void check_with_redis(const char *dir, const char *file, const dataset *a
              "--pidfile %s/redis.pid",
              port, dir, file, dir, dir);
     CHECK(system(cmd) == 0);
-    for (tries = 0; tries < 100 && !up; tries++) {
-        snprintf(cmd, sizeof cmd, "redis-cli -p %d PING 2>/dev/null", port);
-        up = sh(cmd, out, sizeof out) == 0 && strcmp(out, "PONG") == 0;
-        if (!up) {
-            struct timespec ts = {0, 50000000};
-            nanosleep(&ts, NULL);
-        }
-    }
+    up = redis_up(port);
     CHECK(up);
     if (!up) {
         snprintf(cmd, sizeof cmd, "tail -5 %s/redis.log >&2", dir);
