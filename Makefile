@@ -26,10 +26,13 @@ SAN_fuzz := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer 
 
 WARN    := -Wall -Wextra -Werror -pedantic -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wvla
+# Lua 5.1 for scripting, as Redis embeds it, with Debian's cjson and bitop.
+LUA_CFLAGS := $(shell pkg-config --cflags lua5.1 2>/dev/null || echo -I/usr/include/lua5.1)
+LUA_LIBS   := -llua5.1-cjson -llua5.1-bitop $(shell pkg-config --libs lua5.1 2>/dev/null || echo -llua5.1)
 CFLAGS  := -std=c99 -D_POSIX_C_SOURCE=200809L $(WARN) $(OPT) $(SAN_$(SAN)) \
-           -Iinclude -Isrc -MMD -MP $(EXTRA_CFLAGS)
+           -Iinclude -Isrc $(LUA_CFLAGS) -MMD -MP $(EXTRA_CFLAGS)
 LDFLAGS := $(SAN_$(SAN)) -pthread $(EXTRA_LDFLAGS)
-LDLIBS  := -lm $(EXTRA_LDLIBS)
+LDLIBS  := $(LUA_LIBS) -lm $(EXTRA_LDLIBS)
 
 RESP_SRC   := $(sort $(wildcard src/resp/*.c))
 RT_SRC     := $(sort $(filter-out src/rt/reactor_%.c,$(wildcard src/rt/*.c))) src/rt/reactor_$(REACTOR).c

@@ -22,4 +22,4 @@ done
 KEVY_REAL_BIN="$PWD/build/vg/kevy-server" KEVY_SERVER_BIN="$PWD/ci/valgrind-kevy.sh" \
   KEVY_SHARDS=2 /usr/bin/python3 -m pytest -q -p no:cacheprovider --timeout 120 \
   conformance/test_strings.py conformance/test_keys.py conformance/test_connection.py \
-  conformance/test_pipeline.py conformance/test_protocol.py
+  conformance/test_pipeline.py conformance/test_protocol.py conformance/test_scripting.py

@@ -344,6 +344,7 @@ def snapshot(c, dbs=range(16)):
             reads.append({
                 "string": ("GET", k), "list": ("LRANGE", k, "0", "-1"), "set": ("SMEMBERS", k),
                 "hash": ("HGETALL", k), "zset": ("ZRANGE", k, "0", "-1", "WITHSCORES"),
+                "stream": ("XRANGE", k, "-", "+"),
             }[t])
             reads.append(("OBJECT", "ENCODING", k))
             reads.append(("PEXPIRETIME", k))

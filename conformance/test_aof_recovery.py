@@ -461,6 +461,23 @@ def sc_sets_hashes_sort_geo(c, conn):
         assert not isinstance(c.value(*cmd), Exception), cmd
 
 
+def sc_scripts(c, conn):
+    # A script's effects are logged, not the script: random values, a
+    # SELECT inside it, keys it did not declare, a write then an error.
+    keys = spread_keys(12, "lua:")
+    body = ("for i, k in ipairs(KEYS) do redis.call('set', k, math.random(1000000)) end "
+            "redis.call('select', 5) redis.call('rpush', 'in5', 'x') "
+            "redis.call('incr', 'undeclared') return 1")
+    for _ in range(3):
+        assert c.raw("EVAL", body, str(len(keys)), *keys) == integer(1)
+    assert c.raw("SET", "str", "abc") == OK
+    body = "redis.call('set', KEYS[1], 'written') return redis.call('incr', KEYS[2])"
+    assert c.raw("EVAL", body, "2", "w", "str").startswith(b"-ERR value is not an integer")
+    sha = c.value("SCRIPT", "LOAD", "return redis.call('hincrby', KEYS[1], 'f', ARGV[1])")
+    for i in range(4):
+        assert c.raw("EVALSHA", sha, "1", "h", str(i)) == integer(sum(range(i + 1)))
+
+
 SCENARIOS = {name[3:].replace("_", "-"): fn for name, fn in sorted(globals().items())
              if name.startswith("sc_")}
 

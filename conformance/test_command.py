@@ -381,3 +381,57 @@ def test_command_getkeysandflags(raw3, cmd, pairs):
 def test_command_redis_py(r, raw):
     assert r.command_count() == raw.value("COMMAND", "COUNT")
     assert r.command_getkeys("MSET", "a", "1", "b", "2") == ["a", "b"]
+
+
+# ------------------------------------------ containers list what they have
+
+def _subcommands(entry):
+    return [s[0] for s in entry[9]] if len(entry) > 9 else []
+
+
+def test_container_subcommands_are_commands(raw, raw3):
+    """Every subcommand a container's COMMAND INFO and DOCS list is itself
+    a command COMMAND INFO knows, and COMMAND LIST names it: kevy's
+    containers list only the subcommands it implements."""
+    listed = set(raw.value("COMMAND", "LIST"))
+    for entry in raw.value("COMMAND"):
+        subs = _subcommands(entry)
+        for sub in subs:
+            assert sub in listed, sub
+            info = raw.value("COMMAND", "INFO", sub)[0]
+            assert info is not None and info[0] == sub
+        docs = raw3.value("COMMAND", "DOCS", entry[0])[entry[0]]
+        assert sorted(docs.get(b"subcommands", {}).keys()) == sorted(subs)
+    for n in listed:
+        if b"|" in n:
+            parent = raw.value("COMMAND", "INFO", n.split(b"|")[0])[0]
+            assert n in _subcommands(parent), n
+
+
+@pytest.mark.kevy_only
+def test_container_subcommands_answer(raw):
+    """Each listed subcommand runs (called with a wrong argument count, so it
+    answers an arity error, never 'unknown subcommand')."""
+    for entry in raw.value("COMMAND"):
+        for sub in _subcommands(entry):
+            info = raw.value("COMMAND", "INFO", sub)[0]
+            arity = info[1]
+            words = sub.decode().split("|")
+            if arity > 0:
+                args = words + ["x"] * (arity - 1)
+            elif -arity > 2:
+                args = words + ["x"] * (-arity - 3)
+            else:
+                continue
+            reply = raw.raw(*args)
+            assert reply == arity_err(sub.decode()), (sub, reply)
+
+
+@pytest.mark.kevy_only
+@pytest.mark.parametrize("container", ["function", "script"])
+def test_scripting_containers_list_only_what_kevy_has(raw, container):
+    subs = _subcommands(raw.value("COMMAND", "INFO", container)[0])
+    for sub in subs:  # kevy's are harmless without arguments (FLUSH, LIST)
+        reply = raw.raw(*sub.decode().split("|"))
+        assert not reply.startswith(b"-ERR unknown subcommand"), (sub, reply)
+    assert container.encode() + b"|flush" in subs

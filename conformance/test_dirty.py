@@ -35,6 +35,18 @@ CASES = [
     ([["SETBIT", "b", "7", "1"]], [["SETBIT", "b", "7", "1"]], 0),
     ([], [["BITFIELD", "b", "SET", "u8", "0", "1", "SET", "u8", "8", "2", "GET", "u8", "0"]], 2),
     ([], [["BITFIELD", "b", "GET", "u8", "0"]], 0),
+    ([["SETBIT", "b", "7", "1"]], [["SETBIT", "b", "7", "0"]], 1),
+    ([["SETBIT", "b", "7", "1"]], [["SETBIT", "b", "100", "0"]], 1),  # grown
+    ([], [["SETBIT", "b", "0", "0"]], 1),  # created
+    ([["BITFIELD", "b", "SET", "u8", "0", "5"]],
+     [["BITFIELD", "b", "SET", "u8", "0", "5", "SET", "u8", "0", "6", "SET", "u8", "0", "6"]], 1),
+    ([["BITFIELD", "b", "SET", "u8", "0", "5"]],
+     [["BITFIELD", "b", "SET", "u8", "16", "0", "SET", "u8", "0", "5"]], 2),  # grown: each counts
+    ([["BITFIELD", "b", "SET", "u8", "0", "5"]],
+     [["BITFIELD", "b", "INCRBY", "u8", "0", "0", "INCRBY", "u8", "0", "1"]], 1),
+    ([], [["BITFIELD", "b", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "300"]], 0),
+    ([["BITFIELD", "b", "SET", "u8", "0", "255"]],
+     [["BITFIELD", "b", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "1", "SET", "u8", "8", "0"]], 1),
     ([], [["BITOP", "AND", "{t}d", "{t}a", "{t}b"]], 0),
     ([], [["BITOP", "XOR", "d", A, B]], 0),
     # HyperLogLog: the key's creation and each changed register; a stale cache

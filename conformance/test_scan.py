@@ -292,3 +292,54 @@ def test_scan_hashtag_keys(raw, r):
     fill(r, MANY[:300])
     keys, _ = scan_all(raw, "MATCH", "{tag}:*", "COUNT", "30")
     assert set(keys) == {k.encode() for k in tagged}
+
+
+# ------------------------------------------- a small keyspace in one call
+
+@pytest.mark.parametrize("n", [1, 3, 8])
+def test_scan_small_keyspace_in_one_call(raw, raw3, r, n):
+    """Redis returns every key of a small database and cursor 0 from one
+    SCAN 0 (COUNT 10 visits enough buckets); kevy's call goes on into the
+    next shards while its budget lasts, wherever the keys live."""
+    keys = spread_keys(n, prefix="small:")
+    fill(r, keys)
+    for c in (raw, raw3):
+        cursor, got = c.value("SCAN", "0")
+        assert cursor == b"0"
+        assert sorted(got) == sorted(k.encode() for k in keys)
+    cursor, got = raw.value("SCAN", "0", "MATCH", keys[0])
+    assert (cursor, got) == (b"0", [keys[0].encode()])
+    cursor, got = raw.value("SCAN", "0", "TYPE", "list")
+    assert (cursor, got) == (b"0", [])
+    cursor, got = raw.value("SCAN", "0", "COUNT", "1000")
+    assert cursor == b"0"
+    assert sorted(got) == sorted(k.encode() for k in keys)
+
+
+def test_scan_medium_keyspace_one_call_with_big_count(raw, r):
+    keys = spread_keys(200, prefix="mid:")
+    fill(r, keys)
+    cursor, got = raw.value("SCAN", "0", "COUNT", "1000")
+    assert cursor == b"0"
+    assert sorted(got) == sorted(k.encode() for k in keys)
+
+
+def test_scan_count_budget_spans_shards(raw, r):
+    """A COUNT smaller than the keyspace still ends the call early with a
+    valid cursor, and the iteration as a whole returns every key."""
+    keys = spread_keys(60, prefix="budget:")
+    fill(r, keys)
+    seen, calls = scan_all(raw, "COUNT", "5")
+    assert set(seen) == {k.encode() for k in keys}
+    assert calls > 1
+
+
+def test_scan_small_keyspace_inside_multi(raw):
+    keys = spread_keys(4, prefix="mx:")
+    for k in keys:
+        assert raw.raw("SET", k, "v") == OK
+    assert raw.raw("MULTI") == OK
+    assert raw.raw("SCAN", "0") == b"+QUEUED\r\n"
+    reply = raw.value("EXEC")
+    assert reply[0][0] == b"0"
+    assert sorted(reply[0][1]) == sorted(k.encode() for k in keys)

@@ -63,7 +63,7 @@ static const char *const keys[NKEYS] = {"a", "b", "c", "d", "e", "f", "g", "h"};
 
 typedef struct cmdbuf {
     kv_buf b;
-    char words[16][64];
+    char words[16][128];
     int nwords;
 } cmdbuf;
 
@@ -100,7 +100,7 @@ static void emit(cmdbuf *c)
 static int template_cmd(cmdbuf *c, input *in, const client *clients)
 {
     char num[32];
-    unsigned t = next(in) % 53;
+    unsigned t = next(in) % 56;
     switch (t) {
     case 0: word(c, "MULTI"); break;
     case 1: word(c, "EXEC"); break;
@@ -159,6 +159,14 @@ static int template_cmd(cmdbuf *c, input *in, const client *clients)
     case 49: word(c, next(in) & 1 ? "UNSUBSCRIBE" : "SUNSUBSCRIBE"); if (next(in) & 1) word(c, key(in)); break;
     case 50: word(c, next(in) & 1 ? "PUBLISH" : "SPUBLISH"); word(c, key(in)); word(c, "m"); break;
     case 51: word(c, next(in) & 1 ? "RESET" : "PUNSUBSCRIBE"); break;
+    /* scripts: declared keys, undeclared ones, and one that strays on data */
+    case 52: word(c, "EVAL"); word(c, "redis.call('incr', KEYS[1]) return redis.call('incr', KEYS[2])");
+        word(c, "2"); word(c, key(in)); word(c, key(in)); break;
+    case 53: word(c, "EVAL"); word(c, "redis.call('incr', ARGV[1]) return redis.call('get', ARGV[2])");
+        word(c, "0"); word(c, key(in)); word(c, key(in)); break;
+    case 54: word(c, "EVAL");
+        word(c, "local v = redis.call('get', KEYS[1]) if v == '2' then return redis.call('get', ARGV[1]) end return v");
+        word(c, "1"); word(c, key(in)); word(c, key(in)); break;
     default: /* unblock another client */
         snprintf(num, sizeof num, "%llu", clients[next(in) % NCONN].id);
         word(c, "CLIENT"); word(c, "UNBLOCK"); word(c, num); word(c, next(in) & 1 ? "ERROR" : "TIMEOUT");

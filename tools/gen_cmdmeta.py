@@ -2,7 +2,8 @@
 """Generate src/cmd/core/cmdmeta_gen.c: Redis 7.0.15's exact COMMAND INFO and
 COMMAND DOCS replies (RESP3 bytes) plus the parsed arity, key positions, flags
 and ACL categories (as names and as bit sets), for every command named in
-tools/cmdmeta_commands.txt; and src/cmd/core/cmdmeta_flags.h, the bits.
+tools/cmdmeta_commands.txt (a container's subcommands cut to those named
+there, the ones kevy implements); and src/cmd/core/cmdmeta_flags.h, the bits.
 Usage: gen_cmdmeta.py [--redis host:port] [--check]   (stdlib only)."""
 
 import argparse
@@ -49,28 +50,33 @@ def read_names(path):
 # a container's subcommand order changes from one redis-server to the next.
 # We sort them by name: one valid Redis order, and regeneration stays stable.
 
-def canonical_info(node):
-    """COMMAND INFO element with its subcommand array (item 10) sorted."""
+def canonical_info(node, keep):
+    """COMMAND INFO element with its subcommand array (item 10) sorted and
+    cut to the subcommands in keep (those kevy implements)."""
     items = node.value
     if len(items) < 10 or not items[9].value:
         return node.raw
-    subs = sorted(items[9].value, key=lambda n: n.value[0].value)
+    subs = sorted((n for n in items[9].value if n.value[0].value.decode() in keep),
+                  key=lambda n: n.value[0].value)
     head = node.raw[:node.raw.index(b"\r\n") + 2]
-    subhead = items[9].raw[:items[9].raw.index(b"\r\n") + 2]
+    subhead = items[9].raw[:1] + b"%d\r\n" % len(subs)
     return (head + b"".join(i.raw for i in items[:9]) + subhead
             + b"".join(s.raw for s in subs))
 
 
-def canonical_docs(node):
-    """COMMAND DOCS value with its 'subcommands' map sorted by name."""
+def canonical_docs(node, keep):
+    """COMMAND DOCS value with its 'subcommands' map sorted by name and cut
+    to the subcommands in keep."""
     head = node.raw[:node.raw.index(b"\r\n") + 2]
     out = [head]
     for k, v in node.pairs():
         out.append(k.raw)
         if k.value == b"subcommands" and v.value:
-            vhead = v.raw[:v.raw.index(b"\r\n") + 2]
-            pairs = sorted(v.pairs(), key=lambda p: p[0].value)
-            out.append(vhead + b"".join(a.raw + b.raw for a, b in pairs))
+            pairs = sorted((p for p in v.pairs() if p[0].value.decode() in keep),
+                           key=lambda p: p[0].value)
+            # A RESP2 map is a flat array: twice as many elements.
+            n = len(pairs) * (1 if v.raw[:1] == b"%" else 2)
+            out.append(v.raw[:1] + b"%d\r\n" % n + b"".join(a.raw + b.raw for a, b in pairs))
         else:
             out.append(v.raw)
     return b"".join(out)
@@ -117,7 +123,7 @@ class Entry:
         self.acl = [c.value.decode() for c in n[6].value]
 
 
-def capture_one(conn, name):
+def capture_one(conn, name, keep):
     info = conn.call("COMMAND", "INFO", name)
     if info.kind != "*" or len(info.value) != 1 or info.value[0].value is None:
         raise ro.RespError("Redis does not know command %r" % name)
@@ -126,7 +132,7 @@ def capture_one(conn, name):
     if len(pairs) != 1 or pairs[0][0].value.decode() != name:
         raise ro.RespError("COMMAND DOCS %s: unexpected reply %r" % (name, docs.raw[:80]))
     # RESP2 maps arrive as flat arrays: pairs() and canonical_docs work alike.
-    return canonical_info(info.value[0]), canonical_docs(pairs[0][1])
+    return canonical_info(info.value[0], keep), canonical_docs(pairs[0][1], keep)
 
 
 def capture(host, port, names, allow_any_version=False):
@@ -140,9 +146,10 @@ def capture(host, port, names, allow_any_version=False):
     if hello.kind != "%":
         raise SystemExit("HELLO 3 failed: %r" % hello.raw[:80])
     entries = []
+    keep = set(names)  # a container lists only the subcommands kevy has
     for name in names:
-        info3, docs3 = capture_one(c3, name)
-        info2, docs2 = capture_one(c2, name)
+        info3, docs3 = capture_one(c3, name, keep)
+        info2, docs2 = capture_one(c2, name, keep)
         entries.append(Entry(name, info3, docs3, info2, docs2))
     c2.close()
     c3.close()

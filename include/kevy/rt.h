@@ -245,6 +245,8 @@ typedef struct kv_rt_config {
     int hz;             /* shard_tick frequency (Redis's hz), default 10 */
     int tcp_backlog;    /* default 511 */
     int pin_threads;    /* 1: pin shard i to CPU i (Linux only) */
+    const char *cpulist; /* shards run on these CPUs (Redis's server_cpulist);
+                            with pin_threads, shard i on the i-th of them */
     int loglevel;       /* 0 debug, 1 verbose, 2 notice (default), 3 warning */
     long long maxclients; /* 0: no limit */
     kv_limits limits;   /* initial per-shard limits */
@@ -264,6 +266,15 @@ int kv_rt_run(kv_rt *rt);
 void kv_rt_stop(kv_rt *rt);
 void kv_rt_free(kv_rt *rt);
 int kv_rt_port(const kv_rt *rt);
+/* CPU lists in Redis's *_cpulist format ("0,2-3", "0-20:2"): the CPUs in
+ * cpus (at most max) and their count, or -1 if malformed. */
+int kv_cpulist_parse(const char *list, int *cpus, int max);
+/* Run the calling thread on the CPUs of cpulist (nth >= 0: on its nth CPU
+ * only, wrapping). NULL or "" leaves it as it is; a malformed list is
+ * logged and ignored, as Redis does. 0, or -1. Linux only: a no-op
+ * elsewhere, as is naming the thread (what ps and /proc show). */
+int kv_thread_set_cpus(const char *cpulist, int nth);
+void kv_thread_name(const char *name);
 int kv_rt_nshards(const kv_rt *rt);
 /* The reactor backend compiled in: "epoll" or "kqueue". */
 const char *kv_rt_backend(void);
@@ -346,6 +357,12 @@ int kv_shard_resume_cmd(kv_shard *sh, const kv_ticket *t, const kv_cmd *cmd, int
                         const kv_str *argv);
 /* Is the client (of this shard) still suspended on this ticket? */
 int kv_shard_suspended(kv_shard *sh, const kv_ticket *t);
+
+/* From inside a command that runs long (a busy script), on its shard:
+ * accept and read the other clients now, so that before_exec can answer
+ * them (-BUSY) or let through what may run meanwhile (SCRIPT KILL). The
+ * running client, messages from other shards and timers wait. */
+void kv_shard_poll_busy(kv_shard *sh);
 
 /* Turn the executed hook on or off for this shard. */
 void kv_shard_want_executed(kv_shard *sh, int on);
@@ -518,6 +535,9 @@ int kv_coord_ticket(const kv_coord *co, kv_ticket *t);
 /* Does it run for another coordination (EXEC's queue), not for a client? */
 int kv_coord_nested(const kv_coord *co);
 int kv_coord_nreplies(const kv_coord *co);
+/* Later sub-commands reply in RESP `proto` (2 or 3; 0: the client's), as a
+ * script's calls do after redis.setresp. */
+void kv_coord_set_sub_proto(kv_coord *co, int proto);
 /* Reply i (one complete RESP reply) of the previous step's sub-commands. */
 kv_str kv_coord_reply(const kv_coord *co, int i);
 /* The command's own state across steps, freed with free_fn at the end. */

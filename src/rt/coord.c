@@ -350,6 +350,8 @@ static void kv_coord_sub(const kv_coord *co, kv_req *r, int db, const kv_cmd *cm
     r->txn = kv_coord_txn_id(co);
     r->argc = argc;
     r->argv = argv;
+    if (co->sub_proto)
+        r->proto = co->sub_proto;
 }
 
 void kv_coord_send_cmd(kv_coord *co, int db, const kv_cmd *cmd, int argc, const kv_str *argv)
@@ -421,6 +423,11 @@ void kv_coord_send(kv_coord *co, int shard, int db, const kv_cmd *cmd, int argc,
     done.to.coord = co;
     co->pending++;
     kv_send_req(sh, shard, &r, &done);
+}
+
+void kv_coord_set_sub_proto(kv_coord *co, int proto)
+{
+    co->sub_proto = proto;
 }
 
 int kv_coord_nreplies(const kv_coord *co)

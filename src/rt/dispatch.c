@@ -156,8 +156,9 @@ static int kv_admit_order(kv_conn *c, const kv_plan *p, const kv_req *req)
         c->flags |= KV_CONN_WAITING;
         return KV_ADMIT_WAIT;
     }
-    /* A transaction holds locks here: a command on its keys waits its turn. */
-    if (sh->locks.held && p->arity_ok && p->target == sh->id &&
+    /* A transaction holds locks here: a command on its keys waits its turn
+     * (not while a long command polls: the command set answers it now). */
+    if (sh->locks.held && !sh->busy && p->arity_ok && p->target == sh->id &&
         kv_plan_locked(sh, p, req->cmd, req->argc, req->argv)) {
         kv_locks_wait_conn(sh, c);
         return KV_ADMIT_WAIT;

@@ -114,6 +114,7 @@ struct kv_coord {
     void *data;
     void (*free_data)(void *);
     kv_buf sink;           /* reply target once the client is gone */
+    int sub_proto;         /* sub-commands reply in this protocol (0: the client's) */
 };
 
 /* How a command maps onto shards, worked out once per command (route.c). */
@@ -225,6 +226,7 @@ struct kv_shard {
     kv_ring *in_rings;  /* shared: in_rings[src] carries src -> this shard */
     kv_outbox *outbox;  /* outbox[dst] */
     int parked;         /* shared: 1 while sleeping with empty rings */
+    int busy;           /* kv_shard_poll_busy: answering others from inside a long command */
     kv_conn *conns;     /* open connections */
     kv_conn *closed;    /* closed, freed once nothing refers to them */
     kv_fan *fans;       /* fan-outs in progress (freed at exit if unfinished) */
@@ -311,7 +313,9 @@ void kv_shard_write_later(kv_shard *sh, kv_conn *c);
  * hook runs if the command set asked for it. */
 static inline void kv_shard_unit_done(kv_shard *sh)
 {
-    if (sh->after_wanted) {
+    /* Not from inside a long command's poll: what it changed so far is
+     * not whole yet (a blocked client must not be served from it). */
+    if (sh->after_wanted && !sh->busy) {
         sh->after_wanted = 0;
         sh->rt->cfg.cmds.after_command(sh, sh->state);
     }

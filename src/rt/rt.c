@@ -82,7 +82,12 @@ fail:
 static void *kv_rt_thread(void *arg)
 {
     kv_shard *sh = arg;
-    if (sh->rt->cfg.pin_threads)
+    char name[16];
+    snprintf(name, sizeof name, "kevy-shard-%d", sh->id);
+    kv_thread_name(name);
+    if (sh->rt->cfg.cpulist && *sh->rt->cfg.cpulist)
+        kv_thread_set_cpus(sh->rt->cfg.cpulist, sh->rt->cfg.pin_threads ? sh->id : -1);
+    else if (sh->rt->cfg.pin_threads)
         kv_affinity_pin(sh->id);
     return kv_shard_main(sh);
 }

@@ -24,6 +24,7 @@ long long kv_clock_us(void)
 
 
 static void kv_shard_on_accept(kv_shard *sh, kv_io *io, unsigned events);
+static void kv_shard_flush_writes(kv_shard *sh);
 
 int kv_shard_setup(kv_shard *sh, kv_rt *rt, int id)
 {
@@ -272,6 +273,47 @@ static void kv_shard_on_accept(kv_shard *sh, kv_io *io, unsigned events)
         }
         kv_shard_admit(sh, fd, peer, local);
     }
+}
+
+/* From inside a command that runs long (a busy script): accept new clients
+ * and read every other client, so that the command set can answer them
+ * (-BUSY, or the few commands it lets through), as Redis serves events
+ * between a script's instructions. The running client, the rings, the
+ * timers and the after_command hook wait for the command's end. Sockets
+ * are read directly, not through the reactor, so its edge-triggered
+ * events stay for the normal loop. */
+void kv_shard_poll_busy(kv_shard *sh)
+{
+    kv_conn **list = NULL, *c;
+    size_t n = 0, cap = 0, i;
+    if (sh->busy)
+        return;
+    sh->busy = 1;
+    sh->now_us = kv_clock_us();
+    sh->mono_us = kv_mono_us();
+    if (sh->lfd >= 0)
+        kv_shard_on_accept(sh, &sh->listener, KV_EV_READ);
+    for (c = sh->conns; c; c = c->next)
+        cap++;
+    if (cap && !(list = malloc(cap * sizeof *list)))
+        abort();
+    for (c = sh->conns; c && n < cap; c = c->next) {
+        if (c->flags & (KV_CONN_EXEC | KV_CONN_CLOSED | KV_CONN_FAKE))
+            continue;
+        kv_conn_hold(c);
+        list[n++] = c;
+    }
+    for (i = 0; i < n; i++) {
+        c = list[i];
+        if (!(c->flags & KV_CONN_CLOSED)) {
+            c->flags |= KV_CONN_READABLE;
+            kv_conn_input(c);
+        }
+        kv_conn_drop(c);
+    }
+    free(list);
+    kv_shard_flush_writes(sh);
+    sh->busy = 0;
 }
 
 static void kv_shard_run_lists(kv_shard *sh)

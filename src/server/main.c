@@ -167,6 +167,7 @@ int main(int argc, char **argv)
     rcfg.tcp_backlog = (int)kv_cfg_ll(cfg.cfg, "tcp-backlog");
     rcfg.loglevel = kv_loglevel(kv_cfg_get(cfg.cfg, "loglevel"));
     rcfg.pin_threads = cfg.pin_threads;
+    rcfg.cpulist = kv_cfg_get(cfg.cfg, "server_cpulist");
     rcfg.maxclients = kv_cfg_ll(cfg.cfg, "maxclients");
     rcfg.limits.proto_max_bulk_len = kv_cfg_ll(cfg.cfg, "proto-max-bulk-len");
     rcfg.limits.client_query_buffer_limit = kv_cfg_ll(cfg.cfg, "client-query-buffer-limit");

@@ -475,6 +475,23 @@ size_t kv_db_memory(const kv_db *db)
     return mem;
 }
 
+size_t kv_db_entry_mem(const kv_db *db, const kv_entry *e)
+{
+    size_t klen;
+    (void)db;
+    ekey(e, &klen);
+    return kv_mem_chunk(entry_size(klen)) +
+           ((e->k[0] & E_TTL) ? kv_mem_chunk(sizeof(expnode)) : 0);
+}
+
+void kv_db_overhead(const kv_db *db, size_t *main, size_t *expires)
+{
+    size_t kb = kv_dict_buckets(&db->keys), xb = kv_dict_buckets(&db->expires);
+    size_t xnodes = kv_dict_size(&db->expires) * kv_mem_chunk(sizeof(expnode));
+    *main = (kb ? kv_mem_chunk(kb * sizeof(void *)) : 0) + db->entry_mem - xnodes;
+    *expires = (xb ? kv_mem_chunk(xb * sizeof(void *)) : 0) + xnodes;
+}
+
 /* ------------------------------------------------------------ snapshots */
 
 void kv_db_snapshot_begin(kv_db *db, kv_db_presave_fn fn, void *arg)

@@ -91,6 +91,12 @@ int kv_db_rehash_step(kv_db *db, int nbuckets);
  * are attached and detached; a value grown in place after attaching is
  * counted at its attach-time size until it is replaced. */
 size_t kv_db_memory(const kv_db *db);
+/* MEMORY USAGE: the allocator chunk of the key's entry (link, value
+ * pointer, key bytes), with its expire node if it has a TTL. */
+size_t kv_db_entry_mem(const kv_db *db, const kv_entry *e);
+/* MEMORY STATS: the key table (bucket array and entries, keys inline) and
+ * the expire table (bucket array and nodes), in allocator chunks. */
+void kv_db_overhead(const kv_db *db, size_t *main, size_t *expires);
 
 /* Point-in-time snapshots without fork (docs/architecture.md, persistence).
  * Between begin and end, every entry that existed at begin is handed to fn

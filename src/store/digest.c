@@ -44,6 +44,8 @@ int kv_digest_value(unsigned char d[20], const kv_obj *o)
         return kv_digest_zset(d, o);
     case KV_TYPE_HASH:
         return kv_digest_hash(d, o);
+    case KV_TYPE_STREAM:
+        return kv_digest_stream(d, o);
     default:
         return KV_DIGEST_UNSUPPORTED;
     }

@@ -37,5 +37,6 @@ int kv_digest_list(unsigned char d[20], const kv_obj *o);
 int kv_digest_set(unsigned char d[20], const kv_obj *o);
 int kv_digest_zset(unsigned char d[20], const kv_obj *o);
 int kv_digest_hash(unsigned char d[20], const kv_obj *o);
+int kv_digest_stream(unsigned char d[20], const kv_obj *o);
 
 #endif

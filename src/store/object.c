@@ -11,6 +11,7 @@
 #include "store/t_hash.h"
 #include "store/t_list.h"
 #include "store/t_set.h"
+#include "store/t_stream.h"
 #include "store/t_zset.h"
 
 #define EMB_OFF offsetof(kv_obj, u)
@@ -101,6 +102,9 @@ void kv_obj_free(kv_obj *o)
     case KV_TYPE_ZSET:
         kv_zset_free_value(o);
         break;
+    case KV_TYPE_STREAM:
+        kv_stream_free_value(o);
+        break;
     default:
         free(o->u.ptr);
         break;
@@ -122,6 +126,8 @@ size_t kv_obj_mem(const kv_obj *o)
         return kv_zset_mem(o);
     case KV_TYPE_HASH:
         return kv_hash_mem(o);
+    case KV_TYPE_STREAM:
+        return kv_stream_mem(o);
     case KV_TYPE_STRING:
         break;
     default:

@@ -54,6 +54,7 @@ void kv_list_free_value(kv_obj *o);
 void kv_hash_free_value(kv_obj *o);
 void kv_set_free_value(kv_obj *o);
 void kv_zset_free_value(kv_obj *o);
+void kv_stream_free_value(kv_obj *o);
 
 /* Aggregate values: the header around a structure the type's module owns.
  * kv_obj_free releases it by encoding (flat encodings such as listpack and

@@ -15,6 +15,7 @@
 #include "store/mem.h"
 #include "store/siphash.h"
 #include "store/t_hash.h"
+#include "store/t_stream.h"
 #include "store/t_list.h"
 #include "store/t_set.h"
 #include "store/t_zset.h"
@@ -188,7 +189,7 @@ void kv_rdb_write_double_str(kv_buf *out, double d)
 static const kv_enc_limits enc_defaults = {
     KV_HASH_MAX_LISTPACK_ENTRIES, KV_HASH_MAX_LISTPACK_VALUE, KV_SET_MAX_INTSET_ENTRIES,
     KV_ZSET_MAX_LISTPACK_ENTRIES, KV_ZSET_MAX_LISTPACK_VALUE, KV_LIST_MAX_LISTPACK_SIZE,
-    KV_LIST_COMPRESS_DEPTH};
+    KV_LIST_COMPRESS_DEPTH, KV_STREAM_NODE_MAX_BYTES, KV_STREAM_NODE_MAX_ENTRIES};
 
 void kv_enc_limits_default(kv_enc_limits *l)
 {
@@ -461,6 +462,9 @@ int kv_rdb_save_object_opt(kv_buf *out, const kv_obj *o, int compress)
     case KV_TYPE_HASH:
         rc = kv_rdb_save_hash(out, o, compress);
         break;
+    case KV_TYPE_STREAM:
+        rc = kv_rdb_save_stream(out, o, compress);
+        break;
     default:
         rc = KV_RDB_UNSUPPORTED;
         break;
@@ -501,8 +505,11 @@ kv_obj *kv_rdb_load_value(int t, kv_rdb_reader *r)
     case KV_RDB_TYPE_HASH_ZIPLIST:
     case KV_RDB_TYPE_HASH_LISTPACK:
         return kv_rdb_load_hash((int)t, r);
+    case KV_RDB_TYPE_STREAM_LISTPACKS:
+    case KV_RDB_TYPE_STREAM_LISTPACKS_2:
+        return kv_rdb_load_stream((int)t, r);
     default:
-        return NULL; /* modules, streams, unknown types */
+        return NULL; /* modules, unknown types */
     }
 }
 

@@ -118,6 +118,8 @@ typedef struct kv_enc_limits {
     size_t zset_lp_entries, zset_lp_value; /* zset-max-listpack-entries / -value */
     int list_fill;                         /* list-max-listpack-size */
     int list_compress;                     /* list-compress-depth (not applied) */
+    size_t stream_node_bytes;              /* stream-node-max-bytes */
+    long long stream_node_entries;         /* stream-node-max-entries */
 } kv_enc_limits;
 
 /* Redis 7.0.15's defaults (the KV_*_MAX_* constants of t_*.h). */
@@ -203,10 +205,12 @@ int kv_rdb_save_list(kv_buf *out, const kv_obj *o, int compress);
 int kv_rdb_save_set(kv_buf *out, const kv_obj *o, int compress);
 int kv_rdb_save_zset(kv_buf *out, const kv_obj *o, int compress);
 int kv_rdb_save_hash(kv_buf *out, const kv_obj *o, int compress);
+int kv_rdb_save_stream(kv_buf *out, const kv_obj *o, int compress);
 kv_obj *kv_rdb_load_list(int rdbtype, kv_rdb_reader *r);
 kv_obj *kv_rdb_load_set(int rdbtype, kv_rdb_reader *r);
 kv_obj *kv_rdb_load_zset(int rdbtype, kv_rdb_reader *r);
 kv_obj *kv_rdb_load_hash(int rdbtype, kv_rdb_reader *r);
+kv_obj *kv_rdb_load_stream(int rdbtype, kv_rdb_reader *r); /* rdb_stream.c */
 
 /* ------------------------------------------------------- DUMP payloads */
 

@@ -273,8 +273,6 @@ static int load_key(loader *l, unsigned t, size_t at, long long expire_ms, long 
     int rc = 0;
     if (t == KV_RDB_TYPE_MODULE || t == KV_RDB_TYPE_MODULE_2)
         return fail(l, UNSUPPORTED "module values (type %u) are not supported", at, t);
-    if (t == KV_RDB_TYPE_STREAM_LISTPACKS || t == KV_RDB_TYPE_STREAM_LISTPACKS_2)
-        return fail(l, UNSUPPORTED "stream values (type %u) are not supported yet", at, t);
     if (!is_value_type(t))
         return fail(l, BAD "unknown type %u", at, t);
     if (kv_rdb_read_string(&l->r, &key) != 0)

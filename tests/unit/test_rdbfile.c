@@ -687,12 +687,11 @@ static void test_bad_content(void)
 {
     expect_err("\xc8\x01k\x01v", 5, "Bad RDB format at offset 9: unknown type 200");
     expect_err("\x08\x01k\x01v", 5, "Bad RDB format at offset 9: unknown type 8");
+    /* Streams load now (test_stream.c); a truncated one is a bad value. */
     expect_err("\x0f\x01k\x00", 4,
-               "Unsupported RDB content at offset 9: "
-               "stream values (type 15) are not supported yet");
+               "Bad RDB format at offset 12: invalid value of type 15 for key 'k'");
     expect_err("\x13\x01k\x00", 4,
-               "Unsupported RDB content at offset 9: "
-               "stream values (type 19) are not supported yet");
+               "Bad RDB format at offset 12: invalid value of type 19 for key 'k'");
     expect_err("\x07\x01k\x00", 4,
                "Unsupported RDB content at offset 9: module values (type 7) are not supported");
     expect_err("\xf5\x01x", 3,

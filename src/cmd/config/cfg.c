@@ -39,6 +39,8 @@ static void kv_enc_refresh(kv_cfg *c)
     l->zset_lp_value = (size_t)kv_cfg_ll(c, "zset-max-listpack-value");
     l->list_fill = (int)kv_cfg_ll(c, "list-max-listpack-size");
     l->list_compress = (int)kv_cfg_ll(c, "list-compress-depth");
+    l->stream_node_bytes = (size_t)kv_cfg_ll(c, "stream-node-max-bytes");
+    l->stream_node_entries = kv_cfg_ll(c, "stream-node-max-entries");
 }
 
 kv_cfg *kv_cfg_new(void)

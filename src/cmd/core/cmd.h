@@ -155,6 +155,8 @@ typedef struct kv_server {
     /* RDB save state shared by the shards (persist/persist.h; its own
      * mutex): the pointer is fixed, the object is not read-only. */
     struct kv_persist *persist;
+    /* Script bodies by SHA-1 (script/script.h; its own mutex). */
+    struct kv_scripts *scripts;
 } kv_server;
 
 /* One shard's state for the command set. */
@@ -195,6 +197,7 @@ typedef struct kv_cmdstate {
     /* A command run by another (EXEC's queue), reported as a call of its
      * own, as Redis's call() counts each: statistics, SLOWLOG, MONITOR. */
     void (*report)(kv_shard *sh, void *state, kv_conn *c, const kv_exec_info *info);
+    struct kv_lua *lua; /* this shard's Lua state (script/script.h), made on first use */
 } kv_cmdstate;
 
 /* Keyspace notifications (notify-keyspace-events): a write reports each

@@ -16,6 +16,7 @@
 #include "cmd/pubsub/notify.h"
 #include "cmd/pubsub/pubsub.h"
 #include "cmd/pubsub/tracking.h"
+#include "cmd/script/script.h"
 #include "cmd/server/svc.h"
 
 #define KV_DECLARE(table) extern const kv_cmdspec table[];
@@ -105,6 +106,7 @@ static void kv_cmd_shard_fini(kv_shard *sh, void *state)
     if (!st)
         return;
     kv_snap_free(st);
+    kv_lua_free(st->lua);
     kv_aof_close_shard(st);
     kv_svc_free(st->svc);
     kv_watchreg_free(st->watch);
@@ -143,6 +145,8 @@ void kv_commands_init(kv_cmdset *cs, kv_server *srv)
     kv_cmd_index_build(&srv->index, kv_families, sizeof kv_families / sizeof kv_families[0]);
     if (!srv->persist)
         srv->persist = kv_persist_new();
+    if (!srv->scripts)
+        srv->scripts = kv_scripts_new();
     memset(cs, 0, sizeof *cs);
     cs->lookup = kv_cmd_lookup;
     cs->shard_init = kv_cmd_shard_init;
@@ -174,6 +178,8 @@ void kv_commands_fini(kv_server *srv)
 {
     kv_persist_free(srv->persist);
     srv->persist = NULL;
+    kv_scripts_free(srv->scripts);
+    srv->scripts = NULL;
 }
 
 void kv_server_fixed(kv_server *srv, int nshards)

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cmd/config/cfg.h"
+#include "cmd/core/cmdmeta_flags.h"
 #include "rt/atomic.h"
 #include "store/aoffile.h"
 #include "store/rdbfile.h"
@@ -143,6 +144,7 @@ int kv_aof_open_shard(kv_cmdstate *st, int create, char *err, size_t errlen)
     a->policy = kv_aof_policy(kv_cfg_get(st->cfg, "appendfsync"));
     a->timestamps = kv_cfg_yes(st->cfg, "aof-timestamp-enabled");
     a->no_fsync_on_rewrite = kv_cfg_yes(st->cfg, "no-appendfsync-on-rewrite");
+    snprintf(a->bio_cpulist, sizeof a->bio_cpulist, "%s", kv_cfg_get(st->cfg, "bio_cpulist"));
     kv_aof_dir(st->cfg, kv_shard_id(st->shard), a->dir, sizeof a->dir);
     rc = kv_aof_manifest_load(a->dir, fname, &a->m, err, errlen);
     if (rc < 0)
@@ -218,6 +220,10 @@ void kv_aof_close_shard(kv_cmdstate *st)
         fsync(a->fd);
         close(a->fd);
     }
+    if (a->write_err) /* the shard no longer fails writes for its AOF */
+        kv_aof_clear_write_err(st);
+    if (a->fsync_failed)
+        kv_aof_clear_write_err(st);
     if (a->first) /* its first rewrite never finished: nothing to load */
         kv_shard_log(st->shard, 3, "AOF turned off before its first rewrite finished");
     kv_shard_want_executed(st->shard, 0);
@@ -356,9 +362,11 @@ void kv_aof_txn_end(kv_shard *sh, void *state, unsigned long long txn, const kv_
     (void)sh;
     if (!logging(a))
         return;
-    /* Only what may have written: a write command, or EXEC (whose queue
-     * may). A read over shards (MGET, a SAVE's cut) logs nothing. */
-    if (cmd && !(cmd->flags & KV_CMD_WRITE) && strcmp(cmd->name, "exec") != 0)
+    /* Only what may have written: a write command, EXEC (whose queue
+     * may), a script (@scripting). A read over shards (MGET, a SAVE's cut)
+     * logs nothing. */
+    if (cmd && !(cmd->flags & KV_CMD_WRITE) && strcmp(cmd->name, "exec") != 0 &&
+        !(cmd->meta && (kv_desc(cmd)->acl & KV_ACL_SCRIPTING)))
         return;
     snprintf(tag, sizeof tag, KV_AOF_COMMIT_TAG "%s:%llx", a->runid, txn);
     kv_aof_write_annotation(&a->buf, tag);
@@ -366,11 +374,39 @@ void kv_aof_txn_end(kv_shard *sh, void *state, unsigned long long txn, const kv_
 
 /* ------------------------------------------------------- writing and fsync */
 
+/* everysec while the last fsync still runs: a write now would wait for it
+ * in the kernel, blocking the shard. Hold the turn's buffer back for up to
+ * 2 seconds (the tick retries), then write anyway, as Redis does. */
+static int postpone(kv_cmdstate *st)
+{
+    kv_aof *a = st->aof;
+    long long now;
+    if (!kv_aof_bio_busy(a)) {
+        a->postponed_ms = 0;
+        return 0;
+    }
+    now = kv_shard_now_ms(st->shard);
+    if (a->postponed_ms == 0) {
+        a->postponed_ms = now;
+        return 1;
+    }
+    if (now - a->postponed_ms < 2000)
+        return 1;
+    a->postponed_ms = 0;
+    a->delayed_fsync++;
+    kv_shard_log(st->shard, 2, "Asynchronous AOF fsync is taking too long (disk is busy?). "
+                               "Writing the AOF buffer without waiting for fsync to complete, "
+                               "this may slow down Redis.");
+    return 0;
+}
+
 int kv_aof_flush(kv_cmdstate *st, int force_fsync)
 {
     kv_aof *a = st->aof;
     size_t off = 0;
     if (!a || (a->buf.len == 0 && !force_fsync))
+        return 0;
+    if (!force_fsync && a->policy == KV_FSYNC_EVERYSEC && postpone(st))
         return 0;
     while (off < a->buf.len) {
         ssize_t w;
@@ -444,61 +480,6 @@ void kv_aof_turn_end(kv_shard *sh, kv_cmdstate *st)
         a->last_fsync_ms = now;
         a->unsynced = 0;
     }
-}
-
-/* ------------------------------------------------- the everysec fsync thread */
-
-static void *bio_main(void *arg)
-{
-    kv_aof *a = arg;
-    pthread_mutex_lock(&a->bio_mu);
-    for (;;) {
-        while (!a->bio_pending && !a->bio_stop)
-            pthread_cond_wait(&a->bio_cv, &a->bio_mu);
-        if (a->bio_stop)
-            break;
-        pthread_mutex_unlock(&a->bio_mu);
-        fdatasync(a->fd); /* the fd stays open until the thread is joined */
-        pthread_mutex_lock(&a->bio_mu);
-        a->bio_pending = 0;
-    }
-    pthread_mutex_unlock(&a->bio_mu);
-    return NULL;
-}
-
-int kv_aof_bio_fsync(kv_cmdstate *st)
-{
-    kv_aof *a = st->aof;
-    int busy;
-    if (!a->bio_started) {
-        pthread_mutex_init(&a->bio_mu, NULL);
-        pthread_cond_init(&a->bio_cv, NULL);
-        if (pthread_create(&a->bio, NULL, bio_main, a) != 0)
-            abort();
-        a->bio_started = 1;
-    }
-    pthread_mutex_lock(&a->bio_mu);
-    busy = a->bio_pending; /* the last one is still running: a slow disk */
-    if (!busy) {
-        a->bio_pending = 1;
-        pthread_cond_signal(&a->bio_cv);
-    }
-    pthread_mutex_unlock(&a->bio_mu);
-    return busy ? -1 : 0;
-}
-
-void kv_aof_bio_stop(kv_aof *a)
-{
-    if (!a->bio_started)
-        return;
-    pthread_mutex_lock(&a->bio_mu);
-    a->bio_stop = 1;
-    pthread_cond_signal(&a->bio_cv);
-    pthread_mutex_unlock(&a->bio_mu);
-    pthread_join(a->bio, NULL);
-    pthread_mutex_destroy(&a->bio_mu);
-    pthread_cond_destroy(&a->bio_cv);
-    a->bio_started = 0;
 }
 
 void kv_aof_clear_write_err(kv_cmdstate *st)

@@ -1,7 +1,8 @@
 /* A key as the commands that rebuild it, for an AOF base written without
  * an RDB preamble (aof-use-rdb-preamble no), as Redis's rewrite writes
  * them: SET, RPUSH, SADD, ZADD or HMSET (at most 64 elements per
- * command), then PEXPIREAT when the key has a TTL. */
+ * command), XADD per entry and XSETID, then PEXPIREAT when the key has a
+ * TTL. */
 #include "cmd/persist/aof_int.h"
 
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "store/t_hash.h"
 #include "store/t_list.h"
 #include "store/t_set.h"
+#include "store/t_stream.h"
 #include "store/t_zset.h"
 
 #define ITEMS_PER_CMD 64 /* Redis's AOF_REWRITE_ITEMS_PER_CMD */
@@ -89,6 +91,43 @@ static void hash_pair(void *arg, const kv_lpval *f, const kv_lpval *v)
     cmd_item_done(c);
 }
 
+/* A stream as Redis's rewriteStreamObject writes it: one XADD per entry
+ * (an empty stream: XADD key MAXLEN 0 0-1 x y), then XSETID with the last
+ * ID, entries added and the max deleted ID. */
+static void write_stream(kv_buf *out, const char *key, size_t klen, const kv_obj *o)
+{
+    const kv_stream *s = kv_stream_of(o);
+    kv_sit it;
+    kv_sid id;
+    kv_lpval f, v;
+    long long nf;
+    char num[64], hdr[32];
+    kv_sit_start(&it, s, NULL, NULL, 0);
+    while (kv_sit_next(&it, &id, &nf)) {
+        kv_buf_append(out, hdr, (size_t)snprintf(hdr, sizeof hdr, "*%lld\r\n", 3 + 2 * nf));
+        bulk(out, "XADD", 4);
+        bulk(out, key, klen);
+        bulk(out, num, kv_sid_fmt(num, &id));
+        while (nf-- > 0) {
+            kv_sit_field(&it, &f, &v);
+            bulk_val(out, &f);
+            bulk_val(out, &v);
+        }
+    }
+    if (s->length == 0) {
+        kv_buf_append(out, "*7\r\n$4\r\nXADD\r\n", 14);
+        bulk(out, key, klen);
+        kv_buf_append(out, "$6\r\nMAXLEN\r\n$1\r\n0\r\n$3\r\n0-1\r\n$1\r\nx\r\n$1\r\ny\r\n", 42);
+    }
+    kv_buf_append(out, "*7\r\n$6\r\nXSETID\r\n", 16);
+    bulk(out, key, klen);
+    bulk(out, num, kv_sid_fmt(num, &s->last_id));
+    bulk(out, "ENTRIESADDED", 12);
+    bulk(out, num, (size_t)snprintf(num, sizeof num, "%llu", (unsigned long long)s->entries_added));
+    bulk(out, "MAXDELETEDID", 12);
+    bulk(out, num, kv_sid_fmt(num, &s->max_deleted));
+}
+
 void kv_aof_write_key(kv_buf *out, const char *key, size_t klen, kv_obj *o, long long expire_ms)
 {
     cmdbuf c;
@@ -137,6 +176,9 @@ void kv_aof_write_key(kv_buf *out, const char *key, size_t klen, kv_obj *o, long
         }
         break;
     }
+    case KV_TYPE_STREAM:
+        write_stream(out, key, klen, o);
+        break;
     default: /* KV_TYPE_HASH */
         c.name = "HMSET";
         c.per = 2;

@@ -292,9 +292,10 @@ static void collect_commits(const kv_cfg *cfg, int nshards, commits *c)
         qsort(c->id, c->n, sizeof c->id[0], commit_cmp);
 }
 
-/* One shard's files into ks. */
+/* One shard's files (of a layout of nshards) into ks. */
 static int load_shard_cfg(const kv_cmdset *cs, const kv_server *srv, const kv_cfg *cfg, int shard,
-                          const commits *cm, kv_keyspace *ks, char *err, size_t errlen)
+                          int nshards, const commits *cm, kv_keyspace *ks, char *err,
+                          size_t errlen)
 {
     const char *fname = kv_cfg_get(cfg, "appendfilename");
     char dir[PATH_MAX], path[PATH_MAX + 600];
@@ -340,7 +341,7 @@ static int load_shard_cfg(const kv_cmdset *cs, const kv_server *srv, const kv_cf
         size_t blen = strlen(m.base.name);
         snprintf(path, sizeof path, "%s/%s", dir, m.base.name);
         if (blen > 4 && !strcmp(m.base.name + blen - 4, ".rdb"))
-            rc = kv_persist_load_file_into(srv, ks, shard, path, err, errlen);
+            rc = kv_persist_load_file_into(srv, nshards, ks, shard, path, err, errlen);
         else
             rc = replay_file(&r, path, m.nincr == 0, truncate_ok);
     }
@@ -364,8 +365,9 @@ static int load_shard_cfg(const kv_cmdset *cs, const kv_server *srv, const kv_cf
     return rc;
 }
 
-/* The shard count the files were written with must be this run's. */
-static int check_shards(const kv_server *srv, char *err, size_t errlen)
+/* The shard count the files were written with (this run's for a new AOF,
+ * whose layout is recorded now); -1 with err if it cannot be read. */
+static int layout_shards(const kv_server *srv, char *err, size_t errlen)
 {
     const kv_cfg *cfg = srv->cfg;
     const char *dir = kv_cfg_get(cfg, "dir");
@@ -379,56 +381,75 @@ static int check_shards(const kv_server *srv, char *err, size_t errlen)
             snprintf(err, errlen, "Can't read %s: %s", path, strerror(errno));
             return -1;
         }
-        return kv_aof_layout_write(cfg, srv->nshards); /* a new AOF: record the layout */
+        if (kv_aof_layout_write(cfg, srv->nshards) != 0) {
+            snprintf(err, errlen, "Can't write %s: %s", path, strerror(errno));
+            return -1;
+        }
+        return srv->nshards;
     }
-    if (fscanf(f, "shards %d", &n) != 1)
+    if (fscanf(f, "shards %d", &n) != 1 || n < 1 || n > KV_PERSIST_MAX_SHARDS)
         n = -1;
     fclose(f);
-    if (n != srv->nshards) {
-        snprintf(err, errlen, "The AOF in %s was written by %d shards and this server runs %d: "
-                 "start it with --shards %d (loading an AOF with another shard count is not "
-                 "supported yet; an RDB file is: BGSAVE, then restart with appendonly no)",
-                 path, n, srv->nshards, n);
-        return -1;
-    }
-    return 0;
+    if (n < 0)
+        snprintf(err, errlen, "Bad AOF layout file %s: expected 'shards <count>'", path);
+    return n;
+}
+
+static void free_all(kv_keyspace **ks, int n)
+{
+    int i;
+    for (i = 0; i < n; i++)
+        if (ks[i])
+            kv_ks_free(ks[i]);
+    free(ks);
 }
 
 int kv_aof_load_startup(const kv_cmdset *cs, kv_server *srv, char *err, size_t errlen)
 {
     kv_persist *p = srv->persist;
-    kv_keyspace **ks;
+    kv_keyspace **ks, **now;
     commits cm;
     char top[PATH_MAX];
     const char *dir = kv_cfg_get(srv->cfg, "dir");
-    int i;
+    int i, nold, rc = 0;
+    if (kv_aof_reshard_recover(srv->cfg, err, errlen) != 0)
+        return -1;
     snprintf(top, sizeof top, "%s%s%s", dir, *dir ? "/" : "", kv_cfg_get(srv->cfg, "appenddirname"));
     if (mkdir(top, 0755) != 0 && errno != EEXIST) {
         snprintf(err, errlen, "Can't create the AOF directory %s: %s", top, strerror(errno));
         return -1;
     }
-    if (check_shards(srv, err, errlen) != 0)
+    if ((nold = layout_shards(srv, err, errlen)) < 0)
         return -1;
-    if (!(ks = calloc((size_t)srv->nshards, sizeof *ks)))
+    if (!(ks = calloc((size_t)nold, sizeof *ks)))
         abort();
     p->loading_aof = 1; /* the replaying servers open no AOF of their own */
     p->cmdset = cs;
     memset(&cm, 0, sizeof cm);
-    collect_commits(srv->cfg, srv->nshards, &cm);
-    for (i = 0; i < srv->nshards; i++) {
+    collect_commits(srv->cfg, nold, &cm);
+    for (i = 0; rc == 0 && i < nold; i++) {
         ks[i] = kv_ks_new(srv->databases, srv->seed);
-        if (load_shard_cfg(cs, srv, srv->cfg, i, &cm, ks[i], err, errlen) != 0) {
-            free(cm.id);
-            int j;
-            for (j = 0; j <= i; j++)
-                kv_ks_free(ks[j]);
-            free(ks);
-            p->loading_aof = 0;
-            return -1;
-        }
+        rc = load_shard_cfg(cs, srv, srv->cfg, i, nold, &cm, ks[i], err, errlen);
     }
     free(cm.id);
     p->loading_aof = 0;
+    if (rc != 0) {
+        free_all(ks, nold);
+        return -1;
+    }
+    if (nold != srv->nshards) { /* another shard count: keys move by slot */
+        if (!(now = calloc((size_t)srv->nshards, sizeof *now)))
+            abort();
+        for (i = 0; i < srv->nshards; i++)
+            now[i] = kv_ks_new(srv->databases, srv->seed);
+        rc = kv_aof_reshard(srv, ks, nold, now, err, errlen);
+        free_all(ks, nold);
+        if (rc != 0) {
+            free_all(now, srv->nshards);
+            return -1;
+        }
+        ks = now;
+    }
     p->preload = ks;
     p->npreload = srv->nshards;
     return 0;
@@ -460,8 +481,8 @@ static void kv_cmd_loadaof_part(kv_ctx *ctx, int argc, const kv_str *argv)
         commits cm;
         memset(&cm, 0, sizeof cm);
         collect_commits(st->cfg, st->srv->nshards, &cm);
-        rc = load_shard_cfg(p->cmdset, st->srv, st->cfg, kv_shard_id(ctx->shard), &cm, ks, err,
-                            sizeof err);
+        rc = load_shard_cfg(p->cmdset, st->srv, st->cfg, kv_shard_id(ctx->shard),
+                            st->srv->nshards, &cm, ks, err, sizeof err);
         free(cm.id);
     }
     pthread_mutex_lock(&p->mu);

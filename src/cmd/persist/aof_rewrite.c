@@ -245,6 +245,9 @@ void kv_aof_tick(kv_cmdstate *st)
     int id = kv_shard_id(st->shard);
     int due;
     try_gc(st);
+    kv_aof_check_fsync(st);
+    if (st->aof && st->aof->postponed_ms)
+        kv_aof_flush(st, 0); /* writes held back for a slow fsync (Redis's serverCron) */
     if (st->aof && !st->aof->offline) {
         kv_atomic_store_relaxed(&p->aof_size[id], st->aof->base_size + st->aof->size);
         kv_atomic_store_relaxed(&p->aof_rw_base[id], st->aof->rw_base);
@@ -302,20 +305,22 @@ static int open_runtime(kv_cmdstate *st, char *err, size_t errlen)
 
 /* CONFIG SET changed this shard's copy: appendonly on/off, appendfsync,
  * aof-timestamp-enabled take effect. */
-void kv_aof_config(kv_cmdstate *st)
+int kv_aof_config(kv_cmdstate *st)
 {
     char err[1024];
     int on = kv_cfg_yes(st->cfg, "appendonly");
     if (on && !st->aof) {
         /* Redis: the AOF starts with a rewrite of what is there now. */
         if (open_runtime(st, err, sizeof err) != 0 ||
-            kv_aof_rewrite_start(st, 0, err, sizeof err) < 0)
+            kv_aof_rewrite_start(st, 0, err, sizeof err) < 0) {
             kv_shard_log(st->shard, 3, "Redis needs to enable the AOF but can't: %s", err);
-        return;
+            return -1;
+        }
+        return 0;
     }
     if (!on && st->aof) {
         kv_aof_close_shard(st);
-        return;
+        return 0;
     }
     if (st->aof) {
         kv_aof *a = st->aof;
@@ -330,6 +335,7 @@ void kv_aof_config(kv_cmdstate *st)
                 kv_shard_log(st->shard, 3, "%s", err);
         }
     }
+    return 0;
 }
 
 void kv_aof_rewrite_info(const kv_cmdstate *st, long long *running, long long *scheduled,

@@ -180,14 +180,14 @@ int kv_persist_load_shard(kv_cmdstate *st, const char *path, int flush, int merg
     return 0;
 }
 
-int kv_persist_load_file_into(const kv_server *srv, kv_keyspace *ks, int shard, const char *path,
-                              char *err, size_t errlen)
+int kv_persist_load_file_into(const kv_server *srv, int nshards, kv_keyspace *ks, int shard,
+                              const char *path, char *err, size_t errlen)
 {
     loadctx l;
     int rc;
     memset(&l, 0, sizeof l);
     l.ks = &ks;
-    l.nshards = srv->nshards;
+    l.nshards = nshards;
     l.only = shard;
     l.ndb = srv->databases;
     l.key_delay_us = kv_cfg_ll(srv->cfg, "key-load-delay");

@@ -108,6 +108,13 @@ void kv_aof_outside(kv_cmdstate *st, int on);
 /* DEBUG KEVY-AOF-WRITE-ERRORS n (kevy's test hook, enable-debug-command):
  * this shard's next n AOF writes fail as on a full disk. */
 void kv_aof_inject_write_errors(kv_cmdstate *st, long long n);
+/* DEBUG KEVY-AOF-SLOW-FSYNC ms (the same kind of hook): every later
+ * everysec fsync of this shard takes ms longer, as on a busy disk. */
+void kv_aof_slow_fsync(kv_cmdstate *st, long long ms);
+/* DEBUG KEVY-AOF-FSYNC-ERRORS n: the next n everysec fsyncs fail (EIO). */
+void kv_aof_fail_fsync(kv_cmdstate *st, long long n);
+/* INFO's aof_pending_bio_fsync (an fsync running) and aof_delayed_fsync. */
+void kv_aof_info_fsync(kv_cmdstate *st, long long *pending, long long *delayed);
 /* A change made outside any command (an expired key's DEL, a blocked
  * client served) logged on this shard. */
 void kv_aof_log(kv_cmdstate *st, int db, int argc, const kv_str *argv);
@@ -125,8 +132,9 @@ extern const kv_cmd kv_persist_aofflush_cmd; /* ...after this one on every shard
 /* BGREWRITEAOF on this shard: 0 started, 1 scheduled (a BGSAVE runs
  * here), -1 with err. */
 int kv_aof_rewrite_start(kv_cmdstate *st, int in_exec, char *err, size_t errlen);
-/* CONFIG SET: apply appendonly, appendfsync, aof-timestamp-enabled here. */
-void kv_aof_config(kv_cmdstate *st);
+/* CONFIG SET: apply appendonly, appendfsync, aof-timestamp-enabled here;
+ * -1 if appendonly is yes but the AOF could not be turned on (logged). */
+int kv_aof_config(kv_cmdstate *st);
 /* Each tick: a rewrite scheduled behind a BGSAVE starts. */
 void kv_aof_tick(kv_cmdstate *st);
 /* INFO: 1 if this shard's AOF is open, its incr file's size, its base's

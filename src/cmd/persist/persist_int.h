@@ -90,6 +90,7 @@ struct kv_savejob {
     int owner;                   /* the shard that records the end (async) */
     int aof_base;                /* an AOF rewrite's base (aux aof-base 1) */
     int resp;                    /* ...written as commands (aof-use-rdb-preamble no) */
+    char cpulist[256];           /* bgsave_cpulist or aof_rewrite_cpulist */
     void (*done_fn)(kv_shard *sh, kv_cmdstate *st, kv_savejob *job);
     struct kv_savejob *next_live;
 };
@@ -117,9 +118,10 @@ void kv_savejob_shard_fini(kv_shard *sh, kv_cmdstate *st);
 /* save_cmd.c: start a BGSAVE from a tick (the server's own client). */
 int kv_persist_bgsave_from_tick(kv_shard *sh, kv_cmdstate *st);
 
-/* load.c: an RDB file's keys of one shard into ks (an AOF's base). */
-int kv_persist_load_file_into(const kv_server *srv, kv_keyspace *ks, int shard, const char *path,
-                              char *err, size_t errlen);
+/* load.c: an RDB file's keys of one shard (of a layout of nshards) into
+ * ks (an AOF's base). */
+int kv_persist_load_file_into(const kv_server *srv, int nshards, kv_keyspace *ks, int shard,
+                              const char *path, char *err, size_t errlen);
 
 /* state.c: the save's result, recorded in the server's state. */
 void kv_persist_record(kv_persist *p, const kv_savejob *job, int nshards, long long now_ms);

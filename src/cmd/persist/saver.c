@@ -110,6 +110,9 @@ static void *saver_main(void *arg)
     uint64_t crc = 0;
     int curdb = -1, bad = 0;
     kv_buf_init(&b);
+    /* What Redis's forked child does: its name and its CPUs. */
+    kv_thread_name(job->aof_base ? "kevy-aofrewrite" : "kevy-bgsave");
+    kv_thread_set_cpus(job->cpulist, -1);
     if (!job->resp)
         kv_rdbf_write_header(&b, wall_ms() / 1000, 0, job->aof_base);
     if (write_buf(job, &crc, &b) != 0)
@@ -355,6 +358,8 @@ kv_savejob *kv_savejob_start_to(kv_shard *sh, kv_cmdstate *st, int nshards, int 
     job->done_fn = done;
     job->aof_base = done != NULL;
     job->resp = resp;
+    snprintf(job->cpulist, sizeof job->cpulist, "%s",
+             kv_cfg_get(st->cfg, done ? "aof_rewrite_cpulist" : "bgsave_cpulist"));
     if (path)
         snprintf(job->path, sizeof job->path, "%s", path);
     else

@@ -60,7 +60,7 @@ static void kv_prepare_reset(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_conn_set_reply_mode(ctx->conn, KV_REPLY_ON);
 }
 
-/* ------------------------------------------------------- FUNCTION, SCRIPT */
+/* ------------------------------------------------------------- FUNCTION */
 
 static void kv_cmd_function_flush(kv_ctx *ctx, int argc, const kv_str *argv)
 {
@@ -98,24 +98,9 @@ static void kv_cmd_function_list(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_reply_array(&ctx->out, 0);
 }
 
-static void kv_cmd_script_flush(kv_ctx *ctx, int argc, const kv_str *argv)
-{
-    if (argc > 3 ||
-        (argc == 3 && !kv_arg_eq(&argv[2], "sync") && !kv_arg_eq(&argv[2], "async"))) {
-        kv_reply_error(&ctx->out, "ERR SCRIPT FLUSH only support SYNC|ASYNC option");
-        return;
-    }
-    kv_reply_status(&ctx->out, "OK");
-}
-
 static const kv_cmdspec kv_function_subs[] = {
     {.name = "function|flush", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_function_flush},
     {.name = "function|list", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_function_list},
-    KV_SPEC_END
-};
-
-static const kv_cmdspec kv_script_subs[] = {
-    {.name = "script|flush", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_script_flush},
     KV_SPEC_END
 };
 
@@ -124,7 +109,6 @@ const kv_cmdspec kv_cmds_server_admin[] = {
      .subs = kv_function_subs},
     {.name = "reset", .flags = KV_CMDF_MULTI_RUNS | KV_CMDF_PUBSUB_CTX, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_reset,
      .prepare = kv_prepare_reset},
-    {.name = "script", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_container, .subs = kv_script_subs},
     {.name = "time", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_time},
     KV_SPEC_END
 };

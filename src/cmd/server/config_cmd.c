@@ -3,15 +3,17 @@
  * shard (names, immutability, duplicates, then every value, so nothing
  * changes unless everything is valid), then runs on every shard, each
  * updating its own copy and applying it (limits, maxclients, slowlog,
- * requirepass...). REWRITE writes the home shard's values back into the
+ * requirepass...), and restoring it all if applying fails (the AOF). REWRITE writes the home shard's values back into the
  * configuration file the server was started with. */
 #define _POSIX_C_SOURCE 200809L
 #include "cmd/persist/persist.h"
 #include "cmd/server/svc.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd/lib/glob.h"
@@ -109,6 +111,20 @@ static void kv_pairs_free(kv_setpair *p, int n)
     free(p);
 }
 
+/* Whether chdir(path) would work, without moving: every shard checks the
+ * same way before any changes its copy. 0, or -1 with errno as chdir's. */
+static int kv_config_dir_check(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return access(path, X_OK);
+}
+
 /* Everything CONFIG SET checks before changing anything. Returns the
  * pairs (canonical values made) or NULL with the error replied. The
  * protected-config check needs the client, so only the home shard's
@@ -163,6 +179,10 @@ static kv_setpair *kv_config_set_prepare(kv_ctx *ctx, int argc, const kv_str *ar
             kv_set_failed(ctx, d->name, err);
             goto fail;
         }
+        if (d->type == KV_CT_DIR && kv_config_dir_check(p[i].canon) != 0) {
+            kv_set_failed(ctx, d->name, strerror(errno));
+            goto fail;
+        }
         if (!strcmp(d->name, "activedefrag") && !strcmp(p[i].canon, "yes")) {
             kv_set_failed(ctx, d->name,
                           "Active defragmentation cannot be enabled: it requires a Redis server "
@@ -188,30 +208,68 @@ static int kv_check_config_set(kv_ctx *ctx, int argc, const kv_str *argv)
     return 0;
 }
 
+/* Everything CONFIG SET's values change on this shard; -1 with the name of
+ * the parameter to blame and Redis's reason if one could not take effect
+ * (the AOF could not be turned on). */
+static int kv_config_apply(kv_ctx *ctx, const char **blame, const char **why)
+{
+    kv_svc *sv = kv_svc_of(ctx);
+    kv_svc_apply(sv, ctx->shard);
+    kv_state(ctx)->notify = kv_notify_parse(kv_cfg_get(sv->cfg, "notify-keyspace-events"));
+    if (kv_aof_config(kv_state(ctx)) != 0) { /* appendonly, appendfsync... on this shard */
+        *blame = "appendonly";
+        *why = "Unable to turn on AOF. Check server logs.";
+        return -1;
+    }
+    return 0;
+}
+
+/* Every value was checked before: what is left to fail is applying them.
+ * Then, as Redis 7 does, every parameter of the call gets its old value
+ * back and is applied again, so the call changes all or nothing. */
 static void kv_cmd_config_set(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     kv_svc *sv = kv_svc_of(ctx);
-    int n, i;
+    int n, i, home = kv_shard_id(ctx->shard) == ctx->home;
+    const char *blame = NULL, *why = NULL;
     kv_setpair *p = kv_config_set_prepare(ctx, argc, argv, &n, 0);
+    char **old;
     if (!p)
         return;
+    if (!(old = calloc((size_t)n, sizeof *old)))
+        abort();
     for (i = 0; i < n; i++) {
         const kv_cfgdef *d = &kv_cfgdefs[p[i].idx];
-        /* The working directory is the process's: one shard changes it. */
-        if (d->type == KV_CT_DIR && kv_shard_id(ctx->shard) == ctx->home &&
-            chdir(p[i].canon) != 0) {
-            kv_set_failed(ctx, d->name, "No such file or directory");
-            kv_pairs_free(p, n);
-            return;
+        const char *cur = kv_cfg_value(sv->cfg, p[i].idx);
+        if (!(old[i] = malloc(strlen(cur) + 1)))
+            abort();
+        strcpy(old[i], cur);
+        /* The working directory is the process's: one shard changes it.
+         * The check made sure it is a directory we may enter. */
+        if (d->type == KV_CT_DIR && home && chdir(p[i].canon) != 0 && !blame) {
+            blame = d->name;
+            why = strerror(errno);
         }
         kv_cfg_store(sv->cfg, p[i].idx, p[i].canon);
         p[i].canon = NULL;
     }
+    if (blame || kv_config_apply(ctx, &blame, &why) != 0) {
+        const char *ignore_blame, *ignore_why;
+        for (i = 0; i < n; i++) {
+            if (kv_cfgdefs[p[i].idx].type == KV_CT_DIR && home && chdir(old[i]) != 0)
+                kv_shard_log(ctx->shard, 3, "Failed restoring the working directory %s", old[i]);
+            kv_cfg_store(sv->cfg, p[i].idx, old[i]);
+            old[i] = NULL;
+        }
+        (void)kv_config_apply(ctx, &ignore_blame, &ignore_why);
+        kv_set_failed(ctx, blame, why);
+    } else {
+        kv_reply_status(&ctx->out, "OK");
+    }
+    for (i = 0; i < n; i++)
+        free(old[i]);
+    free(old);
     kv_pairs_free(p, n);
-    kv_svc_apply(sv, ctx->shard);
-    kv_state(ctx)->notify = kv_notify_parse(kv_cfg_get(sv->cfg, "notify-keyspace-events"));
-    kv_aof_config(kv_state(ctx)); /* appendonly, appendfsync... on this shard */
-    kv_reply_status(&ctx->out, "OK");
 }
 
 /* ----------------------------------------------- RESETSTAT, REWRITE, HELP */

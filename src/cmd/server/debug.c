@@ -35,6 +35,8 @@ static int kv_check_debug(kv_ctx *ctx, int argc, const kv_str *argv)
         (kv_arg_eq(sub, "object") && argc == 3) || (kv_arg_eq(sub, "digest") && argc == 2) ||
         kv_arg_eq(sub, "digest-value") || kv_arg_eq(sub, "reload") ||
         (kv_arg_eq(sub, "kevy-aof-write-errors") && argc == 3) ||
+        (kv_arg_eq(sub, "kevy-aof-slow-fsync") && argc == 3) ||
+        (kv_arg_eq(sub, "kevy-aof-fsync-errors") && argc == 3) ||
         (kv_arg_eq(sub, "loadaof") && argc == 2))
         return 0;
     return kv_debug_argerr(ctx, sub);
@@ -251,6 +253,20 @@ static void kv_cmd_debug(kv_ctx *ctx, int argc, const kv_str *argv)
         long long n = 0;
         kv_arg_ll(&argv[2], &n);
         kv_aof_inject_write_errors(kv_state(ctx), n);
+        kv_reply_status(&ctx->out, "OK");
+    } else if (kv_arg_eq(sub, "kevy-aof-fsync-errors")) {
+        /* kevy's test hook: the next n everysec fsyncs of every shard fail
+         * with EIO (test_aof_faults.py). */
+        long long n = 0;
+        kv_arg_ll(&argv[2], &n);
+        kv_aof_fail_fsync(kv_state(ctx), n);
+        kv_reply_status(&ctx->out, "OK");
+    } else if (kv_arg_eq(sub, "kevy-aof-slow-fsync")) {
+        /* kevy's test hook: every everysec fsync takes n ms more (a busy
+         * disk; test_aof_faults.py). */
+        long long n = 0;
+        kv_arg_ll(&argv[2], &n);
+        kv_aof_slow_fsync(kv_state(ctx), n);
         kv_reply_status(&ctx->out, "OK");
     } else if (kv_arg_eq(sub, "sleep")) {
         /* strtod on Redis's C string: "x" sleeps 0 s. Every shard sleeps. */

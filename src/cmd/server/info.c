@@ -5,6 +5,7 @@
  * names (info_fmt.c). The requested sections travel in each part, so the
  * merge needs nothing but the parts. */
 #include "cmd/server/info.h"
+#include "cmd/script/script.h"
 #include "cmd/persist/persist.h"
 #include "cmd/pubsub/pubsub.h"
 #include "cmd/pubsub/tracking.h"
@@ -114,6 +115,11 @@ static void kv_info_counters(kv_ctx *ctx, int mask)
     if (kv_shard_id(ctx->shard) != 0)
         f[F_TRK_PREFIXES] = 0;
     kv_aof_info(st, &f[F_AOF_ON], &f[F_AOF_SIZE], &f[F_AOF_BASE], &f[F_AOF_BUF], &f[F_AOF_WERR]);
+    kv_aof_info_fsync(st, &f[F_AOF_BIO], &f[F_AOF_DELAYED]);
+    f[F_LUA_VM] = kv_lua_memory(st);
+    f[F_SCRIPTS] = f[F_SCRIPTS_MEM] = 0;
+    if (kv_shard_id(ctx->shard) == 0) /* the script cache is the server's */
+        kv_scripts_stats(st->srv->scripts, &f[F_SCRIPTS], &f[F_SCRIPTS_MEM]);
     kv_aof_rewrite_info(st, &f[F_AOF_RW], &f[F_AOF_RW_SCHED], &f[F_AOF_RW_ERR], &f[F_AOF_RWS],
                         &f[F_AOF_RW_FAILS], &f[F_AOF_RW_LAST], &f[F_AOF_RW_CUR]);
     if (kv_shard_id(ctx->shard) != 0) /* counted once: shard 0 speaks for the rewrites */

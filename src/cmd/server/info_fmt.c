@@ -117,11 +117,19 @@ static void kv_info_memory(kv_buf *b, const long long *f, const kv_cfg *cfg)
     LINE("allocator_allocated:%lld\r\nallocator_active:%lld\r\nallocator_resident:%lld\r\n",
          used, used, rss);
     LINE("total_system_memory:%lld\r\ntotal_system_memory_human:%s\r\n", sys, h4);
-    LINE("used_memory_lua:32768\r\nused_memory_vm_eval:32768\r\nused_memory_lua_human:32.00K\r\n");
-    LINE("used_memory_scripts_eval:0\r\nnumber_of_cached_scripts:0\r\nnumber_of_functions:0\r\n");
-    LINE("number_of_libraries:0\r\nused_memory_vm_functions:33792\r\nused_memory_vm_total:66560\r\n");
-    LINE("used_memory_vm_total_human:65.00K\r\nused_memory_functions:200\r\n");
-    LINE("used_memory_scripts:200\r\nused_memory_scripts_human:200B\r\n");
+    /* The shards' Lua states and the script cache; functions are not
+     * there yet: their figures are an idle Redis's (33792, 200). */
+    kv_human_bytes(h1, sizeof h1, f[F_LUA_VM]);
+    LINE("used_memory_lua:%lld\r\nused_memory_vm_eval:%lld\r\nused_memory_lua_human:%s\r\n",
+         f[F_LUA_VM], f[F_LUA_VM], h1);
+    LINE("used_memory_scripts_eval:%lld\r\nnumber_of_cached_scripts:%lld\r\n", f[F_SCRIPTS_MEM],
+         f[F_SCRIPTS]);
+    kv_human_bytes(h1, sizeof h1, f[F_LUA_VM] + 33792);
+    LINE("number_of_functions:0\r\nnumber_of_libraries:0\r\nused_memory_vm_functions:33792\r\n");
+    LINE("used_memory_vm_total:%lld\r\nused_memory_vm_total_human:%s\r\n", f[F_LUA_VM] + 33792, h1);
+    kv_human_bytes(h1, sizeof h1, f[F_SCRIPTS_MEM] + 200);
+    LINE("used_memory_functions:200\r\nused_memory_scripts:%lld\r\nused_memory_scripts_human:%s\r\n",
+         f[F_SCRIPTS_MEM] + 200, h1);
     kv_human_bytes(h1, sizeof h1, maxmem);
     LINE("maxmemory:%lld\r\nmaxmemory_human:%s\r\nmaxmemory_policy:%s\r\n", maxmem, h1,
          kv_cfg_get(cfg, "maxmemory-policy"));
@@ -170,8 +178,8 @@ static void kv_info_persistence(kv_buf *b, const long long *f, const kv_server *
     if (f[F_AOF_ON]) { /* the fields Redis adds while appendonly is on (sums over shards) */
         LINE("aof_current_size:%lld\r\naof_base_size:%lld\r\naof_pending_rewrite:%d\r\n",
              f[F_AOF_SIZE], f[F_AOF_BASE], f[F_AOF_RW_SCHED] > 0);
-        LINE("aof_buffer_length:%lld\r\naof_pending_bio_fsync:0\r\naof_delayed_fsync:0\r\n",
-             f[F_AOF_BUF]);
+        LINE("aof_buffer_length:%lld\r\naof_pending_bio_fsync:%lld\r\naof_delayed_fsync:%lld\r\n",
+             f[F_AOF_BUF], f[F_AOF_BIO], f[F_AOF_DELAYED]);
     }
 }
 

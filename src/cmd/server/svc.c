@@ -9,10 +9,12 @@
 #include "cmd/server/svc.h"
 #include "cmd/multi/multi.h"
 #include "cmd/persist/persist.h"
+#include "cmd/script/script.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 static int kv_enum3(const kv_cfg *cfg, const char *name)
 {
@@ -30,6 +32,7 @@ void kv_svc_apply(kv_svc *sv, kv_shard *sh)
 
     sv->slowlog_slower_than = kv_cfg_ll(cfg, "slowlog-log-slower-than");
     sv->slowlog_max_len = kv_cfg_ll(cfg, "slowlog-max-len");
+    sv->latency_threshold = kv_cfg_ll(cfg, "latency-monitor-threshold");
     free(sv->requirepass);
     sv->requirepass = NULL;
     if (*pass) {
@@ -88,6 +91,7 @@ void kv_svc_free(kv_svc *sv)
         free(sv->stats[i].hist);
     free(sv->stats);
     kv_slowlog_free(sv);
+    kv_latency_free(sv);
     free(sv->mons);
     free(sv->requirepass);
     kv_cfg_free(sv->cfg);
@@ -103,6 +107,33 @@ int kv_svc_paused(kv_svc *sv, long long now_ms)
 }
 
 /* ------------------------------------------------------------ before_exec */
+
+/* A script runs past busy-reply-threshold (here, or for SHUTDOWN on any
+ * shard): as Redis, only the commands flagged allow-busy run, and SHUTDOWN
+ * NOSAVE stops the server at once (the script's writes, unfinished, are
+ * not flushed to the AOF). Returns KV_EXEC_RUN to go on, or
+ * KV_EXEC_REPLIED. */
+static int kv_svc_busy_check(kv_ctx *ctx, int argc, const kv_str *argv, const kv_cmddesc *d)
+{
+    kv_cmdstate *st = ctx->state;
+    int j;
+    if (!strcmp(ctx->cmd->name, "shutdown")) {
+        if (kv_scripts_busy(st->srv->scripts, NULL) < 0)
+            return KV_EXEC_RUN;
+        for (j = 1; j < argc; j++)
+            if (kv_arg_eq(&argv[j], "nosave")) {
+                kv_shard_log(ctx->shard, 3, "User requested shutdown while a script runs: "
+                                            "exiting now, without saving");
+                _exit(0);
+            }
+        kv_reply_error(&ctx->out, KV_SCRIPT_BUSY);
+        return KV_EXEC_REPLIED;
+    }
+    if (!kv_lua_busy(st, NULL) || (d->rflags & KV_RF_ALLOW_BUSY))
+        return KV_EXEC_RUN;
+    kv_reply_error(&ctx->out, KV_SCRIPT_BUSY);
+    return KV_EXEC_REPLIED;
+}
 
 int kv_svc_before_exec(kv_ctx *ctx, int argc, const kv_str *argv)
 {
@@ -136,6 +167,11 @@ int kv_svc_before_exec(kv_ctx *ctx, int argc, const kv_str *argv)
             kv_reply_error(&ctx->out, "NOAUTH Authentication required.");
             return KV_EXEC_REPLIED;
         }
+    }
+    if ((d->rflags & KV_RF_ALLOW_BUSY) || kv_lua_busy(ctx->state, NULL)) {
+        int v = kv_svc_busy_check(ctx, argc, argv, d);
+        if (v != KV_EXEC_RUN)
+            return v;
     }
     if (d->prepare)
         d->prepare(ctx, argc, argv);
@@ -197,6 +233,12 @@ void kv_svc_after_exec(kv_shard *sh, void *state, kv_conn *c, const kv_exec_info
     if (!info->suspended && end == KV_BLOCK_END_SERVED && sv->slowlog_slower_than >= 0 &&
         info->duration_us >= sv->slowlog_slower_than && !(rf & KV_RF_SKIP_SLOWLOG))
         kv_slowlog_push(sv, st->srv, c, info, kv_shard_now_ms(sh) / 1000);
+    /* Redis's latencyAddSampleIfNeeded in call(): not for a blocked command
+     * (Redis skips those there), by the command's "fast" flag. */
+    if (sv->latency_threshold > 0 && !info->suspended && !info->resumed &&
+        info->duration_us / 1000 >= sv->latency_threshold)
+        kv_latency_add(sv, (rf & KV_RF_FAST) ? "fast-command" : "command",
+                       info->duration_us / 1000, kv_shard_now_ms(sh) / 1000);
     if (sv->nmons > 0 && !info->resumed && !(rf & (KV_RF_ADMIN | KV_RF_SKIP_MONITOR)))
         kv_monitor_feed(sh, sv, c, info);
 }

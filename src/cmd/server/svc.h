@@ -81,6 +81,10 @@ typedef struct kv_svc {
     /* MONITOR clients of every shard */
     kv_monref *mons;
     int nmons, capmons;
+    /* LATENCY: latency-monitor-threshold (ms, 0: off) and this shard's
+     * events (latency.c; NULL until the first sample) */
+    long long latency_threshold;
+    struct kv_latency *lat;
 } kv_svc;
 
 static inline kv_svc *kv_svc_of(const kv_ctx *ctx)
@@ -117,6 +121,10 @@ long long kv_hist_value_of(int index);
 void kv_slowlog_push(kv_svc *sv, const kv_server *srv, kv_conn *c, const kv_exec_info *info,
                      long long now_s);
 void kv_slowlog_free(kv_svc *sv);
+
+/* latency.c: a sample of `event` (Redis's latencyAddSample) */
+void kv_latency_add(kv_svc *sv, const char *event, long long ms, long long now_s);
+void kv_latency_free(kv_svc *sv);
 
 /* monitor.c: MONITOR */
 void kv_monitor_feed(kv_shard *sh, kv_svc *sv, kv_conn *c, const kv_exec_info *info);

@@ -1,0 +1,246 @@
+/* XREAD without BLOCK (Redis 7.0.15's xreadCommand for plain consumers):
+ * COUNT, STREAMS with explicit IDs or "$". Keys on one shard run there;
+ * keys on several shards are a coordination that asks each key's shard
+ * for its part (the same command with that key alone) and joins the parts
+ * in key order, the first error in key order winning as in Redis, which
+ * checks every key before serving any. BLOCK is not implemented yet: the
+ * command then answers as an unknown one (docs/compatibility.md). */
+#include "cmd/stream/stream.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct xread_args {
+    long long count;
+    int count_arg; /* position of COUNT's value, 0 if none */
+    int streams;   /* position of the first key */
+    int nkeys;
+    int block;
+} xread_args;
+
+/* Options before STREAMS; -1 after replying an error. */
+static int parse_opts(kv_ctx *ctx, int argc, const kv_str *argv, xread_args *a)
+{
+    int i;
+    memset(a, 0, sizeof *a);
+    for (i = 1; i < argc; i++) {
+        int more = argc - i - 1;
+        if (kv_arg_eq(&argv[i], "block") && more) {
+            a->block = 1;
+            i++;
+        } else if (kv_arg_eq(&argv[i], "count") && more) {
+            if (kv_arg_ll_or_reply(ctx, &argv[++i], &a->count) != 0)
+                return -1;
+            if (a->count < 0)
+                a->count = 0;
+            a->count_arg = i;
+        } else if (kv_arg_eq(&argv[i], "streams") && more) {
+            a->streams = i + 1;
+            if ((argc - a->streams) % 2 != 0) {
+                kv_reply_error(&ctx->out, "ERR Unbalanced XREAD list of streams: for each "
+                                          "stream key an ID or '$' must be specified.");
+                return -1;
+            }
+            a->nkeys = (argc - a->streams) / 2;
+            break;
+        } else if (kv_arg_eq(&argv[i], "group") && more >= 2) {
+            kv_reply_error(&ctx->out, "ERR The GROUP option is only supported by XREADGROUP. "
+                                      "You called XREAD instead.");
+            return -1;
+        } else if (kv_arg_eq(&argv[i], "noack")) {
+            kv_reply_error(&ctx->out, "ERR The NOACK option is only supported by XREADGROUP. "
+                                      "You called XREAD instead.");
+            return -1;
+        } else {
+            kv_reply_syntax(ctx);
+            return -1;
+        }
+    }
+    if (!a->streams) {
+        kv_reply_syntax(ctx);
+        return -1;
+    }
+    return 0;
+}
+
+/* BLOCK is not implemented: the reply of an unknown command, as before
+ * streams existed (the table's format: arguments while under 128 bytes). */
+static void reply_unknown(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    char args[512];
+    size_t used = 0;
+    int j;
+    args[0] = '\0';
+    for (j = 1; j < argc && used < 128; j++) {
+        size_t n = kv_arg_cstrlen(&argv[j]);
+        if (n > 128 - used)
+            n = 128 - used;
+        used += (size_t)snprintf(args + used, sizeof args - used, "'%.*s' ", (int)n, argv[j].p);
+    }
+    kv_reply_errorf(&ctx->out, "ERR unknown command '%.*s', with args beginning with: %s",
+                    (int)kv_arg_cstrlen(&argv[0]), argv[0].p, args);
+}
+
+static void kv_cmd_xread(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    xread_args a;
+    kv_sid ids[64], *id = ids, top;
+    kv_obj *o;
+    kv_buf tmp;
+    kv_reply r;
+    long n = 0;
+    int i;
+    if (parse_opts(ctx, argc, argv, &a) != 0)
+        return;
+    if (a.block) {
+        reply_unknown(ctx, argc, argv);
+        return;
+    }
+    if (a.nkeys > 64 && !(id = malloc((size_t)a.nkeys * sizeof *id)))
+        abort();
+    for (i = 0; i < a.nkeys; i++) {
+        const kv_str *ida = &argv[a.streams + a.nkeys + i];
+        if (kv_stream_read(ctx, &argv[a.streams + i], &o) != 0)
+            goto done;
+        if (ida->n == 1 && ida->p[0] == '$') {
+            id[i] = o ? kv_stream_of(o)->last_id : (kv_sid){0, 0};
+        } else if (ida->n == 1 && ida->p[0] == '>') {
+            kv_reply_error(&ctx->out, "ERR The > ID can be specified only when calling "
+                                      "XREADGROUP using the GROUP <group> <consumer> option.");
+            goto done;
+        } else if (kv_stream_parse_id(ctx, ida, &id[i], 0, 1, NULL) != 0) {
+            goto done;
+        }
+    }
+    kv_buf_init(&tmp);
+    r.buf = &tmp;
+    r.proto = ctx->out.proto;
+    r.errors = 0;
+    for (i = 0; i < a.nkeys; i++) {
+        kv_stream *s;
+        kv_sid start;
+        kv_stream_read(ctx, &argv[a.streams + i], &o);
+        if (!o || !(s = kv_stream_of(o))->length)
+            continue;
+        kv_stream_edge(s, 0, 0, &top);
+        if (kv_sid_cmp(&top, &id[i]) <= 0)
+            continue;
+        start = id[i];
+        kv_sid_incr(&start);
+        if (r.proto == 2)
+            kv_reply_array(&r, 2);
+        kv_reply_bulk(&r, argv[a.streams + i].p, argv[a.streams + i].n);
+        {
+            kv_buf tmp2;
+            kv_reply r2 = r;
+            size_t got;
+            kv_buf_init(&tmp2);
+            r2.buf = &tmp2;
+            got = kv_stream_reply_entries(&r2, s, &start, NULL, (size_t)a.count, 0);
+            kv_reply_array(&r, (long)got);
+            kv_reply_raw(&r, tmp2.p, tmp2.len);
+            kv_buf_free(&tmp2);
+        }
+        n++;
+    }
+    if (n == 0) {
+        kv_reply_null_array(&ctx->out);
+    } else {
+        if (ctx->out.proto == 2)
+            kv_reply_array(&ctx->out, n);
+        else
+            kv_reply_map(&ctx->out, n);
+        kv_reply_raw(&ctx->out, tmp.p, tmp.len);
+    }
+    kv_buf_free(&tmp);
+done:
+    if (id != ids)
+        free(id);
+}
+
+/* The keys: the first half of what follows STREAMS. */
+static int kv_getkeys_xread(int argc, const kv_str *argv, int *pos, int max)
+{
+    int i, j, first = 0, n;
+    for (i = 1; i < argc; i++)
+        if (kv_arg_eq(&argv[i], "streams")) {
+            first = i + 1;
+            break;
+        }
+    if (!first || (argc - first) % 2 != 0 || argc == first)
+        return -1;
+    n = (argc - first) / 2;
+    for (j = 0; j < n && j < max; j++)
+        pos[j] = first + j;
+    return n;
+}
+
+/* Keys on several shards: step 0 sends "XREAD [COUNT n] STREAMS key id"
+ * per key to its shard, step 1 joins the parts in key order. */
+static int kv_coord_xread(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *argv)
+{
+    xread_args a;
+    kv_buf out;
+    long n = 0;
+    int i;
+    if (parse_opts(ctx, argc, argv, &a) != 0)
+        return KV_COORD_DONE;
+    if (a.block) {
+        reply_unknown(ctx, argc, argv);
+        return KV_COORD_DONE;
+    }
+    if (kv_coord_step(co) == 0) {
+        for (i = 0; i < a.nkeys; i++) {
+            kv_str sub[6];
+            int m = 0;
+            const kv_str *key = &argv[a.streams + i];
+            sub[m++] = argv[0];
+            if (a.count_arg) {
+                sub[m++] = argv[a.count_arg - 1];
+                sub[m++] = argv[a.count_arg];
+            }
+            sub[m++] = argv[a.streams - 1];
+            sub[m++] = *key;
+            sub[m++] = argv[a.streams + a.nkeys + i];
+            kv_coord_send(co, kv_shard_of_key(ctx->shard, key->p, key->n), ctx->db, ctx->cmd, m,
+                          sub);
+        }
+        return KV_COORD_WAIT;
+    }
+    kv_buf_init(&out);
+    for (i = 0; i < a.nkeys; i++) {
+        kv_str rep = kv_coord_reply(co, i);
+        const char *eol;
+        if (rep.n > 0 && rep.p[0] == '-') {
+            kv_reply_raw(&ctx->out, rep.p, rep.n);
+            ctx->out.errors++;
+            kv_buf_free(&out);
+            return KV_COORD_DONE;
+        }
+        if (rep.n < 3 || rep.p[0] == '_' || (rep.p[0] == '*' && rep.p[1] == '-'))
+            continue; /* nothing for this key */
+        if (!(eol = memchr(rep.p, '\n', rep.n)))
+            continue;
+        eol++; /* past "*1" or "%1": the key and its entries follow */
+        kv_buf_append(&out, eol, rep.n - (size_t)(eol - rep.p));
+        n++;
+    }
+    if (n == 0) {
+        kv_reply_null_array(&ctx->out);
+    } else {
+        if (ctx->out.proto == 2)
+            kv_reply_array(&ctx->out, n);
+        else
+            kv_reply_map(&ctx->out, n);
+        kv_reply_raw(&ctx->out, out.p, out.len);
+    }
+    kv_buf_free(&out);
+    return KV_COORD_DONE;
+}
+
+const kv_cmdspec kv_cmds_stream_xread[] = {
+    {.name = "xread", .route = KV_ROUTE_COORD, .exec = kv_cmd_xread, .coord = kv_coord_xread,
+     .getkeys = kv_getkeys_xread},
+    KV_SPEC_END
+};
