@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "cmd/cmd.h"
+#include "cmd/core/cmd.h"
 
 struct lua_State;
 struct lua_Debug;
