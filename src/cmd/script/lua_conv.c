@@ -41,6 +41,15 @@ static void field(lua_State *L, const char *k)
     lua_settable(L, -3);
 }
 
+/* A null reply: false for a RESP2 script (Redis's rule), nil for RESP3. */
+static void push_null(lua_State *L, int resp)
+{
+    if (resp == 2)
+        lua_pushboolean(L, 0);
+    else
+        lua_pushnil(L);
+}
+
 static size_t push(lua_State *L, const char *p, size_t n, int resp, int depth)
 {
     size_t len, next, used, i;
@@ -58,10 +67,7 @@ static size_t push(lua_State *L, const char *p, size_t n, int resp, int depth)
         lua_pushnumber(L, (lua_Number)number(p + 1, len - 1));
         return next;
     case '_':
-        if (resp == 2)
-            lua_pushboolean(L, 0);
-        else
-            lua_pushnil(L);
+        push_null(L, resp);
         return next;
     case '#':
         lua_pushboolean(L, p[1] == 't');
@@ -86,10 +92,7 @@ static size_t push(lua_State *L, const char *p, size_t n, int resp, int depth)
     case '=':
         count = number(p + 1, len - 1);
         if (count < 0) {
-            if (resp == 2)
-                lua_pushboolean(L, 0);
-            else
-                lua_pushnil(L);
+            push_null(L, resp);
             return next;
         }
         if ((size_t)count > n - next || n - next - (size_t)count < 2)
@@ -112,10 +115,7 @@ static size_t push(lua_State *L, const char *p, size_t n, int resp, int depth)
     case '>':
         count = number(p + 1, len - 1);
         if (count < 0) {
-            if (resp == 2)
-                lua_pushboolean(L, 0);
-            else
-                lua_pushnil(L);
+            push_null(L, resp);
             return next;
         }
         used = next;
