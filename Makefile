@@ -119,15 +119,21 @@ unit: $(UNIT_BIN)
 
 # TARGET=host:port runs the suite against a server that is already up;
 # otherwise the fixtures start $(SERVER) with SHARDS shards per test session.
+# The suite runs in CONF_JOBS processes (pytest-xdist, whole files per
+# process, each with its own server): it mostly waits on sockets and timers.
+# CONF_JOBS=1, a TARGET (one shared server) or no xdist run it in one.
 CONF_SHARDS ?= 2
+CONF_JOBS ?= 4
 PYTEST_ARGS ?=
+XDIST = $(if $(filter-out 0 1,$(CONF_JOBS)),$(if $(TARGET),,$(shell $(PY) -c 'import xdist' \
+          2>/dev/null && echo "-n $(CONF_JOBS) --dist loadfile")))
 conformance: $(SERVER)
 	KEVY_SERVER_BIN=$(abspath $(SERVER)) KEVY_SHARDS=$(CONF_SHARDS) KEVY_TARGET=$(TARGET) \
-	  $(PY) -m pytest -q conformance $(PYTEST_ARGS)
+	  $(PY) -m pytest -q conformance $(XDIST) $(PYTEST_ARGS)
 
 conformance-redis:
 	KEVY_IMPL=redis KEVY_SERVER_BIN=$$(command -v redis-server) \
-	  $(PY) -m pytest -q conformance -m "not kevy_only" $(PYTEST_ARGS)
+	  $(PY) -m pytest -q conformance -m "not kevy_only" $(XDIST) $(PYTEST_ARGS)
 
 # The suite as a per-command compatibility report (conformance/compat.py):
 # REPORT.md and REPORT.json for TARGET (or for kevy, started per session).

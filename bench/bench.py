@@ -190,6 +190,8 @@ WORKLOAD_LIST = (
     Workload("zrange", "ZRANGE zr 0 99 WITHSCORES on a %d-member zset" % ZRANGE_MEMBERS,
              cmd=["ZRANGE", "zr", "0", "99", "WITHSCORES"], cost=3,
              prefill=_prefill_zrange),
+    Workload("xadd", "XADD mystream * sensor <rand> value <v> (one growing stream)",
+             cmd=["XADD", "mystream", "*", "sensor", "__rand_int__", "value", "xxx"]),
     Workload("queue", "job queue: LPUSH producers, BRPOP consumers (kevy-queuebench); "
              "msg/s, latency p50/p99", queue=True),
     Workload("fanout", "Pub/Sub fan-out: PUBLISH publishers, SUBSCRIBE subscribers "

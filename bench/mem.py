@@ -66,6 +66,14 @@ def _mset(lo, hi):
     return _cmd("MSET", *args)
 
 
+def _xadd(lo, hi):
+    """One XADD per entry (XADD adds one): explicit ids, so both servers
+    store the same ids, and the same two field names (Redis's master entry
+    compresses them)."""
+    return b"".join(_cmd("XADD", "x", "%d-1" % (i + 1), "sensor", i % 100, "value", "v:%d" % i)
+                    for i in range(lo, hi))
+
+
 KIND_LIST = (
     Kind("hash", "HSET h f:<i> <i>", _one_key("HSET", "h", lambda i: ["f:%d" % i, i]),
          ("HLEN", "h"), "h", "hashtable"),
@@ -77,6 +85,8 @@ KIND_LIST = (
          ("LLEN", "l"), "l", "quicklist"),
     Kind("string", "SET k:<i> v:<i> (one key per element)", _mset,
          ("DBSIZE",), "k:0", "embstr"),
+    Kind("stream", "XADD x <i+1>-1 sensor <i%100> value v:<i>", _xadd, ("XLEN", "x"), "x",
+         "stream", lambda lo, hi: hi - lo),
     Kind("hash_small", "HSET hs:<i/100> f:<i> <i> (100 fields per key)",
          _small_keys("HSET", "hs", lambda i: ["f:%d" % i, i]), None, "hs:0", "listpack",
          _per_key),
@@ -87,7 +97,7 @@ KIND_LIST = (
          _per_key),
 )
 KINDS = {k.name: k for k in KIND_LIST}
-DEFAULT_KINDS = ("hash", "set", "zset", "list", "string")
+DEFAULT_KINDS = ("hash", "set", "zset", "list", "string", "stream")
 
 
 def rss_bytes(server):

@@ -2,14 +2,15 @@
 # Install what a make target needs, only if it is missing, so `make run` and
 # `make test` work on a fresh Debian machine and cost nothing the second time.
 #   ci/deps.sh run    compiler, make, Lua 5.1 with cjson and bitop (scripting)
-#   ci/deps.sh test   + clang/libFuzzer, pytest, redis-py
+#   ci/deps.sh test   + clang/libFuzzer, pytest (with xdist), redis-py
 #   ci/deps.sh ci     + redis-server/redis-benchmark (the oracle), valgrind
 set -euo pipefail
 level=${1:-test}
 
 pkgs=(gcc make libc6-dev pkg-config liblua5.1-0-dev lua-cjson lua-cjson-dev lua-bitop lua-bitop-dev)
 if [ "$level" != run ]; then
-  pkgs+=(clang libclang-rt-14-dev python3 python3-pytest python3-redis python3-pytest-timeout)
+  pkgs+=(clang libclang-rt-14-dev python3 python3-pytest python3-redis python3-pytest-timeout
+         python3-pytest-xdist)
 fi
 if [ "$level" = ci ]; then
   pkgs+=(redis-server redis-tools valgrind procps)

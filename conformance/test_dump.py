@@ -10,6 +10,7 @@ test when one is installed)."""
 
 import hashlib
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -134,7 +135,9 @@ def test_dump_compressed_is_redis_payload(r, value):
         assert hashlib.sha256(p).hexdigest() == COMPRESSED_SHA256[value]
 
 
-@pytest.mark.parametrize("value", [b"0123456789abcdefghijk", os.urandom(64), b"z" * 20])
+# The random value is seeded: pytest-xdist's workers must collect the same ids.
+@pytest.mark.parametrize("value", [b"0123456789abcdefghijk", random.Random(64).randbytes(64),
+                                   b"z" * 20], ids=["short", "random64", "z20"])
 def test_dump_uncompressible_or_short_is_plain(r, value):
     r.set("k", value)
     p = r.dump("k")

@@ -8,6 +8,8 @@ import hashlib
 import threading
 import time
 
+import pytest
+
 from helpers import OK, err
 from resp_client import RespClient, ServerClosed
 
@@ -102,3 +104,51 @@ def test_unkillable_script_and_shutdown_nosave(server_factory):
     assert srv.proc.wait(timeout=10) == 0
     t.join(10)
     assert isinstance(result["reply"], (ServerClosed, OSError))
+
+
+BOUNDED = "local n = tonumber(ARGV[1]) local i = 0 while n < 0 or i < n do i = i + 1 end"
+
+
+def run_eval(srv, body, *args):
+    """EVAL body in a thread on a new connection; return (thread, result)."""
+    result = {}
+
+    def run():
+        with RespClient(srv.host, srv.port, timeout=30) as c:
+            result["reply"] = c.raw("EVAL", body, "0", *args)
+
+    t = threading.Thread(target=run)
+    t.start()
+    return t, result
+
+
+@pytest.mark.kevy_only
+def test_script_kill_stops_the_busy_scripts_of_every_shard(server_factory):
+    """Each shard runs its own scripts: two shards can be busy at once (Redis
+    has one). One SCRIPT KILL stops both. A script's first run on a shard
+    locks every shard (section 21), so the script runs once everywhere first."""
+    srv = server_factory("--shards", "2", "--busy-reply-threshold", "100")
+    for _ in range(16):  # new connections land on both shards
+        with RespClient(srv.host, srv.port) as c:
+            assert c.raw("EVAL", BOUNDED, "0", "0") == b"$-1\r\n"
+    runs = [run_eval(srv, BOUNDED, "-1")]
+    wait_busy(srv)
+    deadline = time.monotonic() + 10
+    while len(runs) < 2:  # a script sent to the busy shard is answered BUSY
+        assert time.monotonic() < deadline, "no script ever ran on the other shard"
+        t, result = run_eval(srv, BOUNDED, "-1")
+        t.join(0.3)
+        if t.is_alive():
+            runs.append((t, result))
+        else:
+            assert result["reply"] == BUSY
+    with RespClient(srv.host, srv.port) as c:
+        assert c.raw("PING") == BUSY  # every shard is busy now
+        assert c.raw("SCRIPT", "KILL") == OK
+    sha = hashlib.sha1(BOUNDED.encode()).hexdigest()
+    for t, result in runs:
+        t.join(10)
+        assert result["reply"] == err("ERR Script killed by user with SCRIPT KILL... script: "
+                                      "%s, on @user_script:1." % sha)
+    with RespClient(srv.host, srv.port) as c:
+        assert c.raw("SCRIPT", "KILL") == err("NOTBUSY No scripts in execution right now.")

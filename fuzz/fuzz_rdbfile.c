@@ -125,6 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memset(&s, 0, sizeof s);
         kv_buf_init(&s.out);
         s.last_db = -1;
+        memset(&cb, 0, sizeof cb); /* libraries (245) are skipped */
         cb.arg = &s;
         cb.key = on_key;
         cb.aux = on_aux;

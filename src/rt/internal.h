@@ -268,7 +268,15 @@ struct kv_rt {
     long long nclients;                 /* shared: open connections, all shards */
     long long maxclients;               /* shared */
     int loglevel;
+    /* Start barrier: no shard serves before every shard's state exists
+     * (a client landing on shard 1 must not see shard 0 half loaded). */
+    pthread_mutex_t start_mu;
+    pthread_cond_t start_cv;
+    int nready; /* under start_mu */
 };
+
+/* rt.c: a shard thread waits here once its state is built. */
+void kv_rt_barrier(kv_rt *rt);
 
 /* log.c */
 void kv_rt_log(const kv_rt *rt, int level, const char *fmt, ...)

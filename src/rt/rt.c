@@ -48,18 +48,20 @@ kv_rt *kv_rt_new(const kv_rt_config *cfg, char *err, size_t errlen)
         rt->n = 1024;
     rt->next_client_id = 1;
     rt->maxclients = cfg->maxclients;
+    pthread_mutex_init(&rt->start_mu, NULL);
+    pthread_cond_init(&rt->start_cv, NULL);
     /* Probe without SO_REUSEPORT: fails if anyone already holds the port,
      * including another kevy (which the shared-port sockets would not see). */
     probe = kv_net_listen(cfg->bind, cfg->port, 0, cfg->tcp_backlog, err, errlen);
     if (probe < 0) {
-        free(rt);
+        kv_rt_free(rt);
         return NULL;
     }
     rt->port = kv_net_bound_port(probe);
     close(probe);
     rt->shards = calloc((size_t)rt->n, sizeof *rt->shards);
     if (!rt->shards) {
-        free(rt);
+        kv_rt_free(rt);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
@@ -92,6 +94,27 @@ static void *kv_rt_thread(void *arg)
     return kv_shard_main(sh);
 }
 
+void kv_rt_barrier(kv_rt *rt)
+{
+    pthread_mutex_lock(&rt->start_mu);
+    rt->nready++;
+    pthread_cond_broadcast(&rt->start_cv);
+    while (rt->nready < rt->n && !kv_atomic_load_acquire(&rt->stop))
+        pthread_cond_wait(&rt->start_cv, &rt->start_mu);
+    pthread_mutex_unlock(&rt->start_mu);
+}
+
+/* The main thread's side of the barrier: every shard ready, or a failure. */
+static void kv_rt_wait_ready(kv_rt *rt, int failed)
+{
+    pthread_mutex_lock(&rt->start_mu);
+    if (failed)
+        pthread_cond_broadcast(&rt->start_cv); /* the stop flag is set */
+    while (!failed && rt->nready < rt->n && !kv_atomic_load_acquire(&rt->stop))
+        pthread_cond_wait(&rt->start_cv, &rt->start_mu);
+    pthread_mutex_unlock(&rt->start_mu);
+}
+
 int kv_rt_run(kv_rt *rt)
 {
     sigset_t set, old;
@@ -116,6 +139,7 @@ int kv_rt_run(kv_rt *rt)
         }
         started++;
     }
+    kv_rt_wait_ready(rt, rc != 0);
     if (rc == 0) {
         kv_rt_log(rt, KV_LOG_NOTICE, "Ready to accept connections tcp %s:%d (%d shard%s, %s)",
                   rt->cfg.bind, rt->port, rt->n, rt->n == 1 ? "" : "s", kv_reactor_name());
@@ -159,6 +183,9 @@ void kv_rt_stop(kv_rt *rt)
         return;
     for (i = 0; i < rt->n; i++)
         kv_reactor_wake(rt->shards[i].reactor);
+    pthread_mutex_lock(&rt->start_mu); /* shards still at the start barrier */
+    pthread_cond_broadcast(&rt->start_cv);
+    pthread_mutex_unlock(&rt->start_mu);
     pthread_kill(rt->main_thread, SIGTERM);
 }
 
@@ -170,6 +197,8 @@ void kv_rt_free(kv_rt *rt)
     for (i = 0; rt->shards && i < rt->n; i++)
         kv_shard_teardown(&rt->shards[i]);
     free(rt->shards);
+    pthread_cond_destroy(&rt->start_cv);
+    pthread_mutex_destroy(&rt->start_mu);
     free(rt);
 }
 

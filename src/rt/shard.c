@@ -389,6 +389,7 @@ void *kv_shard_main(void *arg)
     int backlog = 0;
 
     kv_shard_start(sh);
+    kv_rt_barrier(rt);
     if (kv_reactor_add(sh->reactor, sh->lfd, KV_EV_READ, &sh->listener) < 0) {
         kv_rt_log(rt, KV_LOG_WARNING, "Shard %d: cannot watch its listener", sh->id);
         kv_rt_stop(rt);

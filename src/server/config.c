@@ -27,16 +27,51 @@ void kv_config_init(kv_config *c)
     c->cfg = kv_cfg_new();
 }
 
-void kv_config_free(kv_config *c)
-{
-    kv_cfg_free(c->cfg);
-    c->cfg = NULL;
-}
-
 static int kv_fail(char *err, size_t errlen, const char *msg)
 {
     snprintf(err, errlen, "%s", msg);
     return -1;
+}
+
+void kv_config_free(kv_config *c)
+{
+    int i, j;
+    kv_cfg_free(c->cfg);
+    c->cfg = NULL;
+    for (i = 0; i < c->nusers; i++) {
+        for (j = 0; j < c->users[i].argc; j++)
+            free(c->users[i].argv[j]);
+        free(c->users[i].argv);
+    }
+    free(c->users);
+    c->users = NULL;
+    c->nusers = 0;
+}
+
+/* "user <name> <rules>...": kept for the ACL registry (cmd/acl), which
+ * checks the rules when the server starts; a user may be declared once. */
+static int kv_user_directive(kv_config *c, int argc, char **argv, char *err, size_t errlen)
+{
+    struct kv_config_user *u;
+    int i, j;
+    if (argc < 2)
+        return kv_fail(err, errlen, "Bad directive or wrong number of arguments");
+    for (i = 0; i < c->nusers; i++)
+        if (!strcmp(c->users[i].argv[1], argv[1])) {
+            snprintf(err, errlen, "Error in user declaration '%s': Duplicate user found. A user "
+                                  "can only be defined once in config files", argv[1]);
+            return -1;
+        }
+    if (!(c->users = realloc(c->users, (size_t)(c->nusers + 1) * sizeof *c->users)))
+        abort();
+    u = &c->users[c->nusers++];
+    u->argc = argc;
+    if (!(u->argv = malloc((size_t)argc * sizeof *u->argv)))
+        abort();
+    for (j = 0; j < argc; j++)
+        if (!(u->argv[j] = strdup(argv[j])))
+            abort();
+    return 0;
 }
 
 /* kevy's own directives. */
@@ -76,6 +111,8 @@ int kv_config_directive(kv_config *c, int argc, char **argv, char *err, size_t e
     size_t len = 0, k;
     if (!strcasecmp(argv[0], "shards") || !strcasecmp(argv[0], "pin-threads"))
         return kv_kevy_directive(c, argc, argv, err, errlen);
+    if (!strcasecmp(argv[0], "user"))
+        return kv_user_directive(c, argc, argv, err, errlen);
     i = kv_cfg_index(argv[0], strlen(argv[0]));
     if (i < 0)
         return kv_fail(err, errlen, "Bad directive or wrong number of arguments");

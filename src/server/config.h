@@ -18,6 +18,12 @@ typedef struct kv_config {
     char file[1024];   /* absolute path of the configuration file, or "" */
     int save_lines;    /* "save" directives seen (they accumulate) */
     int bind_set;      /* a bind directive was given */
+    /* "user" directives (ACL users), applied once the command set exists */
+    struct kv_config_user {
+        int argc;
+        char **argv;
+    } *users;
+    int nusers;
 } kv_config;
 
 void kv_config_init(kv_config *c);

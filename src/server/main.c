@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmd/acl/acl.h"
 #include "cmd/cmd.h"
 #include "kevy/rt.h"
 #include "server/config.h"
@@ -126,7 +127,7 @@ int main(int argc, char **argv)
     char err[2048], bind[256], cwd[PATH_MAX], port[16];
     const char *logfile, *pidfile;
     long long cobl[3] = {0, 0, 0};
-    int rc;
+    int rc, i;
 
     if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         kv_config_usage(argv[0]);
@@ -185,6 +186,34 @@ int main(int argc, char **argv)
     memset(&shared, 0, sizeof shared);
     srv.shared = &shared;
     kv_commands_init(&rcfg.cmds, &srv);
+    /* ACL users: the config's "user" lines, or the aclfile, not both */
+    kv_acl_set_pubsub_default(srv.acl,
+                              !strcmp(kv_cfg_get(cfg.cfg, "acl-pubsub-default"), "allchannels"));
+    if (cfg.nusers && *kv_cfg_get(cfg.cfg, "aclfile")) {
+        snprintf(err, sizeof err, "Configuring Redis with users defined in redis.conf and at "
+                                  "the same setting an ACL file path is invalid. This setup is "
+                                  "very likely to lead to configuration errors and security "
+                                  "holes, please define either an ACL file or declare users "
+                                  "directly in your redis.conf, but not both.");
+        i = -1;
+    } else if (*kv_cfg_get(cfg.cfg, "aclfile")) {
+        char why[1800];
+        i = kv_acl_load_file(srv.acl, kv_cfg_get(cfg.cfg, "aclfile"), why, sizeof why);
+        if (i != 0)
+            snprintf(err, sizeof err, "Aborting startup because of ACL errors: %s", why);
+    } else {
+        for (i = 0; i < cfg.nusers; i++)
+            if (kv_acl_config_user(srv.acl, cfg.users[i].argc, cfg.users[i].argv, err,
+                                   sizeof err) != 0)
+                break;
+        i = i < cfg.nusers ? -1 : 0;
+    }
+    if (i != 0) {
+        fprintf(stderr, "kevy-server: %s\n", err);
+        kv_commands_fini(&srv);
+        kv_config_free(&cfg);
+        return 1;
+    }
     rt = kv_rt_new(&rcfg, err, sizeof err);
     if (!rt) {
         fprintf(stderr, "kevy-server: %s\n", err);

@@ -1,6 +1,8 @@
 /* One database (see db.h for the layout and why TTLs live in a side table).
  * Entries are created and destroyed only here, so their memory is counted
- * exactly; values are estimated from a sample when asked. */
+ * exactly; values are counted as they are attached, detached and touched
+ * (a small list of entries whose value may have changed in place, measured
+ * again before the figure is read). */
 #include "store/db.h"
 
 #include <string.h>
@@ -26,12 +28,21 @@ typedef struct expnode {
     long long when;
 } expnode;
 
+#define TOUCHED_MAX 8
+
 struct kv_db {
     kv_dict keys;
     kv_dict expires;
     uint64_t rng;
     unsigned long expire_cursor;
     size_t entry_mem;     /* allocator chunks of entries and expire nodes */
+    /* Values: the sum of each attached value's size as last measured. A
+     * touched entry (its value may be changing in place) keeps the size it
+     * was counted at beside it until it is measured again. */
+    long long val_mem;
+    int ntouched;
+    kv_entry *touched[TOUCHED_MAX];
+    size_t touched_mem[TOUCHED_MAX];
     /* Snapshot (see db.h): entries whose mark differs from `mark` are not
      * saved yet; presave is called before one is read, changed or deleted. */
     uintptr_t mark;
@@ -59,7 +70,6 @@ static void presave(kv_db *db, kv_entry *e)
 #define ENTRY_HDR offsetof(kv_entry, k)
 #define EXPIRE_CYCLE_KEYS 20
 #define EXPIRE_ACCEPTABLE_STALE 10
-#define MEM_SAMPLE 64
 
 static size_t entry_size(size_t klen)
 {
@@ -138,6 +148,8 @@ kv_db *kv_db_new(const uint8_t seed[16])
     db->rng = s ^ 0x6a09e667f3bcc909ULL;
     db->expire_cursor = 0;
     db->entry_mem = 0;
+    db->val_mem = 0;
+    db->ntouched = 0;
     db->mark = 0;
     db->presave = NULL;
     db->presave_arg = NULL;
@@ -164,6 +176,8 @@ void kv_db_clear(kv_db *db)
     kv_dict_clear(&db->keys, free_entry, NULL);
     db->expire_cursor = 0;
     db->entry_mem = 0;
+    db->val_mem = 0;
+    db->ntouched = 0;
 }
 
 void kv_db_free(kv_db *db)
@@ -201,6 +215,7 @@ kv_entry *kv_db_upsert_h(kv_db *db, const char *key, size_t klen, uint64_t hash,
     size_t size;
     if (e) {
         *created = 0;
+        kv_db_touch(db, e);
         return e;
     }
     size = entry_size(klen);
@@ -227,16 +242,85 @@ kv_entry *kv_db_upsert(kv_db *db, const char *key, size_t klen, int *created)
 
 kv_obj *kv_entry_val(const kv_entry *e) { return eval(e); }
 
-void kv_entry_set_val(kv_entry *e, kv_obj *val)
+/* ------------------------------------------------------------ memory account */
+
+static size_t val_size(const kv_entry *e)
 {
-    if (eval(e) != val)
-        kv_obj_free(eval(e));
-    eset(e, val);
+    return eval(e) ? kv_obj_mem(eval(e)) : 0;
 }
 
-kv_obj *kv_entry_take_val(kv_entry *e)
+static int touched_at(const kv_db *db, const kv_entry *e)
+{
+    int i;
+    for (i = 0; i < db->ntouched; i++)
+        if (db->touched[i] == e)
+            return i;
+    return -1;
+}
+
+/* Measure the touched values again and forget them. */
+static void flush_touched(kv_db *db)
+{
+    int i;
+    for (i = 0; i < db->ntouched; i++)
+        db->val_mem += (long long)val_size(db->touched[i]) - (long long)db->touched_mem[i];
+    db->ntouched = 0;
+}
+
+void kv_db_touch(kv_db *db, kv_entry *e)
+{
+    if (db->ntouched && touched_at(db, e) >= 0)
+        return;
+    if (db->ntouched == TOUCHED_MAX)
+        flush_touched(db);
+    db->touched[db->ntouched] = e;
+    db->touched_mem[db->ntouched++] = val_size(e);
+}
+
+/* e's value leaves the account (freed, replaced or detached): what it was
+ * counted at. A touched entry stays listed, now counted at 0. */
+static void uncount(kv_db *db, kv_entry *e)
+{
+    int i = db->ntouched ? touched_at(db, e) : -1;
+    if (i >= 0) {
+        db->val_mem -= (long long)db->touched_mem[i];
+        db->touched_mem[i] = 0;
+    } else {
+        db->val_mem -= (long long)val_size(e);
+    }
+}
+
+/* A value joins the account, and its entry is touched: commands fill a
+ * new collection after attaching it (LPUSH, SADD...). */
+static void count(kv_db *db, kv_entry *e)
+{
+    int i = db->ntouched ? touched_at(db, e) : -1;
+    size_t m = val_size(e);
+    db->val_mem += (long long)m;
+    if (i >= 0) {
+        db->touched_mem[i] = m;
+        return;
+    }
+    if (db->ntouched == TOUCHED_MAX)
+        flush_touched(db);
+    db->touched[db->ntouched] = e;
+    db->touched_mem[db->ntouched++] = m;
+}
+
+void kv_db_set_val(kv_db *db, kv_entry *e, kv_obj *val)
+{
+    if (eval(e) == val)
+        return;
+    uncount(db, e);
+    kv_obj_free(eval(e));
+    eset(e, val);
+    count(db, e);
+}
+
+kv_obj *kv_db_take_val(kv_db *db, kv_entry *e)
 {
     kv_obj *v = eval(e);
+    uncount(db, e);
     eset(e, NULL);
     return v;
 }
@@ -302,6 +386,13 @@ int kv_db_persist(kv_db *db, kv_entry *e)
 static void entry_destroy(kv_db *db, kv_entry *e)
 {
     size_t klen;
+    int i;
+    uncount(db, e);
+    if (db->ntouched && (i = touched_at(db, e)) >= 0) {
+        db->touched[i] = db->touched[db->ntouched - 1];
+        db->touched_mem[i] = db->touched_mem[db->ntouched - 1];
+        db->ntouched--;
+    }
     kv_db_persist(db, e);
     ekey(e, &klen);
     db->entry_mem -= kv_mem_chunk(entry_size(klen));
@@ -440,6 +531,23 @@ kv_entry *kv_db_random(kv_db *db)
     return (kv_entry *)kv_dict_random(&db->keys, &db->rng);
 }
 
+void kv_db_set_room(kv_db *db, size_t room)
+{
+    size_t b = kv_dict_buckets(&db->keys);
+    db->keys.capped = b && kv_mem_chunk(2 * b * sizeof(void *)) > room;
+}
+
+size_t kv_db_sample_keys(kv_db *db, kv_entry **out, size_t count)
+{
+    kv_dnode *local[32], **buf = count <= 32 ? local : (kv_dnode **)kv_xmalloc(count * sizeof *buf);
+    size_t got = kv_dict_sample(&db->keys, buf, count, &db->rng), i;
+    for (i = 0; i < got; i++)
+        out[i] = (kv_entry *)buf[i];
+    if (buf != local)
+        free(buf);
+    return got;
+}
+
 size_t kv_db_sample_expires(kv_db *db, kv_entry **out, size_t count)
 {
     kv_dnode *local[32], **buf = count <= 32 ? local : (kv_dnode **)kv_xmalloc(count * sizeof *buf);
@@ -458,21 +566,33 @@ int kv_db_rehash_step(kv_db *db, int nbuckets)
     return a || b;
 }
 
-size_t kv_db_memory(const kv_db *db)
+static size_t tables_mem(const kv_db *db)
 {
-    const kv_dnode *s[MEM_SAMPLE];
-    size_t n = kv_dict_peek(&db->keys, s, MEM_SAMPLE), i, vals = 0;
-    size_t mem = kv_mem_chunk(sizeof *db) + db->entry_mem +
-                 (kv_dict_buckets(&db->keys) ? kv_mem_chunk(kv_dict_buckets(&db->keys) * sizeof(void *)) : 0) +
-                 (kv_dict_buckets(&db->expires) ? kv_mem_chunk(kv_dict_buckets(&db->expires) * sizeof(void *)) : 0);
-    for (i = 0; i < n; i++) {
-        const kv_entry *e = (const kv_entry *)s[i];
-        if (eval(e))
-            vals += kv_obj_mem(eval(e));
-    }
-    if (n)
-        mem += (size_t)((double)vals / (double)n * (double)kv_db_size(db) + 0.5);
-    return mem;
+    return kv_mem_chunk(sizeof *db) + db->entry_mem +
+           (kv_dict_buckets(&db->keys) ? kv_mem_chunk(kv_dict_buckets(&db->keys) * sizeof(void *)) : 0) +
+           (kv_dict_buckets(&db->expires) ? kv_mem_chunk(kv_dict_buckets(&db->expires) * sizeof(void *)) : 0);
+}
+
+size_t kv_db_memory(kv_db *db)
+{
+    if (db->ntouched)
+        flush_touched(db);
+    return tables_mem(db) + (db->val_mem > 0 ? (size_t)db->val_mem : 0);
+}
+
+static void recount_visit(void *arg, kv_dnode *n)
+{
+    *(size_t *)arg += val_size((const kv_entry *)n);
+}
+
+size_t kv_db_memory_recount(kv_db *db)
+{
+    size_t vals = 0;
+    unsigned long c = 0;
+    do
+        c = kv_dict_scan(&db->keys, c, recount_visit, &vals);
+    while (c);
+    return tables_mem(db) + vals;
 }
 
 size_t kv_db_entry_mem(const kv_db *db, const kv_entry *e)

@@ -32,12 +32,19 @@ size_t kv_db_expires_size(const kv_db *db);      /* keys with a TTL */
 
 kv_entry *kv_db_lookup(kv_db *db, const char *key, size_t klen);  /* raw: ignores expiry */
 /* Find or create: on create, *created = 1 and the entry's value is NULL until
- * kv_entry_set_val. One hash computation. */
+ * kv_db_set_val. One hash computation. */
 kv_entry *kv_db_upsert(kv_db *db, const char *key, size_t klen, int *created);
 
 kv_obj *kv_entry_val(const kv_entry *e);
-void kv_entry_set_val(kv_entry *e, kv_obj *val);   /* frees the old value */
-kv_obj *kv_entry_take_val(kv_entry *e);            /* detach the value without freeing it */
+/* Put val under e (the old value is freed) / detach e's value without
+ * freeing it. Both keep the db's memory account (kv_db_memory). */
+void kv_db_set_val(kv_db *db, kv_entry *e, kv_obj *val);
+kv_obj *kv_db_take_val(kv_db *db, kv_entry *e);
+/* e's value is about to change in place (a write command found it): the db
+ * measures it now and again before its memory is next read, so growth in
+ * place (RPUSH, APPEND, HSET...) is counted. Keyspace lookups for write and
+ * kv_db_upsert of an existing key call it. */
+void kv_db_touch(kv_db *db, kv_entry *e);
 const char *kv_entry_key(const kv_entry *e, size_t *klen);
 int kv_entry_has_expire(const kv_entry *e);        /* cheap: no table lookup */
 
@@ -83,14 +90,24 @@ unsigned long kv_db_scan(kv_db *db, unsigned long cursor,
 kv_entry *kv_db_random(kv_db *db);   /* NULL if empty */
 /* Up to count distinct entries that have a TTL, for volatile-* eviction. */
 size_t kv_db_sample_expires(kv_db *db, kv_entry **out, size_t count);
+/* maxmemory: the bytes left before the limit. While doubling the key
+ * table would take more, it grows only past 1.618 keys per bucket (Redis
+ * 7.0's dictExpandAllowed), so a table doubling does not overshoot. */
+void kv_db_set_room(kv_db *db, size_t room);
+/* Up to count distinct entries (Redis's dictGetSomeKeys), for allkeys-*. */
+size_t kv_db_sample_keys(kv_db *db, kv_entry **out, size_t count);
 /* Move up to nbuckets buckets of running rehashes; 1 while more remains. */
 int kv_db_rehash_step(kv_db *db, int nbuckets);
 
 /* Bytes the db holds (tables, entries, expire nodes, values), modelled on
- * glibc malloc's chunk sizes. Values are measured with kv_obj_mem when they
- * are attached and detached; a value grown in place after attaching is
- * counted at its attach-time size until it is replaced. */
-size_t kv_db_memory(const kv_db *db);
+ * glibc malloc's chunk sizes, in O(1): entries and expire nodes are counted
+ * as they are made and freed, values with kv_obj_mem as they are attached,
+ * detached and touched (kv_db_touch; the entries touched since the last
+ * call are measured again here). The figure maxmemory is enforced on. */
+size_t kv_db_memory(kv_db *db);
+/* The same figure recomputed from every value (O(keys)): tests check that
+ * the running account equals it. */
+size_t kv_db_memory_recount(kv_db *db);
 /* MEMORY USAGE: the allocator chunk of the key's entry (link, value
  * pointer, key bytes), with its expire node if it has a TTL. */
 size_t kv_db_entry_mem(const kv_db *db, const kv_entry *e);

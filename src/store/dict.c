@@ -40,6 +40,7 @@ void kv_dict_init(kv_dict *d, const kv_dict_type *t, const uint8_t seed[16])
     d->rehashidx = -1;
     d->pause = 0;
     d->exp[0] = d->exp[1] = -1;
+    d->capped = 0;
     if (seed)
         memcpy(d->seed, seed, 16);
     else
@@ -154,7 +155,8 @@ static void expand_if_needed(kv_dict *d)
         return;
     if (d->table[0] == NULL)
         resize(d, 4);
-    else if (d->used[0] >= tsize(d, 0) && d->pause == 0)
+    else if (d->used[0] >= tsize(d, 0) && d->pause == 0 &&
+             (!d->capped || d->used[0] * 1000 > tsize(d, 0) * 1618))
         resize(d, d->used[0] + 1);
 }
 

@@ -30,6 +30,10 @@ typedef struct kv_dict {
     long rehashidx;       /* -1: not rehashing */
     int pause;            /* > 0: a scan is running; no rehash steps, no resize */
     signed char exp[2];   /* log2 of the bucket count; -1: no table */
+    /* Growing would pass maxmemory (set by the db's owner): the table
+     * doubles only past 1.618 keys per bucket, as Redis 7.0's
+     * dictExpandAllowed decides. */
+    unsigned char capped;
     uint8_t seed[16];
 } kv_dict;
 

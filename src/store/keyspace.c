@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "store/dict.h"
+#include "store/evict.h"
 #include "store/mem.h"
 
 #define EXPIRE_DBS_PER_TICK 16
@@ -55,6 +56,19 @@ static void expire_entry(kv_keyspace *ks, int db, kv_entry *e)
     kv_db_delete_entry(ks->db[db], e);
 }
 
+unsigned kv_ks_fresh_lru(const kv_keyspace *ks, long long now_ms)
+{
+    return ks->lfu ? kv_lfu_fresh(now_ms) : ks->lru_clock;
+}
+
+void kv_ks_access(kv_keyspace *ks, kv_obj *o, long long now_ms)
+{
+    if (!ks->lfu)
+        kv_obj_set_lru(o, ks->lru_clock);
+    else
+        kv_lfu_access(o, now_ms, ks->lfu_log_factor, ks->lfu_decay_time, &ks->rng);
+}
+
 static kv_entry *lookup(kv_keyspace *ks, int db, const char *key, size_t klen, long long now_ms)
 {
     kv_db *d = ks->db[db];
@@ -66,7 +80,7 @@ static kv_entry *lookup(kv_keyspace *ks, int db, const char *key, size_t klen, l
         return NULL;
     }
     if (kv_entry_val(e))
-        kv_obj_set_lru(kv_entry_val(e), ks->lru_clock);
+        kv_ks_access(ks, kv_entry_val(e), now_ms);
     return e;
 }
 
@@ -82,7 +96,10 @@ kv_entry *kv_ks_lookup_read(kv_keyspace *ks, int db, const char *key, size_t kle
 
 kv_entry *kv_ks_lookup_write(kv_keyspace *ks, int db, const char *key, size_t klen, long long now_ms)
 {
-    return lookup(ks, db, key, klen, now_ms);
+    kv_entry *e = lookup(ks, db, key, klen, now_ms);
+    if (e)
+        kv_db_touch(ks->db[db], e); /* the command may change it in place */
+    return e;
 }
 
 kv_entry *kv_ks_upsert(kv_keyspace *ks, int db, const char *key, size_t klen, long long now_ms,
@@ -95,6 +112,9 @@ kv_entry *kv_ks_upsert(kv_keyspace *ks, int db, const char *key, size_t klen, lo
         expire_entry(ks, db, e);
     else if (e) {
         *created = 0;
+        if (kv_entry_val(e)) /* Redis's lookupKeyWrite: an access */
+            kv_ks_access(ks, kv_entry_val(e), now_ms);
+        kv_db_touch(d, e);
         return e;
     }
     return kv_db_upsert_h(d, key, klen, h, created);

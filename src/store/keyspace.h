@@ -28,6 +28,12 @@ typedef struct kv_keyspace {
     /* Stamped into a value's lru field when a lookup finds it (set it from
      * the server clock, like Redis's LRU_CLOCK; 24 bits used). */
     unsigned lru_clock;
+    /* An LFU maxmemory policy is in force: the lru field holds Redis's LFU
+     * pair (minutes:16, counter:8) and a lookup updates the counter with
+     * these parameters (store/evict.h) instead of stamping the clock. */
+    int lfu;
+    int lfu_log_factor;
+    int lfu_decay_time;
     /* Called before an expired key is deleted, lazily or actively (for
      * keyspace notifications and AOF/replica DELs). Must not touch the
      * keyspace. May be NULL. */
@@ -65,5 +71,10 @@ void kv_ks_swapdb(kv_keyspace *ks, int a, int b);
  * replay, which expires nothing). Returns how many. */
 size_t kv_ks_purge_expired(kv_keyspace *ks, long long now_ms);
 size_t kv_ks_memory(const kv_keyspace *ks);   /* sum of kv_db_memory */
+/* The lru field of a value created now (Redis's createObject): the LRU
+ * clock, or under LFU the current minute with LFU_INIT_VAL. */
+unsigned kv_ks_fresh_lru(const kv_keyspace *ks, long long now_ms);
+/* A lookup's access: the LRU stamp, or the LFU counter's update. */
+void kv_ks_access(kv_keyspace *ks, kv_obj *o, long long now_ms);
 
 #endif

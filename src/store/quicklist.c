@@ -205,13 +205,26 @@ void kv_ql_append_node(kv_quicklist *ql, unsigned char *lp)
     ql->count += cnt;
 }
 
+/* Exact up to 2 * MEM_ENDS nodes; beyond, the nodes at both ends (where
+ * pushes and pops change them) are measured and the middle ones are
+ * counted at their average, so the cost stays bounded on a long list and
+ * the figure is still a function of the list's contents. */
+#define MEM_ENDS 8
 size_t kv_ql_mem(const kv_quicklist *ql)
 {
-    size_t m = kv_mem_chunk(sizeof *ql);
+    size_t m = kv_mem_chunk(sizeof *ql), ends = 0;
     const kv_qlnode *n;
-    for (n = ql->head; n; n = n->next)
-        m += kv_mem_chunk(sizeof *n) + kv_mem_chunk(node_bytes(n));
-    return m;
+    int i;
+    if (ql->nodes <= 2 * MEM_ENDS) {
+        for (n = ql->head; n; n = n->next)
+            m += kv_mem_chunk(sizeof *n) + kv_mem_chunk(node_bytes(n));
+        return m;
+    }
+    for (n = ql->head, i = 0; i < MEM_ENDS; n = n->next, i++)
+        ends += kv_mem_chunk(sizeof *n) + kv_mem_chunk(node_bytes(n));
+    for (n = ql->tail, i = 0; i < MEM_ENDS; n = n->prev, i++)
+        ends += kv_mem_chunk(sizeof *n) + kv_mem_chunk(node_bytes(n));
+    return m + ends + ends / (2 * MEM_ENDS) * (ql->nodes - 2 * MEM_ENDS);
 }
 
 /* ------------------------------------------------------------ iteration */

@@ -5,12 +5,13 @@
  * entries added as lengths, then the consumer groups: their count, and per
  * group name, last ID, entries read, the PEL (count, per entry a raw
  * 16-byte ID, delivery time as 8 bytes little-endian, delivery count) and
- * the consumers (count, per consumer name, seen time, PEL of raw IDs).
- * kevy has no groups yet and writes a count of 0; a payload with groups is
- * refused rather than loaded without them. STREAM_LISTPACKS (15, Redis
- * 5 and 6) lacks the three 7.0 fields and entries read. Every node is
- * checked deeply (kv_stream_validate_node) and the nodes together must
- * agree with the length and the last ID, so the commands never meet an
+ * the consumers (count, per consumer name, seen time as 8 bytes, PEL of
+ * raw IDs). STREAM_LISTPACKS (15, Redis 5 and 6) lacks the three 7.0
+ * fields and entries read (estimated on load, as Redis does). Every node
+ * is checked deeply (kv_stream_validate_node) and the nodes together must
+ * agree with the length and the last ID; group and consumer names are
+ * unique, every consumer's entry is in its group's PEL exactly once and
+ * every group PEL entry has a consumer, so the commands never meet an
  * inconsistent stream. */
 #include "store/rdb.h"
 
@@ -18,6 +19,52 @@
 #include <string.h>
 
 #include "store/t_stream.h"
+#include "store/t_stream_cg.h"
+
+/* Redis's rdbSaveMillisecondTime: 8 bytes, little-endian. */
+static void write_ms(kv_buf *out, long long ms)
+{
+    unsigned char b[8];
+    int i;
+    for (i = 0; i < 8; i++)
+        b[i] = (unsigned char)((unsigned long long)ms >> (8 * i));
+    kv_buf_append(out, b, 8);
+}
+
+static void write_raw_id(kv_buf *out, const kv_sid *id)
+{
+    unsigned char key[16];
+    kv_sid_encode(key, id);
+    kv_buf_append(out, key, sizeof key);
+}
+
+static void save_groups(kv_buf *out, const kv_stream *s, int compress)
+{
+    size_t i, j, k, n = kv_stream_ngroups(s);
+    kv_rdb_write_len(out, n);
+    for (i = 0; i < n; i++) {
+        const kv_scg *cg = kv_stream_cgs(s)->v[i];
+        kv_rdb_write_string_opt(out, cg->name, cg->nlen, compress);
+        kv_rdb_write_len(out, cg->last_id.ms);
+        kv_rdb_write_len(out, cg->last_id.seq);
+        kv_rdb_write_len(out, (uint64_t)cg->entries_read);
+        kv_rdb_write_len(out, cg->pel.n);
+        for (j = 0; j < cg->pel.n; j++) {
+            write_raw_id(out, &cg->pel.v[j]->id);
+            write_ms(out, cg->pel.v[j]->delivery_time);
+            kv_rdb_write_len(out, (uint64_t)cg->pel.v[j]->delivery_count);
+        }
+        kv_rdb_write_len(out, cg->ncons);
+        for (j = 0; j < cg->ncons; j++) {
+            const kv_sconsumer *c = cg->cons[j];
+            kv_rdb_write_string_opt(out, c->name, c->nlen, compress);
+            write_ms(out, c->seen_time);
+            kv_rdb_write_len(out, c->pel.n);
+            for (k = 0; k < c->pel.n; k++)
+                write_raw_id(out, &c->pel.v[k]->id);
+        }
+    }
+}
 
 int kv_rdb_save_stream(kv_buf *out, const kv_obj *o, int compress)
 {
@@ -40,7 +87,7 @@ int kv_rdb_save_stream(kv_buf *out, const kv_obj *o, int compress)
     kv_rdb_write_len(out, s->max_deleted.ms);
     kv_rdb_write_len(out, s->max_deleted.seq);
     kv_rdb_write_len(out, s->entries_added);
-    kv_rdb_write_len(out, 0); /* consumer groups */
+    save_groups(out, s, compress);
     return KV_RDB_OK;
 }
 
@@ -80,6 +127,121 @@ static int load_node(kv_rdb_reader *r, kv_stream *s, uint64_t *live, kv_sid *las
     return 0;
 }
 
+static int read_ms(kv_rdb_reader *r, long long *ms)
+{
+    const unsigned char *p;
+    unsigned long long v = 0;
+    int i;
+    if (kv_rdb_read_bytes(r, 8, &p) != 0)
+        return -1;
+    for (i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    *ms = (long long)v;
+    return 0;
+}
+
+static int read_raw_id(kv_rdb_reader *r, kv_sid *id)
+{
+    const unsigned char *p;
+    if (kv_rdb_read_bytes(r, 16, &p) != 0)
+        return -1;
+    kv_sid_decode(p, id);
+    return 0;
+}
+
+/* A name: a string (an integer-encoded one as its digits) into buf. */
+static int read_name(kv_rdb_reader *r, kv_rdb_str *s, char num[24], const char **p, size_t *n)
+{
+    if (kv_rdb_read_string(r, s) != 0)
+        return -1;
+    if (s->is_int) {
+        *n = kv_store_ll2str(num, s->ll);
+        *p = num;
+    } else {
+        *p = s->p;
+        *n = s->n;
+    }
+    return 0;
+}
+
+static int load_consumers(kv_rdb_reader *r, kv_scg *cg)
+{
+    uint64_t ncons, npel, i, j;
+    if (kv_rdb_read_len(r, &ncons, NULL) != 0 || ncons > kv_rdb_remaining(r))
+        return -1;
+    for (i = 0; i < ncons; i++) {
+        kv_rdb_str name;
+        char num[24];
+        const char *p;
+        size_t n;
+        long long seen;
+        kv_sconsumer *c;
+        if (read_name(r, &name, num, &p, &n) != 0)
+            return -1;
+        c = kv_scg_consumer_create(cg, p, n, 0);
+        kv_rdb_str_free(&name);
+        if (!c || read_ms(r, &seen) != 0)
+            return -1; /* a duplicate consumer */
+        c->seen_time = seen;
+        if (kv_rdb_read_len(r, &npel, NULL) != 0 || npel > kv_rdb_remaining(r) / 16)
+            return -1;
+        for (j = 0; j < npel; j++) {
+            kv_sid id;
+            kv_snack *nack;
+            if (read_raw_id(r, &id) != 0)
+                return -1;
+            /* In the group's PEL, and no one else's. */
+            if (!(nack = kv_spel_find(&cg->pel, &id)) || nack->consumer)
+                return -1;
+            nack->consumer = c;
+            kv_spel_insert(&c->pel, nack);
+        }
+    }
+    for (i = 0; i < cg->pel.n; i++)
+        if (!cg->pel.v[i]->consumer)
+            return -1; /* Redis: "Stream CG PEL entry without consumer" */
+    return 0;
+}
+
+static int load_group(int rdbtype, kv_rdb_reader *r, kv_stream *s)
+{
+    kv_rdb_str name;
+    char num[24];
+    const char *p;
+    size_t n;
+    kv_sid last;
+    uint64_t read = 0, npel, i;
+    long long entries_read;
+    kv_scg *cg;
+    if (read_name(r, &name, num, &p, &n) != 0)
+        return -1;
+    if (read_id(r, &last) != 0 ||
+        (rdbtype == KV_RDB_TYPE_STREAM_LISTPACKS_2 && kv_rdb_read_len(r, &read, NULL) != 0)) {
+        kv_rdb_str_free(&name);
+        return -1;
+    }
+    entries_read = rdbtype == KV_RDB_TYPE_STREAM_LISTPACKS_2 ? (long long)read
+                                                             : kv_stream_estimate_read(s, &last);
+    cg = kv_stream_cg_create(s, p, n, &last, entries_read);
+    kv_rdb_str_free(&name);
+    if (!cg)
+        return -1; /* a duplicate group */
+    if (kv_rdb_read_len(r, &npel, NULL) != 0 || npel > kv_rdb_remaining(r) / 25)
+        return -1;
+    for (i = 0; i < npel; i++) {
+        kv_sid id;
+        long long when;
+        uint64_t count;
+        kv_snack *nack;
+        if (read_raw_id(r, &id) != 0 || read_ms(r, &when) != 0 ||
+            kv_rdb_read_len(r, &count, NULL) != 0 || kv_spel_find(&cg->pel, &id))
+            return -1;
+        nack = kv_scg_nack_add(cg, &id, NULL, when);
+        nack->delivery_count = (long long)count;
+    }
+    return load_consumers(r, cg);
+}
+
 kv_obj *kv_rdb_load_stream(int rdbtype, kv_rdb_reader *r)
 {
     kv_obj *o = kv_stream_new();
@@ -110,8 +272,11 @@ kv_obj *kv_rdb_load_stream(int rdbtype, kv_rdb_reader *r)
     }
     if (s->length != live || (nodes && kv_sid_cmp(&last, &s->last_id) > 0))
         goto bad;
-    if (kv_rdb_read_len(r, &groups, NULL) != 0 || groups != 0)
-        goto bad; /* consumer groups: not yet */
+    if (kv_rdb_read_len(r, &groups, NULL) != 0 || groups > kv_rdb_remaining(r))
+        goto bad;
+    for (i = 0; i < groups; i++)
+        if (load_group(rdbtype, r, s) != 0)
+            goto bad;
     return o;
 bad:
     kv_obj_free(o);

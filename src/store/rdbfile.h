@@ -86,6 +86,9 @@ typedef struct kv_rdbf_load_cb {
      * image. */
     void (*aux)(void *arg, const char *k, size_t kn, const char *v, size_t vn);
     void (*resizedb)(void *arg, int db, uint64_t keys, uint64_t expires);
+    /* Optional: a function library's code (opcode 245); -1 (with err)
+     * stops the load. Without it libraries are skipped. */
+    int (*function)(void *arg, const char *code, size_t n, char *err, size_t errlen);
 } kv_rdbf_load_cb;
 
 typedef struct kv_rdbf_load_info {

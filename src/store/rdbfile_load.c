@@ -343,6 +343,23 @@ static int load_aux(loader *l)
     return 0;
 }
 
+/* A function library (its code): to the callback, skipped without one. */
+static int load_function(loader *l, size_t at)
+{
+    kv_rdb_str code;
+    char msg[512];
+    int rc = 0;
+    if (kv_rdb_read_string(&l->r, &code) != 0)
+        return read_fail(l, at + 1, walk_string, "function library code");
+    msg[0] = '\0';
+    if (l->cb && l->cb->function &&
+        l->cb->function(l->cb->arg, code.p, code.n, msg, sizeof msg) != 0)
+        rc = fail(l, "Failed loading the library at offset %zu: %s", at,
+                  msg[0] ? msg : "rejected");
+    kv_rdb_str_free(&code);
+    return rc;
+}
+
 static int load_len(loader *l, uint64_t *v, const char *what)
 {
     size_t at = l->r.pos;
@@ -409,8 +426,11 @@ static int load_body(loader *l)
         case KV_RDB_OPCODE_MODULE_AUX:
             return fail(l, UNSUPPORTED "module AUX data is not supported", at);
         case KV_RDB_OPCODE_FUNCTION:
+            return fail(l, UNSUPPORTED "Pre-GA function format not supported", at);
         case KV_RDB_OPCODE_FUNCTION2:
-            return fail(l, UNSUPPORTED "functions are not supported yet", at);
+            if (load_function(l, at) != 0)
+                return -1;
+            break;
         default:
             if (load_key(l, t, at, expire_ms, idle_s, freq) != 0)
                 return -1;

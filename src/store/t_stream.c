@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "store/mem.h"
+#include "store/t_stream_cg.h"
 
 /* ------------------------------------------------------------- IDs */
 
@@ -152,6 +153,7 @@ void kv_stream_free_value(kv_obj *o)
     for (i = 0; i < s->n; i++)
         kv_lp_free(s->nodes[s->head + i].lp);
     free(s->nodes);
+    kv_stream_cg_free_all(s);
     free(s);
 }
 
@@ -537,5 +539,5 @@ size_t kv_stream_mem(const kv_obj *o)
         m += kv_mem_chunk(s->cap * sizeof *s->nodes);
     for (i = 0; i < s->n; i++)
         m += kv_mem_chunk(kv_lp_bytes(kv_stream_node(s, i)->lp));
-    return m;
+    return m + kv_stream_cg_mem(s);
 }

@@ -37,9 +37,8 @@ typedef struct kv_snode {
 } kv_snode;
 
 /* Nodes in ascending master ID: nodes[head .. head + n) of cap slots, so
- * trimming from the head moves nothing. cgroups is for consumer groups
- * (a later step: group -> last_delivered_id, entries_read, a PEL, per
- * consumer PELs); NULL means none, and every saver writes zero groups. */
+ * trimming from the head moves nothing. cgroups holds the consumer groups
+ * (t_stream_cg.h), NULL while there are none. */
 typedef struct kv_stream {
     kv_snode *nodes;
     size_t head, n, cap;

@@ -54,7 +54,7 @@ static void put(kv_db *db, const char *k, const char *v)
 {
     int created;
     kv_entry *e = kv_db_upsert(db, k, strlen(k), &created);
-    kv_entry_set_val(e, kv_str_new(v, strlen(v)));
+    kv_db_set_val(db, e, kv_str_new(v, strlen(v)));
 }
 
 static void walk_all(kv_db *db)

@@ -30,7 +30,7 @@ static kv_entry *put(kv_db *db, const char *k, const char *v)
 {
     int created;
     kv_entry *e = kv_db_upsert(db, k, strlen(k), &created);
-    kv_entry_set_val(e, kv_str_new(v, strlen(v)));
+    kv_db_set_val(db, e, kv_str_new(v, strlen(v)));
     return e;
 }
 
@@ -50,7 +50,7 @@ static void test_db_basic(void)
     e = kv_db_upsert(db, "a", 1, &created);
     CHECK_EQ_LL(created, 1);
     CHECK(kv_entry_val(e) == NULL);
-    kv_entry_set_val(e, kv_str_new("1", 1));
+    kv_db_set_val(db, e, kv_str_new("1", 1));
     e2 = kv_db_upsert(db, "a", 1, &created);
     CHECK_EQ_LL(created, 0);
     CHECK(e2 == e);
@@ -58,12 +58,12 @@ static void test_db_basic(void)
     CHECK(kv_db_random(db) == e);
     k = kv_entry_key(e, &klen);
     CHECK_MEM(k, klen, "a");
-    kv_entry_set_val(e, kv_str_new("two", 3));   /* frees the old one */
+    kv_db_set_val(db, e, kv_str_new("two", 3));   /* frees the old one */
     check_bytes(kv_entry_val(e), "two");
-    v = kv_entry_take_val(e);
+    v = kv_db_take_val(db, e);
     CHECK(kv_entry_val(e) == NULL);
     check_bytes(v, "two");
-    kv_entry_set_val(e, v);
+    kv_db_set_val(db, e, v);
     CHECK_EQ_LL(kv_db_size(db), 1);
 
     /* Empty, binary and long keys (the length moves out of the header byte
@@ -78,7 +78,7 @@ static void test_db_basic(void)
         CHECK_EQ_LL(c, 1);
         k = kv_entry_key(b, &klen);
         CHECK(klen == 3 && memcmp(k, "x\0y", 3) == 0);
-        kv_entry_set_val(b, kv_str_new("b3", 2));
+        kv_db_set_val(db, b, kv_str_new("b3", 2));
     }
     CHECK(kv_db_lookup(db, "", 0) != NULL);
     memset(longkey, 'L', sizeof longkey);
@@ -88,7 +88,7 @@ static void test_db_basic(void)
             int c;
             kv_entry *l = kv_db_upsert(db, longkey, lens[i], &c);
             CHECK_EQ_LL(c, 1);
-            kv_entry_set_val(l, kv_str_from_ll((long long)lens[i]));
+            kv_db_set_val(db, l, kv_str_from_ll((long long)lens[i]));
             k = kv_entry_key(l, &klen);
             CHECK(klen == lens[i] && memcmp(k, longkey, klen) == 0);
         }
@@ -149,7 +149,7 @@ static void test_db_expire(void)
     CHECK(!kv_db_is_expired(db, a, LLONG_MAX));
     CHECK_EQ_LL(kv_db_expires_size(db), 1);
     /* Overwriting the value keeps the TTL (SET clears it explicitly). */
-    kv_entry_set_val(b, kv_str_new("3", 1));
+    kv_db_set_val(db, b, kv_str_new("3", 1));
     CHECK(kv_db_get_expire(db, b) == LLONG_MAX);
     /* Deleting a key drops its TTL. */
     CHECK_EQ_LL(kv_db_delete(db, "b", 1), 1);
@@ -386,7 +386,7 @@ static void test_keyspace_lazy_expiry(void)
 
     e = kv_ks_upsert(ks, 3, "k", 1, now, &created);
     CHECK_EQ_LL(created, 1);
-    kv_entry_set_val(e, kv_str_new("v", 1));
+    kv_db_set_val(ks->db[3], e, kv_str_new("v", 1));
     kv_db_set_expire(ks->db[3], e, now + 10);
     ks->lru_clock = 4321;
     CHECK(kv_ks_lookup_read(ks, 3, "k", 1, now + 10) == e);   /* when == now: alive */
@@ -408,7 +408,7 @@ static void test_keyspace_lazy_expiry(void)
 
     /* lookup_write expires too, without touching hits/misses. */
     e = kv_ks_upsert(ks, 3, "w", 1, now, &created);
-    kv_entry_set_val(e, kv_str_new("v", 1));
+    kv_db_set_val(ks->db[3], e, kv_str_new("v", 1));
     kv_db_set_expire(ks->db[3], e, now);
     CHECK(kv_ks_lookup_write(ks, 3, "w", 1, now + 1) == NULL);
     CHECK_EQ_LL(ks->stats.expired_keys, 2);
@@ -418,7 +418,7 @@ static void test_keyspace_lazy_expiry(void)
 
     /* upsert over an expired key: deleted first, then created fresh. */
     e = kv_ks_upsert(ks, 5, "u", 1, now, &created);
-    kv_entry_set_val(e, kv_str_new("old", 3));
+    kv_db_set_val(ks->db[5], e, kv_str_new("old", 3));
     kv_db_set_expire(ks->db[5], e, now);
     e = kv_ks_upsert(ks, 5, "u", 1, now, &created);
     CHECK_EQ_LL(created, 0);
@@ -429,7 +429,7 @@ static void test_keyspace_lazy_expiry(void)
     CHECK_EQ_LL(kv_db_get_expire(ks->db[5], e), -1);
     CHECK_EQ_LL(ks->stats.expired_keys, 3);
     CHECK_EQ_LL(log.last_db, 5);
-    kv_entry_set_val(e, kv_str_new("new", 3));
+    kv_db_set_val(ks->db[5], e, kv_str_new("new", 3));
 
     kv_ks_swapdb(ks, 5, 6);
     CHECK(kv_ks_lookup_read(ks, 6, "u", 1, now) != NULL);
@@ -454,7 +454,7 @@ static void test_keyspace_active_expiry(void)
         kv_entry *e;
         sprintf(k, "e%d", i);
         e = kv_ks_upsert(ks, i % 3 == 0 ? 1 : 2, k, strlen(k), now, &created);
-        kv_entry_set_val(e, kv_str_from_ll(i));
+        kv_db_set_val(ks->db[i % 3 == 0 ? 1 : 2], e, kv_str_from_ll(i));
         kv_db_set_expire(ks->db[i % 3 == 0 ? 1 : 2], e, i < 200 ? now - 1 : now + 1000);
     }
     /* No time at all: nothing is done and the cap counts. */
@@ -488,7 +488,7 @@ static void test_keyspace_stale_perc(void)
         kv_entry *e;
         sprintf(k, "s%d", i);
         e = kv_ks_upsert(ks, 0, k, strlen(k), 0, &created);
-        kv_entry_set_val(e, kv_str_from_ll(i));
+        kv_db_set_val(ks->db[0], e, kv_str_from_ll(i));
         kv_db_set_expire(ks->db[0], e, 10);
     }
     kv_ks_active_expire(ks, 11, 1000000000LL);    /* all 10 sampled and expired */

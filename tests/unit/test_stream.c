@@ -7,6 +7,7 @@
 
 #include "store/rdb.h"
 #include "store/t_stream.h"
+#include "store/t_stream_cg.h"
 #include "test.h"
 
 static void add(kv_obj *o, uint64_t ms, uint64_t seq, const char *f, const char *v, long long ents)
@@ -83,6 +84,35 @@ static void test_nodes_iteration_delete(void)
     kv_obj_free(o);
 }
 
+/* Two groups (one with an unknown entries-read), consumers with and
+ * without pending entries, NACKs shared by the two PELs. */
+static void add_groups(kv_stream *s)
+{
+    kv_sid last = {10, 10}, id;
+    kv_scg *g = kv_stream_cg_create(s, "g", 1, &last, 10), *h;
+    kv_sconsumer *a = kv_scg_consumer_create(g, "alice", 5, 1000);
+    kv_sconsumer *b = kv_scg_consumer_create(g, "bob", 3, 2000);
+    uint64_t i;
+    CHECK(kv_stream_cg_create(s, "g", 1, &last, 0) == NULL);
+    CHECK(kv_scg_consumer_create(g, "bob", 3, 1) == NULL);
+    kv_scg_consumer_create(g, "empty", 5, 3000);
+    for (i = 1; i <= 10; i++) {
+        id.ms = id.seq = i;
+        kv_scg_nack_add(g, &id, i % 2 ? a : b, (long long)(5000 + i));
+    }
+    CHECK_EQ_LL((long long)g->pel.n, 10);
+    CHECK_EQ_LL((long long)a->pel.n, 5);
+    id.ms = id.seq = 3;
+    kv_scg_nack_move(kv_spel_find(&g->pel, &id), b);
+    CHECK_EQ_LL((long long)a->pel.n, 4);
+    CHECK_EQ_LL((long long)b->pel.n, 6);
+    h = kv_stream_cg_create(s, "123", 3, &last, KV_SCG_INVALID_READ);
+    CHECK(h != NULL && kv_stream_ngroups(s) == 2);
+    CHECK(kv_stream_cgs(s)->v[0] == h); /* "123" sorts before "g" */
+    kv_scg_consumer_delete(g, kv_scg_consumer_find(g, "empty", 5));
+    kv_scg_consumer_create(g, "empty", 5, 3000);
+}
+
 static void test_rdb_round_trip_and_refusals(void)
 {
     kv_obj *o = kv_stream_new(), *c;
@@ -91,6 +121,7 @@ static void test_rdb_round_trip_and_refusals(void)
     size_t i;
     for (i = 1; i <= 50; i++)
         add(o, i, i, "field", i % 3 ? "x" : "12345", 7);
+    add_groups(kv_stream_of(o));
     kv_buf_init(&b);
     CHECK_EQ_LL(kv_rdb_save_object(&b, o), KV_RDB_OK);
     kv_rdb_reader_init(&r, b.p, b.len);

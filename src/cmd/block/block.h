@@ -46,7 +46,26 @@ struct kv_blocker {
      * every pop, even BLMOVE's, as in Redis). */
     void (*none)(kv_reply *out);
     void (*timeout)(kv_reply *out);
+    /* Streams (NULL for the others, whose key is ready when it holds a
+     * value of `type`, WRONGTYPE when another): is the key at argv[keyi],
+     * holding o (NULL: missing), ready for this command? 1: serve it now
+     * (data, or an answer such as an error: XREADGROUP's key gone), 0: not
+     * (keep waiting), -1: WRONGTYPE. later: a blocked client looked at
+     * after a change, else the command as it runs. The engine asks it
+     * wherever it would look at the key's existence, the key's owner
+     * included (such a registration carries the command's arguments). */
+    int (*ready)(const kv_obj *o, int argc, const kv_str *argv, int keyi, int later);
+    /* What the client waits for on argv[keyi] is fixed when it blocks
+     * (XREAD's $: the stream's last ID then): the argv index to rewrite
+     * (0: none), and fix writes its new text (into buf, 48 bytes) to *out. */
+    int (*waitarg)(int argc, const kv_str *argv, int keyi);
+    void (*fix)(const kv_obj *o, const kv_str *arg, char *buf, kv_str *out);
 };
+
+/* Is the key at argv[keyi], holding o (NULL: missing), ready for b (its
+ * ready hook, else "holds a value of b's type")? 1, 0, -1: WRONGTYPE. */
+int kv_block_key_ready(const kv_blocker *b, const kv_obj *o, int argc, const kv_str *argv,
+                       int keyi, int later);
 
 /* Per shard: the waiters on this shard's keys (waiters.c). */
 typedef struct kv_blockreg kv_blockreg;

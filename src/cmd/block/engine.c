@@ -45,6 +45,51 @@ int kv_block_timeout_arg(kv_ctx *ctx, const kv_str *arg, int seconds, long long 
     return 0;
 }
 
+int kv_block_key_ready(const kv_blocker *b, const kv_obj *o, int argc, const kv_str *argv,
+                       int keyi, int later)
+{
+    if (b->ready)
+        return b->ready(o, argc, argv, keyi, later);
+    if (!o)
+        return 0;
+    return (int)kv_obj_type(o) == b->type ? 1 : -1;
+}
+
+/* The command's arguments with what each key waits for fixed when the
+ * client blocks (b->fix: XREAD's $ becomes an ID): text[i] the new text of
+ * key i's wait argument (p NULL: unchanged). One allocation (free()). */
+static kv_str *argv_fixed(const kv_blocker *b, int argc, const kv_str *argv,
+                          const kv_blockargs *a, const kv_str *text)
+{
+    kv_str *v = malloc((size_t)argc * sizeof *v), *out;
+    int i;
+    if (!v)
+        abort();
+    memcpy(v, argv, (size_t)argc * sizeof *v);
+    for (i = 0; i < a->nkeys; i++) {
+        int w = text[i].p ? b->waitarg(argc, argv, a->keyidx[i]) : 0;
+        if (w > 0 && w < argc)
+            v[w] = text[i];
+    }
+    out = kv_block_argv_dup(argc, v);
+    free(v);
+    return out;
+}
+
+/* The fixed text of key i's wait argument, from the key's value here. */
+static void fix_local(kv_ctx *ctx, const kv_blocker *b, int argc, const kv_str *argv, int keyi,
+                      char *buf, kv_str *out)
+{
+    int w = b->waitarg(argc, argv, keyi);
+    kv_entry *e;
+    out->p = NULL;
+    out->n = 0;
+    if (w <= 0 || w >= argc)
+        return;
+    e = kv_lookup_write(ctx, &argv[keyi]);
+    b->fix(e ? kv_entry_val(e) : NULL, &argv[w], buf, out);
+}
+
 int kv_block_lockkeys(kv_ctx *ctx, int argc, const kv_str *argv, kv_str *keys, int max,
                       int *whole)
 {
@@ -107,7 +152,8 @@ static int register_args(kv_ctx *ctx, const char *name, const kv_ticket *t, cons
     }
     sub[7].p = num[4];
     sub[7].n = (size_t)snprintf(num[4], 24, "%d", keys);
-    for (i = 0; mode == KV_REG_DIRECT && i < argc; i++)
+    /* A stream registration carries them too: its owner asks b->ready. */
+    for (i = 0; (mode == KV_REG_DIRECT || b->ready) && i < argc; i++)
         sub[n++] = argv[i];
     return n;
 }
@@ -224,9 +270,10 @@ void kv_block_exec(kv_ctx *ctx, int argc, const kv_str *argv, const kv_blocker *
     }
     for (i = 0; i < a.nkeys; i++) {
         kv_entry *e = kv_lookup_write(ctx, &argv[idx[i]]);
-        if (!e)
+        int ready = kv_block_key_ready(b, e ? kv_entry_val(e) : NULL, argc, argv, idx[i], 0);
+        if (!ready)
             continue;
-        if ((int)kv_obj_type(kv_entry_val(e)) != b->type) {
+        if (ready < 0) {
             kv_reply_wrongtype(ctx);
         } else {
             size_t from = ctx->out.buf->len;
@@ -246,9 +293,29 @@ void kv_block_exec(kv_ctx *ctx, int argc, const kv_str *argv, const kv_blocker *
         abort();
     for (i = 0; i < a.nkeys; i++)
         sub[i] = argv[idx[i]];
-    kv_blockreg_add(ctx->shard, kv_state(ctx), &t, b->type, reg_mode(ctx, argv, &a, home),
-                    ctx->db, a.nkeys, sub, idx, NULL);
-    kv_block_begin(ctx, ctx->conn, &t, b, argc, argv, &a, &home, 1);
+    {
+        kv_str *fixed = NULL;
+        kv_blockdirect d;
+        if (b->fix) {
+            kv_str *text = calloc((size_t)a.nkeys, sizeof *text);
+            char (*buf)[48] = malloc((size_t)a.nkeys * sizeof *buf);
+            if (!text || !buf)
+                abort();
+            for (i = 0; i < a.nkeys; i++)
+                fix_local(ctx, b, argc, argv, idx[i], buf[i], &text[i]);
+            fixed = argv_fixed(b, argc, argv, &a, text);
+            free(text);
+            free(buf);
+        }
+        d.b = b;
+        d.proto = ctx->out.proto;
+        d.argc = argc;
+        d.argv = fixed ? fixed : argv;
+        kv_blockreg_add(ctx->shard, kv_state(ctx), &t, b->type, reg_mode(ctx, argv, &a, home),
+                        ctx->db, a.nkeys, sub, idx, b->ready ? &d : NULL);
+        kv_block_begin(ctx, ctx->conn, &t, b, argc, d.argv, &a, &home, 1);
+        free(fixed);
+    }
     free(sub);
 out:
     free(idx);
@@ -260,14 +327,21 @@ typedef struct coord_plan {
     kv_ticket t;
     int keyi;    /* else served from argv[keyi] */
     int proto;   /* the protocol the serve replied in */
+    kv_str *argv; /* registered with these arguments (b->fix), NULL: the command's */
 } coord_plan;
+
+static void plan_free(void *p)
+{
+    free(((coord_plan *)p)->argv);
+    free(p);
+}
 
 static coord_plan *plan_new(kv_coord *co)
 {
     coord_plan *p = calloc(1, sizeof *p);
     if (!p)
         abort();
-    kv_coord_set_data(co, p, free);
+    kv_coord_set_data(co, p, plan_free);
     return p;
 }
 
@@ -296,6 +370,27 @@ int kv_block_coord(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *argv, cons
         p[0].n = 9;
         p[2].p = tbuf;
         p[2].n = (size_t)snprintf(tbuf, sizeof tbuf, "%d", b->type);
+        if (b->ready) {
+            /* blk-probe key type keyi argv...: the owner asks b->ready,
+             * and answers a fixed wait argument as a bulk (b->fix). */
+            kv_str *q = malloc((size_t)(argc + 4) * sizeof *q);
+            char ki[24];
+            if (!q)
+                abort();
+            q[0] = p[0];
+            q[2] = p[2];
+            q[3].p = ki;
+            memcpy(q + 4, argv, (size_t)argc * sizeof *q);
+            for (i = 0; i < a.nkeys; i++) {
+                q[1] = argv[idx[i]];
+                q[3].n = (size_t)snprintf(ki, sizeof ki, "%d", idx[i]);
+                kv_coord_send(co, kv_shard_of_key(ctx->shard, q[1].p, q[1].n), ctx->db,
+                              &kv_blk_probe, argc + 4, q);
+            }
+            free(q);
+            rc = KV_COORD_WAIT;
+            goto out;
+        }
         for (i = 0; i < a.nkeys; i++) {
             p[1] = argv[idx[i]];
             kv_coord_send(co, kv_shard_of_key(ctx->shard, p[1].p, p[1].n), ctx->db,
@@ -305,11 +400,21 @@ int kv_block_coord(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *argv, cons
         goto out;
     }
     if (step == 1) {
+        kv_str *text = NULL;
+        const kv_str *rargv = argv;
         if (!ctx->conn && !kv_coord_nested(co))
             goto out; /* its client went away: take nothing */
         for (i = 0; i < a.nkeys; i++) {
             r = kv_coord_reply(co, i);
+            if (r.n && r.p[0] == '$') { /* not ready; its wait argument fixed */
+                const char *q = r.p;
+                if (!text && !(text = calloc((size_t)a.nkeys, sizeof *text)))
+                    abort();
+                kv_rd_bulk_at(&q, r.p + r.n, &text[i]);
+                continue;
+            }
             if (!kv_resp_reply_int(r.p, r.n, &v)) { /* WRONGTYPE */
+                free(text);
                 kv_reply_raw(&ctx->out, r.p, r.n);
                 ctx->out.errors++;
                 goto out;
@@ -319,6 +424,7 @@ int kv_block_coord(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *argv, cons
                 char scratch[64];
                 if (!(sub = malloc((size_t)(argc + 4) * sizeof *sub)))
                     abort();
+                free(text);
                 n = b->serve(argc, argv, idx[i], 0, sub, scratch, &cmd);
                 plan = plan_new(co);
                 plan->keyi = idx[i];
@@ -334,6 +440,7 @@ int kv_block_coord(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *argv, cons
             }
         }
         if (!ctx->conn || kv_coord_suspend(co, &t) != 0) { /* nested in EXEC */
+            free(text);
             b->none(&ctx->out);
             goto out;
         }
@@ -341,15 +448,20 @@ int kv_block_coord(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *argv, cons
             coord_plan *p = plan_new(co);
             p->suspend = 1;
             p->t = t;
+            if (text) {
+                p->argv = argv_fixed(b, argc, argv, &a, text);
+                rargv = p->argv;
+            }
+            free(text);
         }
         /* Register on every shard holding a key, still under the locks. */
-        sub = malloc((size_t)(2 * a.nkeys + argc + 8) * sizeof *sub);
+        sub = malloc((size_t)(2 * a.nkeys + argc + 10) * sizeof *sub);
         num = malloc((size_t)(a.nkeys + 6) * sizeof *num);
         if (!sub || !num)
             abort();
         for (i = 0; i < nown; i++) {
             n = register_args(ctx, "blk-register", &t, b, reg_mode(ctx, argv, &a, owners[i]),
-                              argc, argv, &a, owners[i], sub, num);
+                              argc, rargv, &a, owners[i], sub, num);
             kv_coord_send(co, owners[i], ctx->db, &kv_blk_register, n, sub);
         }
         rc = KV_COORD_WAIT;
@@ -359,7 +471,8 @@ int kv_block_coord(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *argv, cons
     if (step == 3)
         goto out; /* the pop of a client gone was put back */
     if (plan->suspend && ctx->conn && kv_coord_suspend(co, &t) == 0) {
-        kv_block_begin(ctx, ctx->conn, &t, b, argc, argv, &a, owners, nown);
+        kv_block_begin(ctx, ctx->conn, &t, b, argc, plan->argv ? plan->argv : argv, &a, owners,
+                       nown);
         rc = KV_COORD_SUSPENDED;
         goto out;
     }

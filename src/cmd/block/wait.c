@@ -25,7 +25,7 @@ static void none_wait(kv_reply *out)
     kv_reply_int(out, 0);
 }
 
-static const kv_blocker wait_blocker = {0, parse_wait, NULL, NULL, none_wait, none_wait};
+static const kv_blocker wait_blocker = {0, parse_wait, NULL, NULL, none_wait, none_wait, NULL, NULL, NULL};
 
 static void kv_cmd_wait(kv_ctx *ctx, int argc, const kv_str *argv)
 {

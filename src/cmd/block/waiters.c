@@ -282,7 +282,8 @@ static kv_wblock *blockreg_add(kv_cmdstate *st, const kv_ticket *t, int type, in
         abort();
     b->t = *t;
     b->type = type;
-    b->mode = d ? KV_REG_DIRECT : mode == KV_REG_DIRECT ? KV_REG_REMOTE : mode;
+    /* A stream registration of any mode carries the command (b->ready). */
+    b->mode = mode == KV_REG_DIRECT && !d ? KV_REG_REMOTE : mode;
     b->db = db;
     if (d) {
         b->b = d->b;
@@ -452,31 +453,51 @@ static int serve_direct(kv_shard *sh, kv_cmdstate *st, kv_wblock *b, int keyi, i
 static int serve_key(kv_shard *sh, kv_cmdstate *st, kv_wkey *k)
 {
     kv_blockreg *r = st->blk;
-    while (k->head && !r->out_key) {
-        kv_waiter *w = k->head;
+    kv_waiter *w = k->head;
+    while (w && !r->out_key) {
         kv_wblock *b = w->blk;
         kv_entry *e;
         char num[4][24];
         kv_str a[6];
+        /* A stream waiter is ready by its own measure (what it waits for,
+         * b->ready); one that is not lets those behind it be looked at. */
+        int own = b->b && b->b->ready;
         if (kv_shard_key_locked(sh, k->key, k->n))
             return 1;
         e = kv_ks_lookup_write(st->ks, k->db, k->key, k->n, kv_shard_now_ms(sh));
-        if (!e || (int)kv_obj_type(kv_entry_val(e)) != b->type)
+        if (own) {
+            if (b->b->ready(e ? kv_entry_val(e) : NULL, b->argc, b->argv, w->keyi, 1) != 1) {
+                w = w->next;
+                continue;
+            }
+        } else if (!e || (int)kv_obj_type(kv_entry_val(e)) != b->type) {
             return 0; /* not (or no longer) something it waits for */
+        }
         if (b->mode == KV_REG_DIRECT) {
-            if (!serve_direct(sh, st, b, w->keyi, 1, k->db))
-                return 0;
+            if (!serve_direct(sh, st, b, w->keyi, 1, k->db)) {
+                if (!own)
+                    return 0;
+                w = w->next;
+                continue;
+            }
+            w = k->head;
             continue;
         }
         if (b->mode == KV_REG_LOCAL) {
             int res = kv_block_serve_here(sh, st, &b->t, w->keyi, k->db);
             if (res == KV_SERVE_GONE) {
                 kv_blockreg_remove(st, b->t.client_id, b->t.seq);
+                w = k->head;
                 continue;
             }
-            if (res == KV_SERVE_DONE)
+            if (res == KV_SERVE_DONE) {
+                w = k->head;
                 continue; /* the block ended: its registrations are gone */
-            return 0; /* BUSY: its home serves it elsewhere and will retouch */
+            }
+            if (!own)
+                return 0; /* BUSY: its home serves it elsewhere and will retouch */
+            w = w->next;
+            continue;
         }
         /* Its home serves it under the locks; nobody else gets this key
          * until the outcome is back. */
@@ -566,7 +587,7 @@ static kv_wblock *register_from(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_reply_error(&ctx->out, "ERR internal: bad blk-register");
         return NULL;
     }
-    if (mode == KV_REG_DIRECT && rest < argc) {
+    if (rest < argc) {
         const kv_cmd *cmd = kv_cmd_find(st->srv, argv[rest].p, argv[rest].n);
         d.b = cmd ? kv_desc(cmd)->data : NULL;
         d.proto = (int)arg_u(&argv[6]);
@@ -611,13 +632,36 @@ static void kv_exec_try(kv_ctx *ctx, int argc, const kv_str *argv)
         const kv_wkey *k = b->w[i].key;
         kv_entry *e = kv_ks_lookup_write(st->ks, k->db, k->key, k->n,
                                          kv_shard_now_ms(ctx->shard));
-        if (!e)
+        int ready = kv_block_key_ready(b->b, e ? kv_entry_val(e) : NULL, b->argc, b->argv,
+                                       b->w[i].keyi, 0);
+        if (!ready)
             continue;
-        if ((int)kv_obj_type(kv_entry_val(e)) != b->type)
+        if (ready < 0)
             send_served(ctx->shard, st, b, b->w[i].keyi, k->db, NULL);
         else
             serve_direct(ctx->shard, st, b, b->w[i].keyi, 0, k->db); /* as the command ran */
         return;
+    }
+    if (b->b->fix) { /* it waits: what for is fixed now (XREAD's $) */
+        for (i = 0; i < b->nw; i++) {
+            const kv_wkey *k = b->w[i].key;
+            int wi = b->b->waitarg(b->argc, b->argv, b->w[i].keyi);
+            kv_entry *e;
+            kv_str *v, *old;
+            char buf[48];
+            if (wi <= 0 || wi >= b->argc)
+                continue;
+            e = kv_ks_lookup_write(st->ks, k->db, k->key, k->n, kv_shard_now_ms(ctx->shard));
+            if (!(v = malloc((size_t)b->argc * sizeof *v)))
+                abort();
+            memcpy(v, b->argv, (size_t)b->argc * sizeof *v);
+            b->b->fix(e ? kv_entry_val(e) : NULL, &b->argv[wi], buf, &v[wi]);
+            v[wi] = v[wi].p ? v[wi] : b->argv[wi];
+            old = b->argv; /* v points into it until the copy */
+            b->argv = kv_block_argv_dup(b->argc, v);
+            free(old);
+            free(v);
+        }
     }
 }
 
@@ -690,11 +734,40 @@ static void kv_exec_retouch(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_blockreg_retouch(ctx->shard, kv_state(ctx), arg_u(&argv[1]), arg_u(&argv[2]));
 }
 
-/* blk-probe key type: :0 missing, :1 holds that type, else WRONGTYPE. */
+/* blk-probe key type: :0 missing, :1 holds that type, else WRONGTYPE.
+ * blk-probe key type keyi argv... (a blocker with a ready hook): :1 ready,
+ * :0 not, or not and its wait argument fixed as a bulk (b->fix). */
 static void kv_exec_probe(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     kv_entry *e = kv_lookup_write(ctx, &argv[1]);
-    (void)argc;
+    if (argc > 4) {
+        const kv_cmd *cmd = kv_cmd_find(kv_state(ctx)->srv, argv[4].p, argv[4].n);
+        const kv_blocker *b = cmd ? kv_desc(cmd)->data : NULL;
+        const kv_obj *o = e ? kv_entry_val(e) : NULL;
+        int keyi = (int)arg_u(&argv[3]), ready, wi;
+        char buf[48];
+        kv_str fixed;
+        if (!b || !b->ready || keyi <= 0 || keyi >= argc - 4) {
+            kv_reply_error(&ctx->out, "ERR internal: bad blk-probe");
+            return;
+        }
+        ready = b->ready(o, argc - 4, argv + 4, keyi, 0);
+        if (ready < 0) {
+            kv_reply_wrongtype(ctx);
+        } else if (ready > 0) {
+            kv_reply_int(&ctx->out, 1);
+        } else if (b->fix && (wi = b->waitarg(argc - 4, argv + 4, keyi)) > 0 && wi < argc - 4) {
+            fixed.p = NULL;
+            b->fix(o, &argv[4 + wi], buf, &fixed);
+            if (fixed.p)
+                kv_reply_bulk(&ctx->out, fixed.p, fixed.n);
+            else
+                kv_reply_int(&ctx->out, 0);
+        } else {
+            kv_reply_int(&ctx->out, 0);
+        }
+        return;
+    }
     if (!e)
         kv_reply_int(&ctx->out, 0);
     else if ((int)kv_obj_type(kv_entry_val(e)) != (int)arg_u(&argv[2]))
@@ -703,7 +776,7 @@ static void kv_exec_probe(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_reply_int(&ctx->out, 1);
 }
 
-const kv_cmd kv_blk_probe = {.name = "blk-probe", .arity = 3, .exec = kv_exec_probe};
+const kv_cmd kv_blk_probe = {.name = "blk-probe", .arity = -3, .exec = kv_exec_probe};
 const kv_cmd kv_blk_register = {.name = "blk-register", .arity = -11, .exec = kv_exec_register};
 const kv_cmd kv_blk_taken = {.name = "blk-taken", .arity = 3, .exec = kv_exec_taken};
 const kv_cmd kv_blk_try = {.name = "blk-try", .arity = -11, .exec = kv_exec_try,

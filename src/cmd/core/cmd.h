@@ -52,6 +52,13 @@ typedef int (*kv_keyflags_fn)(int argc, const kv_str *argv, int j, int pos,
 #define KV_CMDF_PROTECTED 0x10000u  /* refused unless enable-debug-command allows it (DEBUG) */
 #define KV_CMDF_MULTI_RUNS 0x20000u /* inside MULTI it runs at once instead of being queued */
 #define KV_CMDF_PUBSUB_CTX 0x40000u /* allowed to a RESP2 client with subscriptions */
+/* Inside MULTI over maxmemory it still runs (Redis's exceptions to the OOM
+ * refusal while queueing: EXEC, DISCARD, QUIT, RESET). */
+#define KV_CMDF_MULTI_OOM_OK 0x1000000u
+/* Channel arguments, for ACL channel rules (Redis's getchannels). */
+#define KV_CMDF_CHAN1 0x80000u    /* argv[1] is a channel (PUBLISH, SPUBLISH) */
+#define KV_CMDF_CHANS 0x100000u   /* argv[1..] are channels (SUBSCRIBE, SSUBSCRIBE) */
+#define KV_CMDF_CHANPAT 0x200000u /* ... patterns, matched literally (PSUBSCRIBE) */
 
 struct kv_cmdspec {
     const char *name;    /* full lower-case name: "get", "config|get" */
@@ -132,6 +139,10 @@ typedef struct kv_cmd_index {
 typedef struct kv_shared {
     unsigned long long slowlog_next_id;
     long long tracking_keys; /* keys in every shard's tracking table (tracking-table-max-keys) */
+    /* maxmemory: what each shard's keyspace holds (server/evict.h), one
+     * slot per shard, made by kv_commands_load; NULL before. */
+    struct kv_memslot *mem;
+    int nmem;
 } kv_shared;
 
 /* What the command set knows about the server it runs in. Written by main
@@ -157,6 +168,10 @@ typedef struct kv_server {
     struct kv_persist *persist;
     /* Script bodies by SHA-1 (script/script.h; its own mutex). */
     struct kv_scripts *scripts;
+    /* Values freed off the shards (server/lazyfree.h; its own mutex). */
+    struct kv_lazyfree *lazyfree;
+    /* ACL users (acl/acl.h; its own mutex, lock-free snapshots). */
+    struct kv_acl *acl;
 } kv_server;
 
 /* One shard's state for the command set. */
@@ -198,6 +213,16 @@ typedef struct kv_cmdstate {
      * own, as Redis's call() counts each: statistics, SLOWLOG, MONITOR. */
     void (*report)(kv_shard *sh, void *state, kv_conn *c, const kv_exec_info *info);
     struct kv_lua *lua; /* this shard's Lua state (script/script.h), made on first use */
+    /* ACL (acl/acl.h): the users' snapshot this shard holds, and the
+     * deletions it had seen when it took it */
+    const struct kv_acl_snap *acl_snap;
+    unsigned long long acl_deletions;
+    struct kv_evict *ev; /* maxmemory and eviction on this shard (server/evict.h) */
+    /* Installed by server/evict.c, so neither the services nor scripting
+     * depend on it: refuse the running command with -OOM (1: replied), and
+     * "over maxmemory even after evicting" (a script's deny-oom writes). */
+    int (*oom_refuse)(kv_ctx *ctx, int argc, const kv_str *argv);
+    int (*oom)(struct kv_cmdstate *st);
 } kv_cmdstate;
 
 /* Keyspace notifications (notify-keyspace-events): a write reports each
@@ -304,6 +329,9 @@ unsigned kv_lru_from_idle(unsigned clock, long long idle);
  * the command's database; without a call, a command that changed data is
  * logged as it ran. Costs one branch while the AOF is off. */
 void kv_propagate(kv_ctx *ctx, int argc, const kv_str *argv);
+/* The command itself is never logged, only what it kv_propagate'd (Redis's
+ * preventCommandPropagation: XREADGROUP, XCLAIM, XAUTOCLAIM). */
+void kv_propagate_none(kv_ctx *ctx);
 /* Put val (owned from now on) under e, stamped as just created. */
 void kv_set_val(kv_ctx *ctx, kv_entry *e, kv_obj *val);
 

@@ -2,6 +2,7 @@
  * command index built from every family's table, per-shard state creation,
  * the periodic tick, and the services' hooks around every command and
  * connection), and a fixed server description for in-process runs. */
+#include "cmd/acl/acl.h"
 #include "cmd/cmd.h"
 
 #include <stdio.h>
@@ -11,12 +12,15 @@
 #include "cmd/block/block.h"
 #include "cmd/config/cfg.h"
 #include "cmd/core/families.h"
+#include "cmd/multi/multi.h"
 #include "cmd/multi/watch.h"
 #include "cmd/persist/persist.h"
 #include "cmd/pubsub/notify.h"
 #include "cmd/pubsub/pubsub.h"
 #include "cmd/pubsub/tracking.h"
 #include "cmd/script/script.h"
+#include "cmd/server/lazyfree.h"
+#include "cmd/server/evict.h"
 #include "cmd/server/svc.h"
 
 #define KV_DECLARE(table) extern const kv_cmdspec table[];
@@ -71,6 +75,7 @@ static void *kv_cmd_shard_init(kv_shard *sh, void *udata)
     st->ks->on_expire = kv_cmd_expired;
     st->ks->on_expire_arg = st;
     kv_aof_shard_init(st);
+    kv_evict_init(st);
     return st;
 }
 
@@ -99,6 +104,14 @@ static void kv_cmd_after_command(kv_shard *sh, void *state)
     kv_block_serve_ready(sh, state);
 }
 
+/* After a command ran on this shard: the AOF logs what changed, then the
+ * shard evicts if the server went over maxmemory. */
+static void kv_cmd_executed(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    kv_aof_executed(ctx, argc, argv);
+    kv_evict_after_command(ctx);
+}
+
 static void kv_cmd_shard_fini(kv_shard *sh, void *state)
 {
     kv_cmdstate *st = state;
@@ -106,6 +119,7 @@ static void kv_cmd_shard_fini(kv_shard *sh, void *state)
     if (!st)
         return;
     kv_snap_free(st);
+    kv_evict_free(st);
     kv_lua_free(st->lua);
     kv_aof_close_shard(st);
     kv_svc_free(st->svc);
@@ -136,6 +150,7 @@ static void kv_cmd_shard_tick(kv_shard *sh, void *state)
     if (st->svc->activerehashing)
         kv_ks_active_rehash(st->ks, 1000);
     kv_svc_tick(sh, st);
+    kv_evict_tick(st);
     kv_tracking_tick(sh, st);
     kv_persist_tick(sh, st); /* the `save` points */
 }
@@ -147,6 +162,21 @@ void kv_commands_init(kv_cmdset *cs, kv_server *srv)
         srv->persist = kv_persist_new();
     if (!srv->scripts)
         srv->scripts = kv_scripts_new();
+    if (!srv->lazyfree)
+        srv->lazyfree = kv_lazyfree_new();
+    { /* saves and loads reach the function libraries through persist's hooks */
+        kv_persist_fns fns;
+        kv_fn_persist_fns(srv->scripts, &fns);
+        kv_persist_set_fns(srv->persist, &fns);
+    }
+    if (!srv->acl) { /* the users, and what they need from the services */
+        kv_acl_hooks h;
+        h.client_line = kv_client_line;
+        h.key_access = kv_command_key_access;
+        h.in_multi = kv_multi_active;
+        srv->acl = kv_acl_new(srv);
+        kv_acl_set_hooks(srv->acl, &h);
+    }
     memset(cs, 0, sizeof *cs);
     cs->lookup = kv_cmd_lookup;
     cs->shard_init = kv_cmd_shard_init;
@@ -158,7 +188,7 @@ void kv_commands_init(kv_cmdset *cs, kv_server *srv)
     cs->conn_closed = kv_svc_conn_closed;
     cs->after_command = kv_cmd_after_command;
     cs->turn_end = kv_cmd_turn_end;
-    cs->executed = kv_aof_executed;      /* what changed, to the AOF */
+    cs->executed = kv_cmd_executed;      /* what changed, to the AOF; maxmemory */
     cs->txn_end = kv_aof_txn_end;        /* ...and the commit of a transaction over shards */
     cs->ran = kv_tracking_ran;           /* remember the keys a tracking client read */
     cs->on_signal = kv_cmd_on_signal;    /* save before stopping, as Redis */
@@ -169,6 +199,7 @@ void kv_commands_init(kv_cmdset *cs, kv_server *srv)
 int kv_commands_load(const kv_cmdset *cs, kv_server *srv, char *err, size_t errlen)
 {
     kv_persist_use_cmdset(srv->persist, cs);
+    kv_evict_shared_init(srv); /* nshards is known now */
     if (srv->cfg && kv_cfg_yes(srv->cfg, "appendonly"))
         return kv_aof_load_startup(cs, srv, err, errlen);
     return kv_persist_load_startup(srv, err, errlen);
@@ -180,6 +211,11 @@ void kv_commands_fini(kv_server *srv)
     srv->persist = NULL;
     kv_scripts_free(srv->scripts);
     srv->scripts = NULL;
+    kv_lazyfree_free(srv->lazyfree);
+    srv->lazyfree = NULL;
+    kv_evict_shared_free(srv);
+    kv_acl_free(srv->acl);
+    srv->acl = NULL;
 }
 
 void kv_server_fixed(kv_server *srv, int nshards)

@@ -18,11 +18,12 @@
     X(kv_cmds_zset) X(kv_cmds_zset_range) X(kv_cmds_zset_ops) X(kv_cmds_zset_pop)             \
     X(kv_cmds_zset_geo) X(kv_cmds_zset_geosearch) X(kv_cmds_zset_blocking)                    \
     X(kv_cmds_stream) X(kv_cmds_stream_add) X(kv_cmds_stream_xread) X(kv_cmds_stream_xinfo)   \
+    X(kv_cmds_stream_cg) X(kv_cmds_stream_claim) X(kv_cmds_stream_xreadgroup)                 \
     X(kv_cmds_server_connection) X(kv_cmds_server_admin) X(kv_cmds_server_monitor)            \
     X(kv_cmds_server_client) X(kv_cmds_server_config) X(kv_cmds_server_slowlog)               \
     X(kv_cmds_server_debug) X(kv_cmds_server_command) X(kv_cmds_server_info)                  \
-    X(kv_cmds_server_memory) X(kv_cmds_server_latency)                                        \
+    X(kv_cmds_server_memory) X(kv_cmds_server_latency) X(kv_cmds_server_lolwut)               \
     X(kv_cmds_multi) X(kv_cmds_pubsub) X(kv_cmds_pubsub_cmd) X(kv_cmds_persist) X(kv_cmds_persist_aof) \
-    X(kv_cmds_script)
+    X(kv_cmds_script) X(kv_cmds_function) X(kv_cmds_acl)
 
 #endif

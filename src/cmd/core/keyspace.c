@@ -38,8 +38,11 @@ void kv_set_val(kv_ctx *ctx, kv_entry *e, kv_obj *val)
     int fresh = (st->notify & KV_NOTIFY_NEW) && kv_entry_val(e) == NULL;
     /* A value put under a key is as fresh as Redis's createObject makes it
      * (OBJECT IDLETIME 0). */
-    kv_obj_set_lru(val, st->ks->lru_clock);
-    kv_entry_set_val(e, val);
+    kv_obj_set_lru(val, kv_ks_fresh_lru(st->ks, kv_now_ms(ctx)));
+    /* Redis's dbOverwrite: under LFU the key keeps its access frequency. */
+    if (st->ks->lfu && kv_entry_val(e))
+        kv_obj_set_lru(val, kv_obj_lru(kv_entry_val(e)));
+    kv_db_set_val(kv_ctx_db(ctx), e, val);
     if (fresh)
         kv_notify_new(ctx, ctx->db, e);
 }

@@ -59,7 +59,7 @@ static kv_obj *hash_write(kv_ctx *ctx, const kv_str *key)
     }
     e = kv_db_upsert(kv_ctx_db(ctx), key->p, key->n, &created);
     o = kv_hash_new();
-    kv_obj_set_lru(o, kv_state(ctx)->ks->lru_clock); /* as Redis's createObject */
+    kv_obj_set_lru(o, kv_ks_fresh_lru(kv_state(ctx)->ks, kv_now_ms(ctx))); /* as Redis's createObject */
     kv_set_val(ctx, e, o);
     return o;
 }

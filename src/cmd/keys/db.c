@@ -2,10 +2,12 @@
  * (summed), FLUSHDB and FLUSHALL, SWAPDB. Across shards each is atomic
  * (KV_CMD_WHOLE: the runtime locks every shard whole first). */
 #include "cmd/block/block.h"
+#include "cmd/config/cfg.h"
 #include "cmd/core/cmd.h"
 #include "cmd/multi/watch.h"
 #include "cmd/persist/persist.h"
 #include "cmd/pubsub/tracking.h"
+#include "cmd/server/lazyfree.h"
 
 #include <limits.h>
 
@@ -25,22 +27,42 @@ static int kv_check_flush(kv_ctx *ctx, int argc, const kv_str *argv)
     return -1;
 }
 
+/* ASYNC, SYNC, or neither: then lazyfree-lazy-user-flush decides. */
+static int flush_async(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    if (argc == 2)
+        return kv_arg_eq(&argv[1], "async");
+    return kv_cfg_yes(kv_state(ctx)->cfg, "lazyfree-lazy-user-flush");
+}
+
 /* Every shard empties its part and counts the keys it removed: Redis adds
- * the removed keys to server.dirty. */
-static void kv_flush_db(kv_ctx *ctx, int db)
+ * the removed keys to server.dirty. Async, the old contents go whole to the
+ * lazy-free thread and an empty database takes their place. */
+static void kv_flush_db(kv_ctx *ctx, int db, int async)
 {
     kv_cmdstate *st = kv_state(ctx);
+    long long n = (long long)kv_db_size(st->ks->db[db]);
     kv_watch_touch_db(st->watch, st->ks, db, -1);
-    kv_dirty(ctx, (long long)kv_db_size(st->ks->db[db]));
-    if (!kv_snap_take_db(st, db)) /* a running BGSAVE keeps the old contents */
+    /* Waiters are looked at after it: XREADGROUP's get UNBLOCKED, as Redis
+     * 7.0 signals the deleted stream keys of a flushed database. */
+    kv_block_touch_db(ctx->shard, st, db, db);
+    kv_dirty(ctx, n);
+    if (kv_snap_take_db(st, db)) /* a running BGSAVE keeps the old contents */
+        return;
+    if (async && n > 0) {
+        kv_db *old = st->ks->db[db];
+        st->ks->db[db] = kv_db_new(st->srv->seed);
+        kv_lazyfree_db(st->srv->lazyfree, old, n);
+    } else {
         kv_db_clear(st->ks->db[db]);
+    }
 }
 
 static void kv_cmd_flushdb(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     if (kv_check_flush(ctx, argc, argv) != 0)
         return;
-    kv_flush_db(ctx, ctx->db);
+    kv_flush_db(ctx, ctx->db, flush_async(ctx, argc, argv));
     kv_tracking_flush(ctx); /* Redis's trackingInvalidateKeysOnFlush */
     kv_propagate(ctx, argc, argv); /* logged even when empty, as Redis forces it */
     kv_reply_status(&ctx->out, "OK");
@@ -48,11 +70,12 @@ static void kv_cmd_flushdb(kv_ctx *ctx, int argc, const kv_str *argv)
 
 static void kv_cmd_flushall(kv_ctx *ctx, int argc, const kv_str *argv)
 {
-    int i;
+    int i, async;
     if (kv_check_flush(ctx, argc, argv) != 0)
         return;
+    async = flush_async(ctx, argc, argv);
     for (i = 0; i < kv_state(ctx)->ks->ndb; i++)
-        kv_flush_db(ctx, i);
+        kv_flush_db(ctx, i, async);
     kv_tracking_flush(ctx); /* Redis's trackingInvalidateKeysOnFlush */
     /* As Redis: a BGSAVE running is stopped, and with `save` points set an
      * empty dump.rdb is written at once (persist/save_cmd.c). */

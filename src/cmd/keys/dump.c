@@ -5,6 +5,7 @@
  * Also what the AOF logs for a key written by a sub-command (a RESTORE of
  * its value, or DEL) and for a deletion (DEL or UNLINK). */
 #include "cmd/keys/keys.h"
+#include "store/evict.h"
 #include "cmd/config/cfg.h"
 #include "cmd/multi/watch.h"
 
@@ -142,7 +143,11 @@ static void kv_cmd_restore(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_set_val(ctx, e, o); /* "new" */
     if (ttl)
         kv_db_set_expire(db, e, ttl);
-    if (opt.idle >= 0)
+    /* Redis's objectSetLRUOrLFU: FREQ counts under an LFU policy, IDLETIME
+     * under the others; the other one is ignored. */
+    if (kv_state(ctx)->ks->lfu && opt.freq >= 0)
+        kv_obj_set_lru(o, kv_lfu_with_freq(kv_now_ms(ctx), (unsigned)opt.freq));
+    else if (!kv_state(ctx)->ks->lfu && opt.idle >= 0)
         kv_obj_set_lru(o, kv_lru_from_idle(kv_state(ctx)->ks->lru_clock, opt.idle));
     kv_signal_modified(ctx, ctx->db, &argv[1]);
     kv_notify(ctx, KV_NOTIFY_GENERIC, "restore", ctx->db, &argv[1]);

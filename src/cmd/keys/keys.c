@@ -4,7 +4,9 @@
  * Multi-key forms run per shard on that shard's keys and are summed by the
  * runtime (kv_reduce_sum), so each function only ever sees local keys. */
 #include "cmd/keys/keys.h"
+#include "cmd/config/cfg.h"
 #include "cmd/multi/watch.h"
+#include "cmd/server/lazyfree.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -43,18 +45,33 @@ kv_entry *kv_lookup_read_nonotify(kv_ctx *ctx, const kv_str *key)
 
 void kv_keys_stamp(kv_ctx *ctx, kv_obj *o)
 {
-    kv_obj_set_lru(o, kv_state(ctx)->ks->lru_clock);
+    kv_obj_set_lru(o, kv_ks_fresh_lru(kv_state(ctx)->ks, kv_now_ms(ctx)));
 }
 
-/* DEL and UNLINK (values are freed at once either way). */
-static void kv_cmd_del(kv_ctx *ctx, int argc, const kv_str *argv)
+/* Delete e; its value is freed by the lazy-free thread when UNLINK (or DEL
+ * with lazyfree-lazy-user-del) finds it costly to free (Redis's
+ * dbAsyncDelete), else at once. */
+static void del_entry(kv_ctx *ctx, kv_entry *e, int unlink)
+{
+    kv_db *db = kv_ctx_db(ctx);
+    kv_cmdstate *st = kv_state(ctx);
+    if (kv_lazyfree_effort(kv_entry_val(e)) > KV_LAZYFREE_THRESHOLD &&
+        (unlink || kv_cfg_yes(st->cfg, "lazyfree-lazy-user-del"))) {
+        kv_db_snapshot_take(db, e); /* a running save keeps its copy first */
+        kv_lazyfree_obj(st->srv->lazyfree, kv_db_take_val(db, e));
+    }
+    kv_db_delete_entry(db, e);
+}
+
+/* DEL and UNLINK. */
+static void del_generic(kv_ctx *ctx, int argc, const kv_str *argv, int unlink)
 {
     long long deleted = 0;
     int j;
     for (j = 1; j < argc; j++) {
         kv_entry *e = kv_lookup_write(ctx, &argv[j]); /* expires it lazily first */
         if (e) {
-            kv_db_delete_entry(kv_ctx_db(ctx), e);
+            del_entry(ctx, e, unlink);
             kv_signal_modified(ctx, ctx->db, &argv[j]);
             kv_notify(ctx, KV_NOTIFY_GENERIC, "del", ctx->db, &argv[j]);
             kv_dirty(ctx, 1);
@@ -62,6 +79,16 @@ static void kv_cmd_del(kv_ctx *ctx, int argc, const kv_str *argv)
         }
     }
     kv_reply_int(&ctx->out, deleted);
+}
+
+static void kv_cmd_del(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    del_generic(ctx, argc, argv, 0);
+}
+
+static void kv_cmd_unlink(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    del_generic(ctx, argc, argv, 1);
 }
 
 static void kv_cmd_exists(kv_ctx *ctx, int argc, const kv_str *argv)
@@ -285,6 +312,6 @@ const kv_cmdspec kv_cmds_keys[] = {
     {.name = "touch", .route = KV_ROUTE_KEYS, .exec = kv_cmd_touch, .reduce = kv_reduce_sum},
     {.name = "ttl", .route = KV_ROUTE_KEY, .exec = kv_cmd_ttl},
     {.name = "type", .route = KV_ROUTE_KEY, .exec = kv_cmd_type},
-    {.name = "unlink", .route = KV_ROUTE_KEYS, .exec = kv_cmd_del, .reduce = kv_reduce_sum},
+    {.name = "unlink", .route = KV_ROUTE_KEYS, .exec = kv_cmd_unlink, .reduce = kv_reduce_sum},
     KV_SPEC_END
 };

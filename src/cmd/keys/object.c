@@ -1,8 +1,9 @@
 /* OBJECT ENCODING, FREQ, IDLETIME, REFCOUNT and HELP. Lookups do not touch
  * the value's LRU stamp (Redis's LOOKUP_NOTOUCH) but count keyspace hits and
- * misses as Redis does. kevy has no LFU eviction policy, so FREQ answers as
- * Redis does under its default policy. */
+ * misses as Redis does. FREQ answers under an LFU maxmemory policy and
+ * IDLETIME under the others, with Redis's errors otherwise. */
 #include "cmd/keys/keys.h"
+#include "store/evict.h"
 
 #include <limits.h>
 
@@ -63,6 +64,13 @@ static void kv_cmd_object_idletime(kv_ctx *ctx, int argc, const kv_str *argv)
     (void)argc;
     if (!o)
         return;
+    if (kv_state(ctx)->ks->lfu) {
+        kv_reply_error(&ctx->out,
+                       "ERR An LFU maxmemory policy is selected, idle time not tracked. Please "
+                       "note that when switching between policies at runtime LRU and LFU data "
+                       "will take some time to adjust.");
+        return;
+    }
     lru = kv_obj_lru(o);
     kv_reply_int(&ctx->out, clock >= lru ? (long long)(clock - lru)
                                          : (long long)clock + (KV_LRU_CLOCK_MAX - lru));
@@ -70,8 +78,12 @@ static void kv_cmd_object_idletime(kv_ctx *ctx, int argc, const kv_str *argv)
 
 static void kv_cmd_object_freq(kv_ctx *ctx, int argc, const kv_str *argv)
 {
+    kv_obj *o = object_lookup(ctx, argv);
+    kv_keyspace *ks = kv_state(ctx)->ks;
     (void)argc;
-    if (object_lookup(ctx, argv))
+    if (o && ks->lfu)
+        kv_reply_int(&ctx->out, kv_lfu_value(kv_obj_lru(o), kv_now_ms(ctx), ks->lfu_decay_time));
+    else if (o)
         kv_reply_error(&ctx->out,
                        "ERR An LFU maxmemory policy is not selected, access frequency not "
                        "tracked. Please note that when switching between policies at runtime "

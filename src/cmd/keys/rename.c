@@ -36,7 +36,7 @@ static void put_new_in(kv_ctx *ctx, int db, kv_entry *e, kv_obj *o)
 {
     kv_str key;
     kv_keys_stamp(ctx, o);
-    kv_entry_set_val(e, o);
+    kv_db_set_val(kv_state(ctx)->ks->db[db], e, o);
     key.p = kv_entry_key(e, &key.n);
     kv_notify(ctx, KV_NOTIFY_NEW, "new", db, &key);
 }
@@ -70,7 +70,7 @@ static void rename_generic(kv_ctx *ctx, const kv_str *argv, int nx)
         }
         kv_db_delete_entry(db, dst);
     }
-    o = kv_entry_take_val(src);
+    o = kv_db_take_val(db, src);
     kv_db_delete_entry(db, src);
     dst = kv_db_upsert(db, argv[2].p, argv[2].n, &created);
     kv_set_val(ctx, dst, o);
@@ -326,7 +326,7 @@ static void kv_cmd_move(kv_ctx *ctx, int argc, const kv_str *argv)
         return;
     }
     when = kv_db_get_expire(kv_ctx_db(ctx), src);
-    o = kv_entry_take_val(src);
+    o = kv_db_take_val(kv_ctx_db(ctx), src);
     kv_db_delete_entry(kv_ctx_db(ctx), src);
     dst = kv_db_upsert(ks->db[dstdb], argv[1].p, argv[1].n, &created);
     put_new_in(ctx, dstdb, dst, o);

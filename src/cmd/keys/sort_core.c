@@ -419,7 +419,7 @@ void kv_sort_store_items(kv_ctx *ctx, const kv_str *dst, const kv_str *items, si
     o = kv_list_new(NULL);
     for (i = 0; i < n; i++)
         kv_list_push(o, items[i].p ? items[i].p : "", items[i].p ? items[i].n : 0, KV_QL_TAIL);
-    kv_obj_set_lru(o, kv_state(ctx)->ks->lru_clock);
+    kv_obj_set_lru(o, kv_ks_fresh_lru(kv_state(ctx)->ks, kv_now_ms(ctx)));
     if (e)
         kv_db_persist(db, e);
     else

@@ -174,9 +174,9 @@ static int undo_brpop(int argc, const kv_str *argv, int keyi, kv_str r, int prot
 }
 
 static const kv_blocker blpop = {KV_TYPE_LIST, kv_block_parse_keys, serve_blpop, undo_blpop,
-                                 kv_block_none_array, kv_block_none_array};
+                                 kv_block_none_array, kv_block_none_array, NULL, NULL, NULL};
 static const kv_blocker brpop = {KV_TYPE_LIST, kv_block_parse_keys, serve_brpop, undo_brpop,
-                                 kv_block_none_array, kv_block_none_array};
+                                 kv_block_none_array, kv_block_none_array, NULL, NULL, NULL};
 
 /* ------------------------------------------------- BLMOVE, BRPOPLPUSH */
 
@@ -262,7 +262,7 @@ static int undo_bmove(int argc, const kv_str *argv, int keyi, kv_str r, int prot
 }
 
 static const kv_blocker blmove = {KV_TYPE_LIST, parse_bmove, serve_bmove, undo_bmove,
-                                  kv_block_none_bulk, kv_block_none_array};
+                                  kv_block_none_bulk, kv_block_none_array, NULL, NULL, NULL};
 
 /* ------------------------------------------------------------ BLMPOP */
 
@@ -311,7 +311,7 @@ static int undo_blmpop(int argc, const kv_str *argv, int keyi, kv_str r, int pro
 }
 
 static const kv_blocker blmpop = {KV_TYPE_LIST, parse_blmpop, serve_blmpop, undo_blmpop,
-                                  kv_block_none_array, kv_block_none_array};
+                                  kv_block_none_array, kv_block_none_array, NULL, NULL, NULL};
 
 /* ------------------------------------------------------------ commands */
 

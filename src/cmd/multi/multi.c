@@ -3,6 +3,7 @@
  * one thread; otherwise it is a coordination under one transaction's locks:
  * it asks each shard holding a watch whether the client is dirty there, then
  * sends the queued commands one per step, each seeing the ones before. */
+#include "cmd/acl/acl.h"
 #include "cmd/multi/multi.h"
 #include "cmd/persist/persist.h"
 
@@ -195,6 +196,34 @@ int kv_multi_before_exec(kv_ctx *ctx, int argc, const kv_str *argv)
     q->argv = kv_argv_dup(argc, argv);
     kv_reply_status(&ctx->out, "QUEUED");
     return KV_EXEC_QUEUED;
+}
+
+int kv_multi_active(kv_conn *c)
+{
+    kv_multi *m = kv_multi_of(c, 0);
+    return m && m->active;
+}
+
+int kv_multi_is_exec(const kv_cmd *cmd)
+{
+    return cmd->exec == kv_cmd_exec;
+}
+
+unsigned long kv_multi_queue_rflags(kv_conn *c)
+{
+    kv_multi *m = kv_multi_of(c, 0);
+    unsigned long f = 0;
+    int i;
+    for (i = 0; m && m->active && i < m->nq; i++)
+        if (!(m->q[i].cmd->flags & KV_CMD_UNKNOWN))
+            f |= kv_desc(m->q[i].cmd)->rflags;
+    return f;
+}
+
+void kv_multi_abort(kv_ctx *ctx, const char *err)
+{
+    kv_reply_errorf(&ctx->out, "EXECABORT Transaction discarded because of: %s", err);
+    kv_multi_reset(ctx->shard, ctx->state, ctx->conn);
 }
 
 int kv_multi_running(kv_conn *c)
@@ -417,6 +446,8 @@ static void kv_exec_inline_run(kv_ctx *ctx, const kv_mq *q)
     sub.cmd = q->cmd;
     sub.db = kv_conn_db(ctx->conn); /* SELECT inside MULTI applies to what follows */
     sub.may_suspend = 0;            /* inside EXEC nothing blocks */
+    if (kv_acl_exec_denied(ctx, q->cmd, q->argc, q->argv, &ctx->out))
+        return; /* ACL rules changed since it was queued */
     if (q->cmd->check && q->cmd->check(&sub, q->argc, q->argv) != 0)
         return;
     if (q->cmd->route == KV_ROUTE_ALL) {
@@ -512,9 +543,21 @@ static void kv_exec_run_free(void *p)
     free(r);
 }
 
+static int kv_exec_done(kv_ctx *ctx, kv_exec_run *r);
+
 static int kv_exec_send_next(kv_ctx *ctx, kv_coord *co, kv_exec_run *r)
 {
-    const kv_mq *q = &r->m.q[r->next];
+    const kv_mq *q;
+    for (;; r->next++) { /* what ACL rules changed since it was queued answers NOPERM */
+        kv_reply rr;
+        if (r->next == r->m.nq)
+            return kv_exec_done(ctx, r);
+        q = &r->m.q[r->next];
+        rr = ctx->out;
+        rr.buf = &r->replies;
+        if (!kv_acl_exec_denied(ctx, q->cmd, q->argc, q->argv, &rr))
+            break;
+    }
     if (ctx->conn)
         r->db = kv_conn_db(ctx->conn);
     r->t0 = kv_monotonic_us();
@@ -574,9 +617,14 @@ static int kv_coord_exec(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *argv
         /* Its time includes the hop to its shard and back. */
         kv_exec_report(ctx, &r->m.q[r->next], r->t0, &r->replies, from);
     }
-    if (++r->next < r->m.nq)
-        return kv_exec_send_next(ctx, co, r);
+    r->next++;
+    return kv_exec_send_next(ctx, co, r);
 done:
+    return kv_exec_done(ctx, r);
+}
+
+static int kv_exec_done(kv_ctx *ctx, kv_exec_run *r)
+{
     kv_reply_array(&ctx->out, r->m.nq);
     kv_reply_raw(&ctx->out, r->replies.p ? r->replies.p : "", r->replies.len);
     kv_watches_release(ctx->shard, ctx->state, ctx->client_id, r->m.w, r->m.nw);
@@ -585,9 +633,9 @@ done:
 
 /* EXEC checks its own arity (in before_exec), hence its -1. */
 const kv_cmdspec kv_cmds_multi[] = {
-    {.name = "discard", .flags = KV_CMDF_MULTI_RUNS, .route = KV_ROUTE_LOCAL,
+    {.name = "discard", .flags = KV_CMDF_MULTI_RUNS | KV_CMDF_MULTI_OOM_OK, .route = KV_ROUTE_LOCAL,
      .exec = kv_cmd_discard},
-    {.name = "exec", .flags = KV_CMDF_MULTI_RUNS, .route = KV_ROUTE_COORD, .exec = kv_cmd_exec,
+    {.name = "exec", .flags = KV_CMDF_MULTI_RUNS | KV_CMDF_MULTI_OOM_OK, .route = KV_ROUTE_COORD, .exec = kv_cmd_exec,
      .coord = kv_coord_exec, .lockkeys = kv_exec_lockkeys, .arity = -1},
     {.name = "multi", .flags = KV_CMDF_MULTI_RUNS, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_multi},
     {.name = "unwatch", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_unwatch},

@@ -18,6 +18,14 @@ void kv_multi_after_exec(kv_conn *c, const kv_exec_info *info);
 /* Is EXEC running c's queue inline right now (Redis's server.in_exec)? A
  * queue run across shards is a coordination: see kv_coord_nested. */
 int kv_multi_running(kv_conn *c);
+/* For maxmemory's refusals (server/evict.c): c is between MULTI and EXEC;
+ * cmd is EXEC; the OR of Redis's flags of c's queued commands; EXEC
+ * refused: the transaction is discarded and the reply is "EXECABORT
+ * Transaction discarded because of: <err>". */
+int kv_multi_active(kv_conn *c);
+int kv_multi_is_exec(const kv_cmd *cmd);
+unsigned long kv_multi_queue_rflags(kv_conn *c);
+void kv_multi_abort(kv_ctx *ctx, const char *err);
 /* Forget the transaction and the watches (DISCARD, RESET, connection
  * closed); watches on other shards are released by message. */
 void kv_multi_reset(kv_shard *sh, void *state, kv_conn *c);

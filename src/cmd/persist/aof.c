@@ -172,11 +172,22 @@ int kv_aof_open_shard(kv_cmdstate *st, int create, char *err, size_t errlen)
         created = 1;
     }
     if (a->m.nincr == 0) {
+        int fd;
         if (!(name = kv_aof_manifest_new_incr(&a->m, fname))) {
             snprintf(err, errlen, "Bad appendfilename for the AOF incr file");
             goto fail;
         }
         kv_shard_log(st->shard, 2, "Creating AOF incr file %s on server start", name);
+        /* The file exists before the manifest names it: a crash in between
+         * leaves no manifest pointing at a missing file. */
+        snprintf(path, sizeof path, "%s/%s", a->dir, name);
+        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            snprintf(err, errlen, "Can't open the append-only file %s: %s", path,
+                     strerror(errno));
+            goto fail;
+        }
+        close(fd);
         if (kv_aof_manifest_save(a->dir, fname, &a->m, err, errlen) != 0)
             goto fail;
     }
@@ -328,6 +339,13 @@ void kv_propagate(kv_ctx *ctx, int argc, const kv_str *argv)
         return;
     feed(st->aof, kv_now_ms(ctx), ctx->txn, 1, ctx->db, argc, argv);
     st->aof_propagated = 1;
+}
+
+void kv_propagate_none(kv_ctx *ctx)
+{
+    kv_cmdstate *st = kv_state(ctx);
+    if (logging(st->aof))
+        st->aof_propagated = 1;
 }
 
 /* After every command here: what changed the data is logged as it ran,

@@ -13,6 +13,7 @@
 #include "store/t_list.h"
 #include "store/t_set.h"
 #include "store/t_stream.h"
+#include "store/t_stream_cg.h"
 #include "store/t_zset.h"
 
 #define ITEMS_PER_CMD 64 /* Redis's AOF_REWRITE_ITEMS_PER_CMD */
@@ -91,9 +92,53 @@ static void hash_pair(void *arg, const kv_lpval *f, const kv_lpval *v)
     cmd_item_done(c);
 }
 
+/* A stream's consumer groups as Redis's rewriteStreamObject writes them:
+ * per group XGROUP CREATE key group last-id ENTRIESREAD n, then per
+ * consumer an XCLAIM key group consumer 0 id TIME t RETRYCOUNT c JUSTID
+ * FORCE per pending entry, or XGROUP CREATECONSUMER for one without. */
+static void write_stream_groups(kv_buf *out, const char *key, size_t klen, const kv_stream *s)
+{
+    size_t i, j, k, n = kv_stream_ngroups(s);
+    char num[64];
+    for (i = 0; i < n; i++) {
+        const kv_scg *cg = kv_stream_cgs(s)->v[i];
+        kv_buf_append(out, "*7\r\n$6\r\nXGROUP\r\n$6\r\nCREATE\r\n", 28);
+        bulk(out, key, klen);
+        bulk(out, cg->name, cg->nlen);
+        bulk(out, num, kv_sid_fmt(num, &cg->last_id));
+        bulk(out, "ENTRIESREAD", 11);
+        bulk(out, num, (size_t)snprintf(num, sizeof num, "%lld", cg->entries_read));
+        for (j = 0; j < cg->ncons; j++) {
+            const kv_sconsumer *c = cg->cons[j];
+            if (c->pel.n == 0) {
+                kv_buf_append(out, "*5\r\n$6\r\nXGROUP\r\n$14\r\nCREATECONSUMER\r\n", 37);
+                bulk(out, key, klen);
+                bulk(out, cg->name, cg->nlen);
+                bulk(out, c->name, c->nlen);
+                continue;
+            }
+            for (k = 0; k < c->pel.n; k++) {
+                const kv_snack *nack = c->pel.v[k];
+                kv_buf_append(out, "*12\r\n$6\r\nXCLAIM\r\n", 17);
+                bulk(out, key, klen);
+                bulk(out, cg->name, cg->nlen);
+                bulk(out, c->name, c->nlen);
+                bulk(out, "0", 1);
+                bulk(out, num, kv_sid_fmt(num, &nack->id));
+                bulk(out, "TIME", 4);
+                bulk(out, num, (size_t)snprintf(num, sizeof num, "%lld", nack->delivery_time));
+                bulk(out, "RETRYCOUNT", 10);
+                bulk(out, num, (size_t)snprintf(num, sizeof num, "%lld", nack->delivery_count));
+                bulk(out, "JUSTID", 6);
+                bulk(out, "FORCE", 5);
+            }
+        }
+    }
+}
+
 /* A stream as Redis's rewriteStreamObject writes it: one XADD per entry
  * (an empty stream: XADD key MAXLEN 0 0-1 x y), then XSETID with the last
- * ID, entries added and the max deleted ID. */
+ * ID, entries added and the max deleted ID, then the groups. */
 static void write_stream(kv_buf *out, const char *key, size_t klen, const kv_obj *o)
 {
     const kv_stream *s = kv_stream_of(o);
@@ -126,6 +171,7 @@ static void write_stream(kv_buf *out, const char *key, size_t klen, const kv_obj
     bulk(out, num, (size_t)snprintf(num, sizeof num, "%llu", (unsigned long long)s->entries_added));
     bulk(out, "MAXDELETEDID", 12);
     bulk(out, num, kv_sid_fmt(num, &s->max_deleted));
+    write_stream_groups(out, key, klen, s);
 }
 
 void kv_aof_write_key(kv_buf *out, const char *key, size_t klen, kv_obj *o, long long expire_ms)

@@ -295,7 +295,7 @@ static void collect_commits(const kv_cfg *cfg, int nshards, commits *c)
 /* One shard's files (of a layout of nshards) into ks. */
 static int load_shard_cfg(const kv_cmdset *cs, const kv_server *srv, const kv_cfg *cfg, int shard,
                           int nshards, const commits *cm, kv_keyspace *ks, char *err,
-                          size_t errlen)
+                          size_t errlen, int fn_reset)
 {
     const char *fname = kv_cfg_get(cfg, "appendfilename");
     char dir[PATH_MAX], path[PATH_MAX + 600];
@@ -310,6 +310,11 @@ static int load_shard_cfg(const kv_cmdset *cs, const kv_server *srv, const kv_cf
     rc = kv_aof_manifest_load(dir, fname, &m, err, errlen);
     if (rc != 0)
         return rc < 0 ? -1 : 0; /* none: an empty start */
+    /* Every shard's files hold the whole history of the function libraries
+     * (a change runs and is logged on every shard): each shard's replay at
+     * startup starts from none, and they all end with the same ones. */
+    if (fn_reset && srv->persist->fns.reset)
+        srv->persist->fns.reset(srv->persist->fns.arg);
     /* Redis checks every file the manifest names before loading any. */
     for (i = -1; i < m.nincr; i++) {
         struct stat sb;
@@ -429,7 +434,7 @@ int kv_aof_load_startup(const kv_cmdset *cs, kv_server *srv, char *err, size_t e
     collect_commits(srv->cfg, nold, &cm);
     for (i = 0; rc == 0 && i < nold; i++) {
         ks[i] = kv_ks_new(srv->databases, srv->seed);
-        rc = load_shard_cfg(cs, srv, srv->cfg, i, nold, &cm, ks[i], err, errlen);
+        rc = load_shard_cfg(cs, srv, srv->cfg, i, nold, &cm, ks[i], err, errlen, 1);
     }
     free(cm.id);
     p->loading_aof = 0;
@@ -482,7 +487,7 @@ static void kv_cmd_loadaof_part(kv_ctx *ctx, int argc, const kv_str *argv)
         memset(&cm, 0, sizeof cm);
         collect_commits(st->cfg, st->srv->nshards, &cm);
         rc = load_shard_cfg(p->cmdset, st->srv, st->cfg, kv_shard_id(ctx->shard),
-                            st->srv->nshards, &cm, ks, err, sizeof err);
+                            st->srv->nshards, &cm, ks, err, sizeof err, 0);
         free(cm.id);
     }
     pthread_mutex_lock(&p->mu);

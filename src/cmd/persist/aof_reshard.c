@@ -120,7 +120,7 @@ static void move_entry(void *arg, kv_entry *e)
     /* A key lives on one shard only: a duplicate would mean two old shards
      * held it, which their slots rule out. Keep the first. */
     if (created) {
-        kv_entry_set_val(ne, kv_entry_take_val(e));
+        kv_db_set_val(dst, ne, kv_db_take_val(m->from, e));
         if (when >= 0)
             kv_db_set_expire(dst, ne, when);
     }
@@ -190,8 +190,8 @@ static void bw_key(void *arg, kv_entry *e)
 
 /* One shard's base: an RDB with aof-base set (aof-use-rdb-preamble yes) or
  * the commands that rebuild each key, as a rewrite writes it. */
-static int write_base(const kv_cfg *cfg, kv_keyspace *ks, const char *path, int rdb, char *err,
-                      size_t errlen)
+static int write_base(const kv_cfg *cfg, const kv_persist_fns *fns, kv_keyspace *ks,
+                      const char *path, int rdb, char *err, size_t errlen)
 {
     basew w;
     int d;
@@ -207,6 +207,8 @@ static int write_base(const kv_cfg *cfg, kv_keyspace *ks, const char *path, int 
     }
     if (rdb)
         kv_rdbf_write_header(&w.buf, (long long)time(NULL), 0, 1);
+    if (fns->save) /* every shard's base holds the libraries, as each shard's log does */
+        fns->save(fns->arg, &w.buf, !rdb);
     for (d = 0; d < ks->ndb; d++) {
         unsigned long cursor = 0;
         if (kv_db_size(ks->db[d]) == 0)
@@ -240,8 +242,8 @@ static int write_base(const kv_cfg *cfg, kv_keyspace *ks, const char *path, int 
 }
 
 /* shard-<i>/ under top: the base, an empty incr file and the manifest. */
-static int write_shard(const kv_cfg *cfg, kv_keyspace *ks, const char *top, int shard, char *err,
-                       size_t errlen)
+static int write_shard(const kv_cfg *cfg, const kv_persist_fns *fns, kv_keyspace *ks,
+                       const char *top, int shard, char *err, size_t errlen)
 {
     const char *fname = kv_cfg_get(cfg, "appendfilename");
     int rdb = kv_cfg_yes(cfg, "aof-use-rdb-preamble"), fd, rc = -1;
@@ -259,7 +261,7 @@ static int write_shard(const kv_cfg *cfg, kv_keyspace *ks, const char *top, int 
         goto out;
     }
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (write_base(cfg, ks, path, rdb, err, errlen) != 0)
+    if (write_base(cfg, fns, ks, path, rdb, err, errlen) != 0)
         goto out;
     if (!(name = kv_aof_manifest_new_incr(&m, fname))) {
         snprintf(err, errlen, "Bad appendfilename for the AOF incr file");
@@ -318,7 +320,7 @@ int kv_aof_reshard(const kv_server *srv, kv_keyspace **old, int nold, kv_keyspac
         return -1;
     }
     for (i = 0; i < srv->nshards; i++)
-        if (write_shard(cfg, nw[i], tmp, i, err, errlen) != 0)
+        if (write_shard(cfg, &srv->persist->fns, nw[i], tmp, i, err, errlen) != 0)
             return -1;
     /* The marker last: a NEW layout without it is unfinished. */
     if (write_marker(tmp, srv->nshards, err, errlen) != 0 || kv_aof_fsync_dir(parent) != 0)

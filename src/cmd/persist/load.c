@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cmd/config/cfg.h"
+#include "store/evict.h"
 #include "store/rdbfile.h"
 
 typedef struct loadctx {
@@ -19,9 +20,20 @@ typedef struct loadctx {
     int nshards, only, ndb, merge;
     long long now_ms;
     unsigned lru_clock;
+    int clock_given; /* lru_clock is the live keyspace's (DEBUG RELOAD) */
+    int lfu; /* an LFU maxmemory policy: the lru field holds the LFU pair */
     long long loaded, expired;
     long long key_delay_us; /* key-load-delay: a test's slow load */
+    const kv_persist_fns *fns; /* function libraries go there (NULL: skipped) */
 } loadctx;
+
+static int on_function(void *arg, const char *code, size_t n, char *err, size_t errlen)
+{
+    loadctx *l = arg;
+    if (!l->fns || !l->fns->load)
+        return 0;
+    return l->fns->load(l->fns->arg, code, n, err, errlen);
+}
 
 static int on_key(void *arg, int db, const char *key, size_t klen, kv_obj *val, long long expire_ms,
                   long long idle_s, int freq, char *err, size_t errlen)
@@ -35,7 +47,6 @@ static int on_key(void *arg, int db, const char *key, size_t klen, kv_obj *val, 
         ts.tv_nsec = (long)(l->key_delay_us % 1000000) * 1000;
         nanosleep(&ts, NULL);
     }
-    (void)freq; /* LFU is not kept (docs/compatibility.md) */
     if (db < 0 || db >= l->ndb) {
         snprintf(err, errlen, "FATAL: Data file was created with a Redis server configured to "
                  "handle more than %d databases. Exiting", l->ndb);
@@ -61,8 +72,13 @@ static int on_key(void *arg, int db, const char *key, size_t klen, kv_obj *val, 
         kv_obj_free(val);
         return -1;
     }
-    kv_obj_set_lru(val, idle_s >= 0 ? kv_lru_from_idle(l->lru_clock, idle_s) : l->lru_clock);
-    kv_entry_set_val(e, val);
+    /* Redis's objectSetLRUOrLFU: the FREQ under LFU, the IDLE otherwise. */
+    if (l->lfu)
+        kv_obj_set_lru(val, freq >= 0 ? kv_lfu_with_freq(l->now_ms, (unsigned)freq)
+                                      : kv_lfu_fresh(l->now_ms));
+    else
+        kv_obj_set_lru(val, idle_s >= 0 ? kv_lru_from_idle(l->lru_clock, idle_s) : l->lru_clock);
+    kv_db_set_val(l->ks[l->only >= 0 ? 0 : shard]->db[db], e, val);
     if (expire_ms >= 0)
         kv_db_set_expire(l->ks[l->only >= 0 ? 0 : shard]->db[db], e, expire_ms);
     l->loaded++;
@@ -84,8 +100,10 @@ static int load_into(loadctx *l, const char *path, const kv_enc_limits *lim, con
     memset(&cb, 0, sizeof cb);
     cb.arg = l;
     cb.key = on_key;
+    cb.function = on_function;
     l->now_ms = wall_ms();
-    l->lru_clock = (unsigned)(l->now_ms / 1000) & ((1u << 24) - 1);
+    if (!l->clock_given)
+        l->lru_clock = (unsigned)(l->now_ms / 1000) & ((1u << 24) - 1);
     return kv_rdbf_load_file(path, lim, seed, 1, &cb, &info, err, errlen);
 }
 
@@ -107,11 +125,13 @@ int kv_persist_load_startup(kv_server *srv, char *err, size_t errlen)
     l.nshards = srv->nshards;
     l.only = -1;
     l.ndb = srv->databases;
+    l.lfu = strstr(kv_cfg_get(cfg, "maxmemory-policy"), "lfu") != NULL;
     if (!(l.ks = calloc((size_t)srv->nshards, sizeof *l.ks)))
         abort();
     for (i = 0; i < srv->nshards; i++)
         l.ks[i] = kv_ks_new(srv->databases, srv->seed);
     l.key_delay_us = kv_cfg_ll(cfg, "key-load-delay");
+    l.fns = &p->fns;
     rc = load_into(&l, path, &cfg->enc, srv->seed, err, errlen);
     if (rc < 0) {
         for (i = 0; i < srv->nshards; i++)
@@ -155,8 +175,15 @@ int kv_persist_load_shard(kv_cmdstate *st, const char *path, int flush, int merg
     l.only = kv_shard_id(st->shard);
     l.ndb = st->srv->databases;
     l.merge = merge;
+    l.lfu = st->ks->lfu;
+    /* The clock OBJECT IDLETIME will read (the tick's): a fresher one would
+     * make a loaded idle time read a second short. */
+    l.lru_clock = st->ks->lru_clock;
+    l.clock_given = 1;
     err[0] = '\0';
     l.key_delay_us = kv_cfg_ll(st->cfg, "key-load-delay");
+    if (l.only == 0) /* the libraries are the server's: one shard loads them */
+        l.fns = &st->srv->persist->fns;
     rc = load_into(&l, path, &st->cfg->enc, st->srv->seed, err, errlen);
     if (rc == 1)
         snprintf(err, errlen, "Can't open the RDB file %s: No such file or directory", path);
@@ -191,6 +218,7 @@ int kv_persist_load_file_into(const kv_server *srv, int nshards, kv_keyspace *ks
     l.only = shard;
     l.ndb = srv->databases;
     l.key_delay_us = kv_cfg_ll(srv->cfg, "key-load-delay");
+    l.fns = &srv->persist->fns; /* each shard's base has them (its replay starts from none) */
     rc = load_into(&l, path, &srv->cfg->enc, srv->seed, err, errlen);
     if (rc == 1)
         snprintf(err, errlen, "Can't open the AOF base file %s: No such file or directory", path);

@@ -21,6 +21,19 @@ typedef struct kv_snap kv_snap;
 kv_persist *kv_persist_new(void);
 void kv_persist_free(kv_persist *p);
 
+/* The function libraries, server-wide state of the scripting family
+ * (script/function.c), as saves and loads see them: save appends them as
+ * RDB records (opcode 245 + code) or, for an AOF base of commands, as
+ * FUNCTION LOAD commands; load adds one library's code (replacing one of
+ * its name); reset drops them all. Set once at startup, before any shard. */
+typedef struct kv_persist_fns {
+    void (*save)(void *arg, kv_buf *out, int resp);
+    int (*load)(void *arg, const char *code, size_t n, char *err, size_t errlen);
+    void (*reset)(void *arg);
+    void *arg;
+} kv_persist_fns;
+void kv_persist_set_fns(kv_persist *p, const kv_persist_fns *fns);
+
 /* What INFO persistence and LASTSAVE report (a consistent copy). */
 typedef struct kv_persist_info {
     int bgsave_in_progress;

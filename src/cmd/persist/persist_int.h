@@ -53,6 +53,7 @@ struct kv_persist {
     long long dirty[KV_PERSIST_MAX_SHARDS];
     kv_keyspace **preload;       /* startup load, one per shard, adopted once */
     int npreload;
+    kv_persist_fns fns;          /* the function libraries (fixed before the shards run) */
 };
 
 /* One piece of a snapshot: whole entries of one database. */
@@ -93,6 +94,7 @@ struct kv_savejob {
     char cpulist[256];           /* bgsave_cpulist or aof_rewrite_cpulist */
     void (*done_fn)(kv_shard *sh, kv_cmdstate *st, kv_savejob *job);
     struct kv_savejob *next_live;
+    kv_buf fnbuf;                /* the function libraries at the cut, written first */
 };
 
 /* saver.c, for snapshot.c: hand over a chunk (bytes owned by the job from

@@ -115,6 +115,7 @@ static void *saver_main(void *arg)
     kv_thread_set_cpus(job->cpulist, -1);
     if (!job->resp)
         kv_rdbf_write_header(&b, wall_ms() / 1000, 0, job->aof_base);
+    kv_buf_append(&b, job->fnbuf.p ? job->fnbuf.p : "", job->fnbuf.len); /* before any db, as Redis */
     if (write_buf(job, &crc, &b) != 0)
         bad = 1, fail(job, "Write error saving DB on disk");
     for (;;) {
@@ -250,6 +251,7 @@ void kv_savejob_cut(kv_savejob *job, int shard, long long dirty)
 
 void kv_savejob_free(kv_savejob *job)
 {
+    kv_buf_free(&job->fnbuf);
     pthread_mutex_destroy(&job->mu);
     pthread_cond_destroy(&job->cv);
     if (!job->sync) {
@@ -358,6 +360,9 @@ kv_savejob *kv_savejob_start_to(kv_shard *sh, kv_cmdstate *st, int nshards, int 
     job->done_fn = done;
     job->aof_base = done != NULL;
     job->resp = resp;
+    kv_buf_init(&job->fnbuf); /* the libraries as they are at the cut (every shard locked) */
+    if (job->persist->fns.save)
+        job->persist->fns.save(job->persist->fns.arg, &job->fnbuf, resp);
     snprintf(job->cpulist, sizeof job->cpulist, "%s",
              kv_cfg_get(st->cfg, done ? "aof_rewrite_cpulist" : "bgsave_cpulist"));
     if (path)
@@ -380,6 +385,7 @@ kv_savejob *kv_savejob_start_to(kv_shard *sh, kv_cmdstate *st, int nshards, int 
                  "saving: %s", strrchr(job->tmp, '/') ? strrchr(job->tmp, '/') + 1 : job->tmp,
                  kv_cfg_get(st->cfg, "dir"), strerror(errno));
         kv_shard_log(sh, 3, "%s", err);
+        kv_buf_free(&job->fnbuf);
         pthread_mutex_destroy(&job->mu);
         pthread_cond_destroy(&job->cv);
         free(job);

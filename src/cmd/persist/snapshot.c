@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "cmd/config/cfg.h"
+#include "store/evict.h"
 #include "store/rdbfile.h"
 
 #define CHUNK_BYTES (64 * 1024)
@@ -53,6 +55,23 @@ static void flush_chunk(kv_snap *s)
     s->chunk_keys = 0;
 }
 
+/* What Redis saves beside a key: its idle time under an LRU policy, its
+ * LFU counter under an LFU one, nothing otherwise. */
+static long long lru_idle(const kv_cmdstate *st, const kv_obj *val)
+{
+    const char *p = kv_cfg_get(st->cfg, "maxmemory-policy");
+    if (!strstr(p, "lru"))
+        return -1;
+    return (long long)(kv_lru_idle_ms(kv_obj_lru(val), st->ks->lru_clock) / 1000);
+}
+
+static int lfu_freq(const kv_cmdstate *st, const kv_obj *val)
+{
+    if (!st->ks->lfu)
+        return -1;
+    return (int)kv_lfu_value(kv_obj_lru(val), kv_shard_now_ms(st->shard), st->ks->lfu_decay_time);
+}
+
 /* The db hands over an entry not saved yet (the walk's, or one about to be
  * touched): append it as it is now, which is as it was at the cut. */
 static void presave(void *arg, kv_db *db, kv_entry *e)
@@ -75,7 +94,8 @@ static void presave(void *arg, kv_db *db, kv_entry *e)
         kv_aof_write_key(&s->chunk, key, klen, val, when);
         s->keys++;
         s->chunk_keys++;
-    } else if (kv_rdbf_write_key(&s->chunk, key, klen, val, when, s->compress) == KV_RDB_OK) {
+    } else if (kv_rdbf_write_key_ex(&s->chunk, key, klen, val, when, lru_idle(s->st, val),
+                                    lfu_freq(s->st, val), s->compress) == KV_RDB_OK) {
         s->keys++;
         s->chunk_keys++;
     }

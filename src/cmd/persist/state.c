@@ -22,6 +22,11 @@ kv_persist *kv_persist_new(void)
     return p;
 }
 
+void kv_persist_set_fns(kv_persist *p, const kv_persist_fns *fns)
+{
+    p->fns = *fns;
+}
+
 void kv_persist_free(kv_persist *p)
 {
     int i;

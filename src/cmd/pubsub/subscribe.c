@@ -339,18 +339,20 @@ static void kv_cmd_spublish(kv_ctx *ctx, int argc, const kv_str *argv)
                                            argv[1].n, argv[2].p, argv[2].n));
 }
 
-#define KV_PS_SPEC(cmdname, op)                                                                \
-    {.name = cmdname, .route = KV_ROUTE_COORD, .flags = KV_CMD_COORD_ALWAYS | KV_CMDF_PUBSUB_CTX, \
-     .exec = kv_cmd_ps, .coord = kv_coord_ps, .data = &op}
+/* chan: which arguments ACL channel rules check (KV_CMDF_CHAN*) */
+#define KV_PS_SPEC(cmdname, op, chan)                                                          \
+    {.name = cmdname, .route = KV_ROUTE_COORD,                                                 \
+     .flags = KV_CMD_COORD_ALWAYS | KV_CMDF_PUBSUB_CTX | (chan), .exec = kv_cmd_ps,            \
+     .coord = kv_coord_ps, .data = &op}
 
 const kv_cmdspec kv_cmds_pubsub[] = {
-    KV_PS_SPEC("subscribe", kv_op_subscribe),
-    KV_PS_SPEC("unsubscribe", kv_op_unsubscribe),
-    KV_PS_SPEC("psubscribe", kv_op_psubscribe),
-    KV_PS_SPEC("punsubscribe", kv_op_punsubscribe),
-    KV_PS_SPEC("ssubscribe", kv_op_ssubscribe),
-    KV_PS_SPEC("sunsubscribe", kv_op_sunsubscribe),
-    {.name = "publish", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_publish},
-    {.name = "spublish", .route = KV_ROUTE_KEY, .exec = kv_cmd_spublish},
+    KV_PS_SPEC("subscribe", kv_op_subscribe, KV_CMDF_CHANS),
+    KV_PS_SPEC("unsubscribe", kv_op_unsubscribe, 0),
+    KV_PS_SPEC("psubscribe", kv_op_psubscribe, KV_CMDF_CHANS | KV_CMDF_CHANPAT),
+    KV_PS_SPEC("punsubscribe", kv_op_punsubscribe, 0),
+    KV_PS_SPEC("ssubscribe", kv_op_ssubscribe, KV_CMDF_CHANS),
+    KV_PS_SPEC("sunsubscribe", kv_op_sunsubscribe, 0),
+    {.name = "publish", .flags = KV_CMDF_CHAN1, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_publish},
+    {.name = "spublish", .flags = KV_CMDF_CHAN1, .route = KV_ROUTE_KEY, .exec = kv_cmd_spublish},
     KV_SPEC_END
 };

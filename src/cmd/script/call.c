@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/acl/acl.h"
 #include "cmd/persist/persist.h"
 
 static kv_lua *self(lua_State *L)
@@ -143,7 +144,7 @@ int kv_lua_script_line(lua_State *L)
     int level;
     for (level = 0; lua_getstack(L, level, &ar); level++) {
         lua_getinfo(L, "Sl", &ar);
-        if (!strcmp(ar.source, "@user_script"))
+        if (!strcmp(ar.source, "@user_script") || !strcmp(ar.source, "@user_function"))
             return ar.currentline;
     }
     return -1;
@@ -194,6 +195,15 @@ static int prim(lua_State *L, int raise)
             free(argv);
         return fail(L, "ERR Write commands are not allowed from read-only scripts.");
     }
+    { /* ACL: the script's client's rules (acl/acl_check.c) */
+        const char *denied = kv_acl_script_denied(r->coord ? r->step_ctx : r->ctx, cmd, argc,
+                                                  argv);
+        if (denied) {
+            if (argv != argvbuf)
+                free(argv);
+            return fail(L, denied);
+        }
+    }
     if (!strcmp(cmd->name, "select")) {
         int rc = select_db(L, r, st, &argv[1]);
         if (argv != argvbuf)
@@ -205,6 +215,13 @@ static int prim(lua_State *L, int raise)
             free(argv);
         r->escalate = 1;
         return 0; /* eval.c stops here and runs the script again */
+    }
+    /* Over maxmemory when the script started: deny-oom commands are
+     * refused until it has written (then it cannot stop half-way). */
+    if (r->oom && !r->wrote && (kv_desc(cmd)->rflags & KV_RF_DENYOOM)) {
+        if (argv != argvbuf)
+            free(argv);
+        return fail(L, "OOM command not allowed when used memory > 'maxmemory'.");
     }
     if (cmd->flags & KV_CMD_WRITE)
         r->wrote = 1;
@@ -324,19 +341,27 @@ static int l_setresp(lua_State *L)
 static int l_acl_check_cmd(lua_State *L)
 {
     kv_lua *l = self(L);
-    int argc = lua_gettop(L), i;
-    kv_str argv[4];
+    int argc = lua_gettop(L), i, ok;
+    kv_str buf[8], *argv = buf;
+    const kv_cmd *cmd;
     if (argc < 1)
         return kv_lua_raise(L, "Please specify at least one argument for this redis lib call");
-    for (i = 0; i < argc && i < 4; i++) {
+    for (i = 0; i < argc; i++)
         if (lua_type(L, i + 1) != LUA_TSTRING && lua_type(L, i + 1) != LUA_TNUMBER)
             return kv_lua_raise(L, "Lua redis lib command arguments must be strings or integers");
+    if (argc > 8 && !(argv = malloc((size_t)argc * sizeof *argv)))
+        abort();
+    for (i = 0; i < argc; i++)
         argv[i].p = lua_tolstring(L, i + 1, &argv[i].n);
-    }
-    if (kv_cmd_lookup((void *)(uintptr_t)l->st->srv, argc < 4 ? argc : 4, argv)->flags &
-        KV_CMD_UNKNOWN)
+    cmd = kv_cmd_lookup((void *)(uintptr_t)l->st->srv, argc, argv);
+    ok = !(cmd->flags & KV_CMD_UNKNOWN) &&
+         kv_acl_script_allows(!l->cur ? NULL : l->cur->coord ? l->cur->step_ctx : l->cur->ctx,
+                              cmd, argc, argv);
+    if (argv != buf)
+        free(argv);
+    if (cmd->flags & KV_CMD_UNKNOWN)
         return kv_lua_raise(L, "Invalid command passed to redis.acl_check_cmd()");
-    lua_pushboolean(L, 1); /* only the default user, who may run everything */
+    lua_pushboolean(L, ok); /* the script's client's ACL rules */
     return 1;
 }
 

@@ -30,6 +30,10 @@ typedef struct evalargs {
     size_t blen;
     long long numkeys;
     int sha_form, ro;
+    int fn;              /* FCALL, FCALL_RO: argv[1] names a function */
+    const char *fname;
+    size_t fnlen;
+    const char *keys_err; /* FCALL: a bad numkeys, told after "Function not found" */
 } evalargs;
 
 /* numkeys and the script's name; 0, or -1 with the error replied (if
@@ -40,6 +44,20 @@ static int parse(const kv_cmd *cmd, int argc, const kv_str *argv, evalargs *a, k
     memset(a, 0, sizeof a[0]);
     a->sha_form = strncmp(cmd->name, "evalsha", 7) == 0;
     a->ro = strstr(cmd->name, "_ro") != NULL;
+    if (strncmp(cmd->name, "fcall", 5) == 0) {
+        a->fn = 1;
+        a->fname = argv[1].p;
+        a->fnlen = argv[1].n;
+        if (argc < 3 || !kv_arg_ll(&argv[2], &a->numkeys))
+            a->keys_err = "ERR Bad number of keys provided";
+        else if (a->numkeys > argc - 3)
+            a->keys_err = "ERR Number of keys can't be greater than number of args";
+        else if (a->numkeys < 0)
+            a->keys_err = "ERR Number of keys can't be negative";
+        if (a->keys_err)
+            a->numkeys = 0;
+        return out || !a->keys_err ? 0 : -1;
+    }
     if (argc < 3 || !kv_arg_ll(&argv[2], &a->numkeys)) {
         if (out)
             kv_reply_error(out, "ERR value is not an integer or out of range");
@@ -84,6 +102,30 @@ static int eval_getkeys(int argc, const kv_str *argv, int *pos, int max)
 
 /* ------------------------------------------------------------ profiles */
 
+static int profile(kv_lua *l, const char *sha);
+
+/* The profile of what a run or the arguments name: a script by SHA-1, or
+ * a function (kept with its library's compiled form on this shard). */
+static int args_profile(kv_lua *l, const evalargs *a)
+{
+    return a->fn ? kv_fn_profile(l, a->fname, a->fnlen) : profile(l, a->sha);
+}
+
+static void set_profile(kv_lua *l, const char *sha, int p);
+
+static int run_profile(kv_lrun *r)
+{
+    return r->fname ? kv_fn_profile(r->lua, r->fname, strlen(r->fname)) : profile(r->lua, r->sha);
+}
+
+static void run_set_profile(kv_lrun *r, int p)
+{
+    if (r->fname)
+        kv_fn_set_profile(r->lua, r->fname, strlen(r->fname), p);
+    else
+        set_profile(r->lua, r->sha, p);
+}
+
 static int profile(kv_lua *l, const char *sha)
 {
     int p;
@@ -114,7 +156,7 @@ static int eval_lockkeys(kv_ctx *ctx, int argc, const kv_str *argv, kv_str *keys
     *whole = 0;
     if (parse(ctx->cmd, argc, argv, &a, NULL) != 0)
         return 0;
-    if (st->srv->nshards > 1 && profile(kv_lua_get(st), a.sha) != PROFILE_DECLARED)
+    if (st->srv->nshards > 1 && args_profile(kv_lua_get(st), &a) != PROFILE_DECLARED)
         *whole = 1;
     for (i = 0; i < a.numkeys && i < max; i++)
         keys[i] = argv[3 + i];
@@ -136,6 +178,9 @@ static void run_free(void *p)
         kv_lua_run_done(r->lua);
     }
     free(r->keys);
+    free(r->fname);
+    free(r->cargv);
+    free(r->cbytes);
     free(r->pargv);
     kv_buf_free(&r->pbuf);
     free(r);
@@ -161,11 +206,23 @@ static kv_lrun *start(kv_ctx *ctx, const evalargs *a, int argc, const kv_str *ar
     kv_lrun *r;
     char err[1024];
     int i;
-    if (!a->sha[0]) {
+    int fnflags = 0;
+    if (a->fn) {
+        if (!kv_fn_push(l, a->fname, a->fnlen, &fnflags)) {
+            kv_reply_error(&ctx->out, "ERR Function not found");
+            return NULL;
+        }
+        if (a->keys_err || (a->ro && !(fnflags & KV_FN_NO_WRITES))) {
+            lua_pop(L, 1);
+            kv_reply_error(&ctx->out, a->keys_err ? a->keys_err
+                                                  : "ERR Can not execute a script with write "
+                                                    "flag using *_ro command.");
+            return NULL;
+        }
+    } else if (!a->sha[0]) {
         kv_reply_error(&ctx->out, "NOSCRIPT No matching script. Please use EVAL.");
         return NULL;
-    }
-    if (!kv_lua_push_function(l, a->sha)) {
+    } else if (!kv_lua_push_function(l, a->sha)) {
         size_t n = 0;
         char *body = a->body ? NULL : kv_scripts_get(st->srv->scripts, a->sha, 40, &n);
         if (!a->body && !body) {
@@ -191,7 +248,33 @@ static kv_lrun *start(kv_ctx *ctx, const evalargs *a, int argc, const kv_str *ar
     memcpy(r->sha, a->sha, 41);
     r->db = ctx->db;
     r->resp = 2;
-    r->readonly = a->ro || (kv_lua_flags(l, a->sha) & KV_SCRIPT_NO_WRITES);
+    if (a->fn) {
+        size_t total = 0, off = 0;
+        r->readonly = a->ro || (fnflags & KV_FN_NO_WRITES);
+        /* errors and FUNCTION STATS name it as its library does (as typed
+         * if its library went meanwhile: another shard's change) */
+        if (!(r->fname = kv_fn_name(l, a->fname, a->fnlen))) {
+            if (!(r->fname = malloc(a->fnlen + 1)))
+                abort();
+            memcpy(r->fname, a->fname, a->fnlen);
+            r->fname[a->fnlen] = '\0';
+        }
+        if (!(r->cargv = malloc((size_t)argc * sizeof *r->cargv)))
+            abort();
+        for (i = 0; i < argc; i++)
+            total += argv[i].n;
+        if (!(r->cbytes = malloc(total + 1)))
+            abort();
+        for (i = 0; i < argc; i++) { /* FUNCTION STATS shows the command */
+            memcpy(r->cbytes + off, argv[i].p, argv[i].n);
+            r->cargv[i].p = r->cbytes + off;
+            r->cargv[i].n = argv[i].n;
+            off += argv[i].n;
+        }
+        r->cargc = argc;
+    } else {
+        r->readonly = a->ro || (kv_lua_flags(l, a->sha) & KV_SCRIPT_NO_WRITES);
+    }
     r->whole = st->srv->nshards <= 1;
     r->nkeys = (int)a->numkeys;
     kv_buf_init(&r->pbuf);
@@ -201,6 +284,9 @@ static kv_lrun *start(kv_ctx *ctx, const evalargs *a, int argc, const kv_str *ar
         r->keys[i] = argv[3 + i];
     r->start_us = kv_monotonic_us();
     r->busy_us = kv_cfg_ll(st->cfg, "busy-reply-threshold") * 1000;
+    /* a function's allow-oom flag is the same bit as the shebang's */
+    r->oom = !((r->fname ? fnflags : kv_lua_flags(l, r->sha)) & KV_SCRIPT_ALLOW_OOM) &&
+             st->oom && st->oom(st);
     lua_pushlightuserdata(L, &hook_key);
     lua_pushlightuserdata(L, l);
     lua_rawset(L, LUA_REGISTRYINDEX);
@@ -212,6 +298,10 @@ static kv_lrun *start(kv_ctx *ctx, const evalargs *a, int argc, const kv_str *ar
     r->keys_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     push_strings(L, argv + 3 + r->nkeys, argc - 3 - r->nkeys);
     r->argv_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    if (r->fname) { /* a function gets them as its arguments */
+        push_strings(r->co, argv + 3, r->nkeys);
+        push_strings(r->co, argv + 3 + r->nkeys, argc - 3 - r->nkeys);
+    }
     return r;
 }
 
@@ -245,7 +335,14 @@ static void reply_error(kv_lrun *r, kv_reply *out)
     }
     if (line >= 0) {
         char tail[128];
-        int t = snprintf(tail, sizeof tail, " script: %s, on @user_script:%d.", r->sha, line);
+        int t;
+        kv_buf_append(&b, " script: ", 9);
+        if (r->fname)
+            kv_buf_append(&b, r->fname, strlen(r->fname));
+        else
+            kv_buf_append(&b, r->sha, 40);
+        t = snprintf(tail, sizeof tail, ", on @user_%s:%d.", r->fname ? "function" : "script",
+                     line);
         kv_buf_append(&b, tail, (size_t)t);
     }
     kv_buf_append(&b, "", 1);
@@ -254,6 +351,19 @@ static void reply_error(kv_lrun *r, kv_reply *out)
 }
 
 /* ------------------------------------------------------------ busy scripts */
+
+const char *kv_lua_busy_text(const kv_cmdstate *st)
+{
+    const kv_lrun *r = st->lua ? st->lua->cur : NULL;
+    return r && r->fname ? KV_FN_BUSY : KV_SCRIPT_BUSY;
+}
+
+const char *kv_scripts_busy_text(kv_scripts *s)
+{
+    int shard = kv_scripts_busy(s, NULL);
+    return shard >= 0 && kv_fnreg_running(kv_scripts_functions(s), shard) ? KV_FN_BUSY
+                                                                           : KV_SCRIPT_BUSY;
+}
 
 int kv_lua_busy(const kv_cmdstate *st, int *wrote)
 {
@@ -264,6 +374,8 @@ int kv_lua_busy(const kv_cmdstate *st, int *wrote)
         *wrote = r->wrote;
     return 1;
 }
+
+static void not_busy(kv_lrun *r);
 
 void kv_lua_busy_hook(lua_State *L, lua_Debug *ar)
 {
@@ -287,12 +399,14 @@ void kv_lua_busy_hook(lua_State *L, lua_Debug *ar)
         r->busy = 1;
         kv_shard_log(st->shard, 3, "Slow script detected: still in execution after %lld "
                      "milliseconds. You can try killing the script using the SCRIPT KILL "
-                     "command. Script name is: %s.", ran / 1000, r->sha);
+                     "command. Script name is: %s.", ran / 1000, r->fname ? r->fname : r->sha);
+        if (r->fname) /* FUNCTION STATS and KILL, on any shard */
+            kv_fnreg_set_running(kv_scripts_functions(st->srv->scripts), shard, r->fname,
+                                 r->cargc, r->cargv, kv_shard_now_ms(st->shard) - ran / 1000);
     }
     kv_scripts_set_busy(st->srv->scripts, shard, 1, r->wrote);
     if (kv_scripts_killed(st->srv->scripts, shard) && !r->wrote) {
-        kv_scripts_set_busy(st->srv->scripts, shard, 0, 0);
-        r->busy = 0;
+        not_busy(r);
         kv_lua_raise(L, "Script killed by user with SCRIPT KILL...");
     }
     kv_shard_poll_busy(st->shard);
@@ -304,6 +418,9 @@ static void not_busy(kv_lrun *r)
     if (r->busy) {
         kv_cmdstate *st = r->lua->st;
         r->busy = 0;
+        if (r->fname)
+            kv_fnreg_set_running(kv_scripts_functions(st->srv->scripts), kv_shard_id(st->shard),
+                                 NULL, 0, NULL, 0);
         kv_scripts_set_busy(st->srv->scripts, kv_shard_id(st->shard), 0, 0);
     }
 }
@@ -347,7 +464,7 @@ static int drive(kv_lrun *r, int nargs, kv_reply *out)
 /* Start the script's coroutine (its function alone on its stack). */
 static int first(kv_lrun *r, kv_reply *out)
 {
-    return drive(r, 0, out);
+    return drive(r, r->fname ? 2 : 0, out); /* a function: (keys, args) */
 }
 
 /* ------------------------------------------------------------ running again */
@@ -395,7 +512,7 @@ static void run_again(kv_shard *sh, const kv_ticket *t, const kv_cmd *cmd, int a
 
 static void strayed(kv_ctx *ctx, kv_lrun *r)
 {
-    set_profile(r->lua, r->sha, PROFILE_STRAYS);
+    run_set_profile(r, PROFILE_STRAYS);
     kv_reply_error(&ctx->out, "ERR kevy: the script wrote, then used a key it did not declare "
                               "while other shards were not locked; it will lock every shard "
                               "from now on (declare every key in KEYS to avoid this)");
@@ -403,8 +520,8 @@ static void strayed(kv_ctx *ctx, kv_lrun *r)
 
 static void learned(kv_lrun *r)
 {
-    if (r->whole && profile(r->lua, r->sha) == 0)
-        set_profile(r->lua, r->sha, r->undeclared ? PROFILE_STRAYS : PROFILE_DECLARED);
+    if (r->whole && run_profile(r) == 0)
+        run_set_profile(r, r->undeclared ? PROFILE_STRAYS : PROFILE_DECLARED);
 }
 
 /* ------------------------------------------------------------ the commands */
@@ -426,7 +543,7 @@ static void kv_cmd_eval(kv_ctx *ctx, int argc, const kv_str *argv)
         if (r->wrote || kv_ctx_suspend(ctx, &t) != 0) {
             strayed(ctx, r);
         } else {
-            set_profile(r->lua, r->sha, PROFILE_STRAYS);
+            run_set_profile(r, PROFILE_STRAYS);
             run_again(ctx->shard, &t, ctx->cmd, argc, argv);
         }
     } else {
@@ -446,11 +563,13 @@ static int kv_coord_eval(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *argv
             return KV_COORD_DONE;
         kv_coord_set_data(co, r, run_free);
         r->coord = co;
-        r->whole = kv_shard_count(ctx->shard) <= 1 || profile(r->lua, a.sha) != PROFILE_DECLARED;
+        r->step_ctx = ctx;
+        r->whole = kv_shard_count(ctx->shard) <= 1 || run_profile(r) != PROFILE_DECLARED;
         rc = first(r, &ctx->out);
     } else {
         kv_str rep = kv_coord_reply(co, 0);
         r->coord = co;
+        r->step_ctx = ctx;
         kv_lua_report(ctx, r->pcmd, r->pargc, r->pargv, rep.p, rep.n, r->call_t0);
         rc = drive(r, kv_lua_push_call_reply(r->co, r, rep.p, rep.n), &ctx->out);
     }
@@ -465,7 +584,7 @@ static int kv_coord_eval(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *argv
             strayed(ctx, r);
             return KV_COORD_DONE;
         }
-        set_profile(r->lua, r->sha, PROFILE_STRAYS);
+        run_set_profile(r, PROFILE_STRAYS);
         run_again(ctx->shard, &t, ctx->cmd, argc, argv);
         return KV_COORD_SUSPENDED;
     }
@@ -513,18 +632,18 @@ static void kv_cmd_script_flush(kv_ctx *ctx, int argc, const kv_str *argv)
 /* Any shard may ask: the busy script's shard sees the request in its hook. */
 static void kv_cmd_script_kill(kv_ctx *ctx, int argc, const kv_str *argv)
 {
-    kv_scripts *s = kv_state(ctx)->srv->scripts;
-    int wrote = 0, shard = kv_scripts_busy(s, &wrote);
+    int other, unkillable;
+    int n = kv_scripts_kill_kind(kv_state(ctx)->srv->scripts, 0, &other, &unkillable);
     (void)argc;
     (void)argv;
-    if (shard < 0) {
+    if (n == 0 && other == 0)
         kv_reply_error(&ctx->out, "NOTBUSY No scripts in execution right now.");
-    } else if (wrote) {
-        kv_reply_error(&ctx->out, KV_SCRIPT_UNKILLABLE);
-    } else {
-        kv_scripts_kill(s, shard);
+    else if (n == 0)
+        kv_reply_error(&ctx->out, KV_FN_BUSY); /* functions only: FUNCTION KILL's */
+    else if (unkillable)
+        kv_reply_error(&ctx->out, KV_SCRIPT_UNKILLABLE); /* the others were stopped */
+    else
         kv_reply_status(&ctx->out, "OK");
-    }
 }
 
 static void kv_cmd_script_help(kv_ctx *ctx, int argc, const kv_str *argv)
@@ -584,6 +703,8 @@ const kv_cmdspec kv_cmds_script[] = {
     EVAL_SPEC("eval_ro"),
     EVAL_SPEC("evalsha"),
     EVAL_SPEC("evalsha_ro"),
+    EVAL_SPEC("fcall"),
+    EVAL_SPEC("fcall_ro"),
     {.name = "script", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_container, .subs = kv_script_subs},
     KV_SPEC_END
 };

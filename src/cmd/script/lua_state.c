@@ -1,6 +1,7 @@
 /* A shard's Lua 5.1 state, set up as Redis 7.0 sets up its own: the base,
  * table, string, math and coroutine libraries, cjson and bit (Debian's
- * lua-cjson and lua-bitop, linked in), the redis table, and the sandbox:
+ * lua-cjson and lua-bitop, linked in), cmsgpack and struct (ours:
+ * lua_cmsgpack.c, lua_struct.c), the redis table, and the sandbox:
  * no os, io, debug, print, dofile, loadfile, setfenv, getfenv; globals and
  * the library tables read-only ("Attempt to modify a readonly table"), and
  * reading an unknown global an error. Stock Lua has no read-only tables
@@ -66,7 +67,8 @@ static const char prelude[] =
     "  ro[p] = real\n"
     "  return p\n"
     "end\n"
-    "for _, name in ipairs({'string', 'math', 'table', 'coroutine', 'redis', 'cjson', 'bit'}) do\n"
+    "for _, name in ipairs({'string', 'math', 'table', 'coroutine', 'redis', 'cjson', 'bit',"
+    "                      'cmsgpack', 'struct'}) do\n"
     "  if G[name] then G[name] = readonly(G[name]) end\n"
     "end\n"
     "local denied = {err = 'ERR Attempt to modify a readonly table'}\n"
@@ -362,6 +364,8 @@ static kv_lua *lua_new(kv_cmdstate *st, unsigned long long gen)
     open_lib(L, LUA_MATHLIBNAME, luaopen_math);
     open_module(L, "cjson", luaopen_cjson);
     open_module(L, "bit", luaopen_bit);
+    open_module(L, "cmsgpack", kv_lua_open_cmsgpack);
+    open_module(L, "struct", kv_lua_open_struct);
     for (i = 0; gone[i]; i++)
         drop_global(L, gone[i]);
     lua_getglobal(L, "math");
@@ -451,6 +455,7 @@ static int shebang(const char *body, size_t n, int *flags, size_t *skip, char *e
         return -1;
     }
     *skip = (size_t)(nl - body);
+    *flags = KV_SCRIPT_DECLARED;
     p = body;
     end = nl;
     while (p < end) {
@@ -485,6 +490,8 @@ static int shebang(const char *body, size_t n, int *flags, size_t *skip, char *e
                 }
                 if (fl && i == 0)
                     *flags |= KV_SCRIPT_NO_WRITES;
+                if (fl && i == 1)
+                    *flags |= KV_SCRIPT_ALLOW_OOM;
                 f = fe + 1;
             }
         } else if (wl) {
@@ -493,6 +500,14 @@ static int shebang(const char *body, size_t n, int *flags, size_t *skip, char *e
         }
     }
     return 0;
+}
+
+int kv_lua_shebang_flags(const char *body, size_t n)
+{
+    char err[128];
+    size_t skip;
+    int flags;
+    return shebang(body, n, &flags, &skip, err, sizeof err) != 0 ? -1 : flags;
 }
 
 int kv_lua_flags(kv_lua *l, const char *sha)

@@ -26,6 +26,7 @@ struct kv_scripts {
     entry **tab;
     size_t cap, count, bytes;
     unsigned long long gen;
+    kv_fnreg *fn; /* the function libraries (function_reg.c, their own mutex) */
     /* Per shard, through rt/atomic.h (any shard reads, SCRIPT KILL writes):
      * a script of that shard is busy, has written, is asked to stop. */
     struct {
@@ -55,7 +56,13 @@ kv_scripts *kv_scripts_new(void)
     s->cap = 64;
     if (!(s->tab = calloc(s->cap, sizeof *s->tab)))
         abort();
+    s->fn = kv_fnreg_new();
     return s;
+}
+
+kv_fnreg *kv_scripts_functions(kv_scripts *s)
+{
+    return s->fn;
 }
 
 static void clear(kv_scripts *s)
@@ -78,6 +85,7 @@ void kv_scripts_free(kv_scripts *s)
     if (!s)
         return;
     clear(s);
+    kv_fnreg_free(s->fn);
     free(s->tab);
     pthread_mutex_destroy(&s->mu);
     free(s);
@@ -223,10 +231,24 @@ int kv_scripts_busy(kv_scripts *s, int *wrote)
     return -1;
 }
 
-void kv_scripts_kill(kv_scripts *s, int shard)
+int kv_scripts_kill_kind(kv_scripts *s, int functions, int *other, int *unkillable)
 {
-    if (shard >= 0 && shard < KV_SCRIPT_MAX_SHARDS)
-        kv_atomic_store_seqcst(&s->shard[shard].kill, 1);
+    int i, n = 0;
+    *other = *unkillable = 0;
+    for (i = 0; i < KV_SCRIPT_MAX_SHARDS; i++) {
+        if (!kv_atomic_load_seqcst(&s->shard[i].busy))
+            continue;
+        if (!kv_fnreg_running(kv_scripts_functions(s), i) != !functions) {
+            (*other)++;
+            continue;
+        }
+        n++;
+        if (kv_atomic_load_seqcst(&s->shard[i].wrote))
+            (*unkillable)++;
+        else
+            kv_atomic_store_seqcst(&s->shard[i].kill, 1);
+    }
+    return n;
 }
 
 int kv_scripts_killed(kv_scripts *s, int shard)

@@ -2,6 +2,7 @@
  * KILL run on all shards (each looks at its own connections; LIST's lines
  * are merged by client id), PAUSE/UNPAUSE set every shard's pause (the
  * before_exec hook then defers commands), the rest act on the caller. */
+#include "cmd/acl/acl.h"
 #include "cmd/block/block.h"
 #include "cmd/pubsub/pubsub.h"
 #include "cmd/pubsub/tracking.h"
@@ -14,7 +15,7 @@
 
 static kv_session *kv_sess(kv_ctx *ctx)
 {
-    return kv_session_get(ctx->conn, kv_svc_of(ctx)->requirepass != NULL);
+    return kv_session_get(ctx->conn, kv_acl_need_auth(ctx->shard, kv_state(ctx)));
 }
 
 /* ------------------------------------------------------------ the lines */
@@ -48,14 +49,22 @@ static void kv_line(kv_buf *b, kv_conn *c, long long now_ms, size_t argv_mem)
                  "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
                  "sub=%lld psub=%lld ssub=%lld multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 "
                  "rbs=%zu rbp=%zu obl=0 oll=%d omem=%zu tot-mem=%zu events=%s cmd=%s "
-                 "user=default redir=%lld resp=%d\n",
+                 "user=%s redir=%lld resp=%d\n",
                  ci.id, ci.peer, ci.local, ci.fd, s && s->name ? s->name : "",
                  (now_ms - ci.created_ms) / 1000, (now_ms - ci.last_ms) / 1000, flags, ci.db, sub, psub,
                  ssub,
                  ci.qbuf, ci.qbuf_free, argv_mem, ci.obuf_cap, ci.obuf_cap,
                  ci.pending_replies > 1 ? ci.pending_replies - 1 : 0, ci.obuf, totmem,
-                 ci.writing ? "rw" : "r", ci.last_cmd, kv_tracking_redir(c), ci.proto);
+                 ci.writing ? "rw" : "r", ci.last_cmd, kv_session_user_name(s),
+                 kv_tracking_redir(c), ci.proto);
     kv_buf_append(b, tmp, (size_t)(n < (int)sizeof tmp ? n : (int)sizeof tmp - 1));
+}
+
+void kv_client_line(kv_buf *b, kv_conn *c, long long now_ms)
+{
+    kv_line(b, c, now_ms, 0);
+    if (b->len && b->p[b->len - 1] == '\n')
+        b->len--;
 }
 
 static size_t kv_argv_mem(int argc, const kv_str *argv)
@@ -251,7 +260,7 @@ typedef struct kv_killq {
     int old;   /* CLIENT KILL addr: may kill the caller */
     long long id;
     int type;
-    const kv_str *addr, *laddr;
+    const kv_str *addr, *laddr, *user;
     int skipme;
     long long killed;
 } kv_killq;
@@ -290,7 +299,9 @@ static int kv_kill_parse(kv_ctx *ctx, int argc, const kv_str *argv, kv_killq *q)
         } else if (kv_arg_eq(&argv[i], "laddr") && more) {
             q->laddr = &argv[i + 1];
         } else if (kv_arg_eq(&argv[i], "user") && more) {
-            if (!(argv[i + 1].n == 7 && memcmp(argv[i + 1].p, "default", 7) == 0)) {
+            q->user = &argv[i + 1];
+            if (!kv_acl_find(kv_acl_shard_snap(ctx->shard, kv_state(ctx)), argv[i + 1].p,
+                             argv[i + 1].n)) {
                 kv_reply_errorf(&ctx->out, "ERR No such user '%.*s'",
                                 (int)kv_arg_cstrlen(&argv[i + 1]), argv[i + 1].p);
                 return -1;
@@ -330,6 +341,8 @@ static void kv_kill_one(void *arg, kv_conn *c)
     if (q->addr && !kv_addr_eq(q->addr, kv_conn_peer(c)))
         return;
     if (q->laddr && !kv_addr_eq(q->laddr, kv_conn_local(c)))
+        return;
+    if (q->user && !kv_addr_eq(q->user, kv_session_user_name(kv_conn_data(c))))
         return;
     if (self && q->skipme)
         return;

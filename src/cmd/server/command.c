@@ -4,6 +4,8 @@
  * COMMAND INFO and DOCS are byte-identical to Redis for every command kevy
  * implements. Commands kevy lacks are absent, as an unknown name would be. */
 #include "cmd/core/cmd.h"
+#include "cmd/acl/acl.h"
+#include "cmd/server/svc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -252,6 +254,40 @@ static const kv_keyspec *kv_spec_of(const kv_keyspec *specs, int n, const kv_str
             (!best || specs[i].index > best->index))
             best = &specs[i];
     return best ? best : (n ? &specs[0] : NULL);
+}
+
+/* Redis's ACL reading of key flags: ACCESS reads, INSERT/DELETE/UPDATE
+ * write. */
+static int kv_flag_access(const char *p, size_t n)
+{
+    kv_str f; /* the keyflags hooks spell them in lower case, as Redis prints them */
+    f.p = p;
+    f.n = n;
+    if (kv_arg_eq(&f, "access"))
+        return KV_ACL_R;
+    return kv_arg_eq(&f, "insert") || kv_arg_eq(&f, "delete") || kv_arg_eq(&f, "update") ? KV_ACL_W
+                                                                                       : 0;
+}
+
+int kv_command_key_access(const kv_cmd *cmd, int argc, const kv_str *argv, int j, int pos)
+{
+    const kv_cmddesc *d = kv_desc(cmd);
+    kv_keyspec specs[KV_MAX_SPECS];
+    const kv_keyspec *ks;
+    const char *const *own = NULL;
+    int nspecs = kv_keyspecs(d->meta, specs, KV_MAX_SPECS), spec = KV_KEYFLAGS_BY_POSITION;
+    int acc = 0, f;
+    if (d->keyflags)
+        spec = d->keyflags(argc, argv, j, pos, &own);
+    if (spec == KV_KEYFLAGS_OWN) {
+        for (f = 0; own[f]; f++)
+            acc |= kv_flag_access(own[f], strlen(own[f]));
+        return acc;
+    }
+    ks = spec >= 0 && spec < nspecs ? &specs[spec] : kv_spec_of(specs, nspecs, argv, pos);
+    for (f = 0; ks && f < ks->nflags; f++)
+        acc |= kv_flag_access(ks->flags[f].p, ks->flags[f].n);
+    return acc;
 }
 
 static void kv_getkeys(kv_ctx *ctx, int argc, const kv_str *argv, int with_flags)

@@ -7,6 +7,7 @@
  * configuration file the server was started with. */
 #define _POSIX_C_SOURCE 200809L
 #include "cmd/persist/persist.h"
+#include "cmd/server/evict.h"
 #include "cmd/server/svc.h"
 
 #include <errno.h>
@@ -215,6 +216,7 @@ static int kv_config_apply(kv_ctx *ctx, const char **blame, const char **why)
 {
     kv_svc *sv = kv_svc_of(ctx);
     kv_svc_apply(sv, ctx->shard);
+    kv_evict_apply(kv_state(ctx)); /* maxmemory, its policy, LFU parameters */
     kv_state(ctx)->notify = kv_notify_parse(kv_cfg_get(sv->cfg, "notify-keyspace-events"));
     if (kv_aof_config(kv_state(ctx)) != 0) { /* appendonly, appendfsync... on this shard */
         *blame = "appendonly";
@@ -280,6 +282,7 @@ static void kv_cmd_config_resetstat(kv_ctx *ctx, int argc, const kv_str *argv)
     (void)argc;
     (void)argv;
     kv_stat_reset(st->svc, ctx->shard, st->ks);
+    kv_evict_reset_stats(st);
     kv_reply_status(&ctx->out, "OK");
 }
 

@@ -1,6 +1,7 @@
 /* Connection commands: PING, ECHO, HELLO, AUTH, QUIT, SELECT (SHUTDOWN
  * saves first: persist/save_cmd.c). They run on the client's home shard (KV_ROUTE_LOCAL), with the
  * connection. */
+#include "cmd/acl/acl.h"
 #include "cmd/core/cmd.h"
 #include "cmd/pubsub/pubsub.h"
 #include "cmd/server/svc.h"
@@ -52,22 +53,28 @@ static void kv_cmd_select(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_reply_status(&ctx->out, "OK");
 }
 
-/* The default user's password check: with no requirepass any password
- * is accepted (the user has "nopass"), else it must match. Other user
- * names do not exist until ACL users do. */
-static int kv_auth_ok(kv_ctx *ctx, const kv_str *user, const kv_str *pass)
+/* AUTH and HELLO AUTH: a user (NULL: default) and its password. On
+ * success the connection is that user's from now on; a failure is logged
+ * (ACL LOG, reason "auth") and answers WRONGPASS. */
+static int kv_auth(kv_ctx *ctx, kv_session *s, const kv_str *cmdname, const kv_str *user,
+                   const kv_str *pass)
 {
-    const char *req = kv_svc_of(ctx)->requirepass;
-    if (user && !(user->n == 7 && memcmp(user->p, "default", 7) == 0))
+    const kv_acl_snap *snap = kv_acl_shard_snap(ctx->shard, kv_state(ctx));
+    const kv_acl_user *u = NULL;
+    char *name;
+    if (kv_acl_auth_ok(snap, user, pass, &u)) {
+        kv_acl_session_login(s, u, snap);
+        kv_session_set_auth(ctx->conn, s, 1);
         return 0;
-    if (!req)
-        return 1;
-    return strlen(req) == pass->n && memcmp(req, pass->p, pass->n) == 0;
-}
-
-static void kv_wrongpass(kv_ctx *ctx)
-{
+    }
+    if (!(name = malloc(user ? user->n + 1 : 8)))
+        abort();
+    memcpy(name, user ? user->p : "default", user ? user->n : 7);
+    name[user ? user->n : 7] = '\0';
+    kv_acl_log_denial(ctx, s, KV_ACL_DENIED_AUTH, NULL, cmdname->p, cmdname->n, name);
+    free(name);
     kv_reply_error(&ctx->out, "WRONGPASS invalid username-password pair or user is disabled.");
+    return -1;
 }
 
 static void kv_cmd_hello(kv_ctx *ctx, int argc, const kv_str *argv)
@@ -75,7 +82,7 @@ static void kv_cmd_hello(kv_ctx *ctx, int argc, const kv_str *argv)
     long long ver = 0;
     int j = 1;
     const kv_str *setname = NULL, *user = NULL, *pass = NULL;
-    kv_session *s = kv_session_get(ctx->conn, kv_svc_of(ctx)->requirepass != NULL);
+    kv_session *s = kv_session_get(ctx->conn, kv_acl_need_auth(ctx->shard, kv_state(ctx)));
     kv_reply *r = &ctx->out;
 
     if (argc >= 2) {
@@ -107,13 +114,8 @@ static void kv_cmd_hello(kv_ctx *ctx, int argc, const kv_str *argv)
             return;
         }
     }
-    if (user) {
-        if (!kv_auth_ok(ctx, user, pass)) {
-            kv_wrongpass(ctx);
-            return;
-        }
-        kv_session_set_auth(ctx->conn, s, 1);
-    }
+    if (user && kv_auth(ctx, s, &argv[0], user, pass) != 0)
+        return;
     if (!(s->flags & KV_SESS_AUTHED)) {
         kv_reply_error(r, "NOAUTH HELLO must be called with the client already authenticated, "
                           "otherwise the HELLO AUTH <user> <pass> option can be used to "
@@ -148,22 +150,18 @@ static void kv_cmd_hello(kv_ctx *ctx, int argc, const kv_str *argv)
  * authenticated, as in Redis. */
 static void kv_cmd_auth(kv_ctx *ctx, int argc, const kv_str *argv)
 {
-    kv_svc *sv = kv_svc_of(ctx);
+    kv_session *s = kv_session_get(ctx->conn, kv_acl_need_auth(ctx->shard, kv_state(ctx)));
     if (argc > 3) {
         kv_reply_syntax(ctx);
         return;
     }
-    if (argc == 2 && !sv->requirepass) {
+    if (argc == 2 && (kv_acl_shard_snap(ctx->shard, kv_state(ctx))->dflt->flags & KV_USER_NOPASS)) {
         kv_reply_error(&ctx->out, "ERR AUTH <password> called without any password configured "
                                   "for the default user. Are you sure your configuration is correct?");
         return;
     }
-    if (!kv_auth_ok(ctx, argc == 3 ? &argv[1] : NULL, &argv[argc - 1])) {
-        kv_wrongpass(ctx);
-        return;
-    }
-    kv_session_set_auth(ctx->conn, kv_session_get(ctx->conn, sv->requirepass != NULL), 1);
-    kv_reply_status(&ctx->out, "OK");
+    if (kv_auth(ctx, s, &argv[0], argc == 3 ? &argv[1] : NULL, &argv[argc - 1]) == 0)
+        kv_reply_status(&ctx->out, "OK");
 }
 
 /* MONITOR and SLOWLOG show "(redacted)" for AUTH's arguments and HELLO's
@@ -199,7 +197,7 @@ const kv_cmdspec kv_cmds_server_connection[] = {
     {.name = "echo", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_echo},
     {.name = "hello", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_hello, .redact = kv_redact_hello},
     {.name = "ping", .flags = KV_CMDF_PUBSUB_CTX, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_ping},
-    {.name = "quit", .flags = KV_CMDF_MULTI_RUNS | KV_CMDF_PUBSUB_CTX, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_quit},
+    {.name = "quit", .flags = KV_CMDF_MULTI_RUNS | KV_CMDF_PUBSUB_CTX | KV_CMDF_MULTI_OOM_OK, .route = KV_ROUTE_LOCAL, .exec = kv_cmd_quit},
     {.name = "select", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_select},
     KV_SPEC_END
 };

@@ -5,10 +5,12 @@
  * names (info_fmt.c). The requested sections travel in each part, so the
  * merge needs nothing but the parts. */
 #include "cmd/server/info.h"
+#include "cmd/server/evict.h"
 #include "cmd/script/script.h"
 #include "cmd/persist/persist.h"
 #include "cmd/pubsub/pubsub.h"
 #include "cmd/pubsub/tracking.h"
+#include "cmd/server/lazyfree.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,10 +118,14 @@ static void kv_info_counters(kv_ctx *ctx, int mask)
         f[F_TRK_PREFIXES] = 0;
     kv_aof_info(st, &f[F_AOF_ON], &f[F_AOF_SIZE], &f[F_AOF_BASE], &f[F_AOF_BUF], &f[F_AOF_WERR]);
     kv_aof_info_fsync(st, &f[F_AOF_BIO], &f[F_AOF_DELAYED]);
+    kv_evict_info(st, &f[F_EVICTED], &f[F_EVICT_OVER_TOTAL], &f[F_EVICT_OVER_CUR]);
     f[F_LUA_VM] = kv_lua_memory(st);
     f[F_SCRIPTS] = f[F_SCRIPTS_MEM] = 0;
     if (kv_shard_id(ctx->shard) == 0) /* the script cache is the server's */
         kv_scripts_stats(st->srv->scripts, &f[F_SCRIPTS], &f[F_SCRIPTS_MEM]);
+    f[F_LAZY_PENDING] = f[F_LAZY_FREED] = 0;
+    if (kv_shard_id(ctx->shard) == 0) /* the lazy-free thread is the server's */
+        kv_lazyfree_counts(st->srv->lazyfree, &f[F_LAZY_PENDING], &f[F_LAZY_FREED]);
     kv_aof_rewrite_info(st, &f[F_AOF_RW], &f[F_AOF_RW_SCHED], &f[F_AOF_RW_ERR], &f[F_AOF_RWS],
                         &f[F_AOF_RW_FAILS], &f[F_AOF_RW_LAST], &f[F_AOF_RW_CUR]);
     if (kv_shard_id(ctx->shard) != 0) /* counted once: shard 0 speaks for the rewrites */

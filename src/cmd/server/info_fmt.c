@@ -140,7 +140,8 @@ static void kv_info_memory(kv_buf *b, const long long *f, const kv_cfg *cfg)
     LINE("mem_not_counted_for_evict:0\r\nmem_replication_backlog:0\r\n");
     LINE("mem_total_replication_buffers:0\r\nmem_clients_slaves:0\r\nmem_clients_normal:0\r\n");
     LINE("mem_cluster_links:0\r\nmem_aof_buffer:0\r\nmem_allocator:libc\r\n");
-    LINE("active_defrag_running:0\r\nlazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n");
+    LINE("active_defrag_running:0\r\nlazyfree_pending_objects:%lld\r\nlazyfreed_objects:%lld\r\n",
+         f[F_LAZY_PENDING], f[F_LAZY_FREED]);
 }
 
 static void kv_info_persistence(kv_buf *b, const long long *f, const kv_server *srv)
@@ -197,9 +198,10 @@ static void kv_info_stats(kv_buf *b, const long long *f)
     LINE("sync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\n");
     LINE("expired_keys:%lld\r\nexpired_stale_perc:%.2f\r\n", f[F_EXPIRED], (double)f[F_STALE_X100] / 100.0);
     LINE("expired_time_cap_reached_count:%lld\r\nexpire_cycle_cpu_milliseconds:0\r\n", f[F_TIMECAP]);
-    LINE("evicted_keys:0\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\n");
-    LINE("current_eviction_exceeded_time:0\r\nkeyspace_hits:%lld\r\nkeyspace_misses:%lld\r\n",
-         f[F_HITS], f[F_MISSES]);
+    LINE("evicted_keys:%lld\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:%lld\r\n",
+         f[F_EVICTED], f[F_EVICT_OVER_TOTAL]);
+    LINE("current_eviction_exceeded_time:%lld\r\nkeyspace_hits:%lld\r\nkeyspace_misses:%lld\r\n",
+         f[F_EVICT_OVER_CUR], f[F_HITS], f[F_MISSES]);
     LINE("pubsub_channels:%lld\r\npubsub_patterns:%lld\r\npubsubshard_channels:%lld\r\n",
          f[F_PS_CHANNELS], f[F_PS_PATTERNS], f[F_PS_SHARD]);
     LINE("latest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0\r\n");

@@ -4,6 +4,7 @@
  * monitor, wherever it lives. Arguments a command's descriptor marks
  * (AUTH's, HELLO's AUTH pair) read "(redacted)", here and in SLOWLOG. */
 #define _POSIX_C_SOURCE 200809L
+#include "cmd/acl/acl.h"
 #include "cmd/server/svc.h"
 
 #include <ctype.h>
@@ -180,7 +181,7 @@ static void kv_reduce_monitor(kv_ctx *ctx, const kv_part *parts, int nparts)
         kv_monitor_forget(ctx->shard, sv, ctx->client_id, 1);
         return;
     }
-    s = kv_session_get(ctx->conn, sv->requirepass != NULL);
+    s = kv_session_get(ctx->conn, kv_acl_need_auth(ctx->shard, kv_state(ctx)));
     if (s->flags & KV_SESS_MONITOR)
         return; /* already one: Redis says nothing */
     s->flags |= KV_SESS_MONITOR;

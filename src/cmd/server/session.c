@@ -13,6 +13,7 @@ kv_session *kv_session_get(kv_conn *c, int need_auth)
     if (!(s = calloc(1, sizeof *s)))
         abort();
     kv_conn_set_data(c, s);
+    s->acl_uid = KV_ACL_DEFAULT_UID;
     kv_session_set_auth(c, s, !need_auth);
     return s;
 }
@@ -23,6 +24,7 @@ void kv_session_free(kv_conn *c)
     if (!s)
         return;
     free(s->name);
+    free(s->user);
     free(s);
     kv_conn_set_data(c, NULL);
 }

@@ -25,7 +25,20 @@ typedef struct kv_session {
     int block_end;          /* how the last block ended: KV_BLOCK_END_* (block/block.h) */
     struct kv_psclient *ps; /* its subscriptions (pubsub/), or NULL */
     struct kv_trkclient *trk; /* CLIENT TRACKING state (pubsub/tracking.h), or NULL */
+    /* Its ACL user (acl/acl.h): by id; the pointer is valid only while
+     * the shard holds the snapshot of version acl_ver. */
+    unsigned long long acl_uid, acl_ver;
+    const struct kv_acl_user *acl_user;
+    char *user; /* its name; NULL: "default" */
 } kv_session;
+
+#ifndef KV_ACL_DEFAULT_UID
+#define KV_ACL_DEFAULT_UID 1ull /* as in acl/acl.h */
+#endif
+static inline const char *kv_session_user_name(const kv_session *s)
+{
+    return s && s->user ? s->user : "default";
+}
 
 /* The connection's session, created on first use: authenticated unless
  * need_auth (a password is required: requirepass set). */

@@ -3,6 +3,7 @@
  * MONITOR clients, CLIENT PAUSE, MULTI queueing), after_exec (statistics,
  * SLOWLOG, MONITOR), conn_open and conn_closed. Every decision reads the
  * command's descriptor, never its name. */
+#include "cmd/acl/acl.h"
 #include "cmd/block/block.h"
 #include "cmd/pubsub/pubsub.h"
 #include "cmd/pubsub/tracking.h"
@@ -33,6 +34,13 @@ void kv_svc_apply(kv_svc *sv, kv_shard *sh)
     sv->slowlog_slower_than = kv_cfg_ll(cfg, "slowlog-log-slower-than");
     sv->slowlog_max_len = kv_cfg_ll(cfg, "slowlog-max-len");
     sv->latency_threshold = kv_cfg_ll(cfg, "latency-monitor-threshold");
+    /* requirepass is the default user's password (Redis's CONFIG SET
+     * requirepass): set when it changes, not on every CONFIG SET. */
+    if (sv->acl && strcmp(sv->requirepass ? sv->requirepass : "", pass) != 0)
+        kv_acl_set_requirepass(sv->acl, pass);
+    if (sv->acl)
+        kv_acl_set_pubsub_default(sv->acl,
+                                  !strcmp(kv_cfg_get(cfg, "acl-pubsub-default"), "allchannels"));
     free(sv->requirepass);
     sv->requirepass = NULL;
     if (*pass) {
@@ -77,6 +85,7 @@ kv_svc *kv_svc_new(const kv_server *srv, kv_shard *sh)
         abort();
     sv->cfg = srv->cfg ? kv_cfg_clone(srv->cfg) : kv_cfg_new();
     sv->active_expire = 1;
+    sv->acl = srv->acl;
     sv->inst_last_us = kv_shard_now_us(sh);
     kv_svc_apply(sv, sh);
     return sv;
@@ -126,19 +135,20 @@ static int kv_svc_busy_check(kv_ctx *ctx, int argc, const kv_str *argv, const kv
                                             "exiting now, without saving");
                 _exit(0);
             }
-        kv_reply_error(&ctx->out, KV_SCRIPT_BUSY);
+        kv_reply_error(&ctx->out, kv_scripts_busy_text(st->srv->scripts));
         return KV_EXEC_REPLIED;
     }
     if (!kv_lua_busy(st, NULL) || (d->rflags & KV_RF_ALLOW_BUSY))
         return KV_EXEC_RUN;
-    kv_reply_error(&ctx->out, KV_SCRIPT_BUSY);
+    kv_reply_error(&ctx->out, kv_lua_busy_text(st));
     return KV_EXEC_REPLIED;
 }
 
 int kv_svc_before_exec(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     kv_svc *sv = kv_svc_of(ctx);
-    kv_session *s = kv_session_get(ctx->conn, sv->requirepass != NULL);
+    int need_auth = kv_acl_need_auth(ctx->shard, kv_state(ctx));
+    kv_session *s = kv_session_get(ctx->conn, need_auth);
     const kv_cmd *cmd = ctx->cmd;
     const kv_cmddesc *d;
     unsigned keyspace;
@@ -160,7 +170,7 @@ int kv_svc_before_exec(kv_ctx *ctx, int argc, const kv_str *argv)
         return KV_EXEC_REPLIED;
     }
     if (!(s->flags & KV_SESS_AUTHED)) {
-        if (!sv->requirepass || kv_conn_is_internal(ctx->conn)) {
+        if (!need_auth || kv_conn_is_internal(ctx->conn)) {
             /* the password was removed, or it is the server's own client */
             kv_session_set_auth(ctx->conn, s, 1);
         } else if (!(d->rflags & KV_RF_NO_AUTH)) {
@@ -168,6 +178,9 @@ int kv_svc_before_exec(kv_ctx *ctx, int argc, const kv_str *argv)
             return KV_EXEC_REPLIED;
         }
     }
+    /* ACL: the user's command, key and channel rules (acl/acl_check.c) */
+    if (!kv_conn_is_internal(ctx->conn) && kv_acl_before_exec(ctx, s, d, argc, argv) != 0)
+        return KV_EXEC_REPLIED;
     if ((d->rflags & KV_RF_ALLOW_BUSY) || kv_lua_busy(ctx->state, NULL)) {
         int v = kv_svc_busy_check(ctx, argc, argv, d);
         if (v != KV_EXEC_RUN)
@@ -175,6 +188,8 @@ int kv_svc_before_exec(kv_ctx *ctx, int argc, const kv_str *argv)
     }
     if (d->prepare)
         d->prepare(ctx, argc, argv);
+    if (kv_state(ctx)->oom_refuse && kv_state(ctx)->oom_refuse(ctx, argc, argv)) /* -OOM */
+        return KV_EXEC_REPLIED;
     if (kv_persist_refuse_write(ctx)) /* stop-writes-on-bgsave-error */
         return KV_EXEC_REPLIED;
     keyspace = cmd->flags & (KV_CMD_WRITE | KV_CMD_READONLY);
@@ -248,9 +263,9 @@ void kv_svc_after_exec(kv_shard *sh, void *state, kv_conn *c, const kv_exec_info
 int kv_svc_conn_open(kv_shard *sh, void *state, kv_conn *c, kv_buf *out)
 {
     kv_svc *sv = ((kv_cmdstate *)state)->svc;
-    (void)sh;
-    kv_session_get(c, sv->requirepass != NULL);
-    if (kv_protected_refuse(sv->protected_mode, sv->requirepass != NULL, kv_conn_peer(c))) {
+    int need_auth = kv_acl_need_auth(sh, state);
+    kv_session_get(c, need_auth);
+    if (kv_protected_refuse(sv->protected_mode, need_auth, kv_conn_peer(c))) {
         kv_buf_append(out, kv_protected_denied, strlen(kv_protected_denied));
         return -1;
     }
@@ -300,6 +315,8 @@ void kv_svc_tick(kv_shard *sh, kv_cmdstate *st)
     long long mem = (long long)kv_ks_memory(st->ks);
     if (sv->pause_type && !kv_svc_paused(sv, kv_shard_now_ms(sh)))
         kv_shard_retry_deferred(sh);
+    if (sv->acl) /* an idle shard lets old ACL snapshots go, and drops deleted users' clients */
+        kv_acl_shard_snap(sh, st);
     kv_svc_sample(sv, sh);
     if (mem > sv->peak_memory)
         sv->peak_memory = mem;

@@ -85,6 +85,8 @@ typedef struct kv_svc {
      * events (latency.c; NULL until the first sample) */
     long long latency_threshold;
     struct kv_latency *lat;
+    /* ACL: the server's users (acl/acl.h) */
+    struct kv_acl *acl;
 } kv_svc;
 
 static inline kv_svc *kv_svc_of(const kv_ctx *ctx)
@@ -125,6 +127,12 @@ void kv_slowlog_free(kv_svc *sv);
 /* latency.c: a sample of `event` (Redis's latencyAddSample) */
 void kv_latency_add(kv_svc *sv, const char *event, long long ms, long long now_s);
 void kv_latency_free(kv_svc *sv);
+
+/* client.c: a client's CLIENT LIST line (the ACL log's client-info) */
+void kv_client_line(kv_buf *b, kv_conn *c, long long now_ms);
+/* command.c: what ACL key rules key j (at argv[pos]) needs (acl/acl.h's
+ * kv_acl_hooks) */
+int kv_command_key_access(const kv_cmd *cmd, int argc, const kv_str *argv, int j, int pos);
 
 /* monitor.c: MONITOR */
 void kv_monitor_feed(kv_shard *sh, kv_svc *sv, kv_conn *c, const kv_exec_info *info);

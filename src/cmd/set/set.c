@@ -22,7 +22,7 @@
 /* A new value gets the LRU clock, as Redis's createObject does. */
 static kv_obj *stamped(kv_ctx *ctx, kv_obj *o)
 {
-    kv_obj_set_lru(o, kv_state(ctx)->ks->lru_clock);
+    kv_obj_set_lru(o, kv_ks_fresh_lru(kv_state(ctx)->ks, kv_now_ms(ctx)));
     return o;
 }
 

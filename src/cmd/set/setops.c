@@ -342,7 +342,7 @@ void kv_setop_store(kv_ctx *ctx, const kv_str *dst, kv_obj *result, const char *
         kv_db_persist(db, e);
     else
         e = kv_db_upsert(db, dst->p, dst->n, &created);
-    kv_obj_set_lru(result, kv_state(ctx)->ks->lru_clock); /* a new value */
+    kv_obj_set_lru(result, kv_ks_fresh_lru(kv_state(ctx)->ks, kv_now_ms(ctx))); /* a new value */
     kv_set_val(ctx, e, result);
     kv_signal_modified(ctx, ctx->db, dst);
     kv_notify(ctx, KV_NOTIFY_SET, event, ctx->db, dst);

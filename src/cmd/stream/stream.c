@@ -63,7 +63,8 @@ int kv_stream_parse_id(kv_ctx *ctx, const kv_str *a, kv_sid *id, uint64_t missin
     id->seq = seq;
     return 0;
 invalid:
-    kv_reply_error(&ctx->out, "ERR Invalid stream ID specified as stream command argument");
+    if (ctx)
+        kv_reply_error(&ctx->out, "ERR Invalid stream ID specified as stream command argument");
     return -1;
 }
 
@@ -78,8 +79,7 @@ int kv_stream_read(kv_ctx *ctx, const kv_str *key, kv_obj **o)
     return 0;
 }
 
-/* The stream at key for writing; *o NULL if missing; -1 after WRONGTYPE. */
-static int stream_write(kv_ctx *ctx, const kv_str *key, kv_obj **o)
+int kv_stream_write(kv_ctx *ctx, const kv_str *key, kv_obj **o)
 {
     kv_entry *e = kv_lookup_write(ctx, key);
     *o = e ? kv_entry_val(e) : NULL;
@@ -127,6 +127,11 @@ size_t kv_stream_reply_entries(kv_reply *r, const kv_stream *s, const kv_sid *st
     return n;
 }
 
+int kv_stream_reply_one(kv_reply *r, const kv_stream *s, const kv_sid *id)
+{
+    return kv_stream_reply_entries(r, s, id, id, 1, 0) == 1;
+}
+
 size_t kv_stream_reply_range(kv_ctx *ctx, const kv_stream *s, const kv_sid *start,
                              const kv_sid *end, size_t count, int rev)
 {
@@ -157,7 +162,8 @@ static void kv_cmd_xlen(kv_ctx *ctx, int argc, const kv_str *argv)
 
 /* An interval bound: "(" makes it exclusive (then "-" and "+" are not
  * allowed), as Redis's streamParseIntervalIDOrReply. */
-static int parse_bound(kv_ctx *ctx, const kv_str *a, kv_sid *id, int *excl, uint64_t missing)
+int kv_stream_parse_bound(kv_ctx *ctx, const kv_str *a, kv_sid *id, int *excl,
+                          uint64_t missing)
 {
     kv_str t;
     *excl = a->n > 1 && a->p[0] == '(';
@@ -177,13 +183,13 @@ static void kv_cmd_xrange(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_sid start, end;
     long long count = -1;
     kv_obj *o;
-    if (parse_bound(ctx, sa, &start, &sx, 0) != 0)
+    if (kv_stream_parse_bound(ctx, sa, &start, &sx, 0) != 0)
         return;
     if (sx && kv_sid_incr(&start) != 0) {
         kv_reply_error(&ctx->out, "ERR invalid start ID for the interval");
         return;
     }
-    if (parse_bound(ctx, ea, &end, &ex, UINT64_MAX) != 0)
+    if (kv_stream_parse_bound(ctx, ea, &end, &ex, UINT64_MAX) != 0)
         return;
     if (ex && kv_sid_decr(&end) != 0) {
         kv_reply_error(&ctx->out, "ERR invalid end ID for the interval");
@@ -221,7 +227,7 @@ static void kv_cmd_xdel(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_sid *ids;
     long long deleted = 0;
     int j, first = 0;
-    if (stream_write(ctx, &argv[1], &o) != 0)
+    if (kv_stream_write(ctx, &argv[1], &o) != 0)
         return;
     if (!o) {
         kv_reply_int(&ctx->out, 0);
@@ -289,7 +295,7 @@ static void kv_cmd_xsetid(kv_ctx *ctx, int argc, const kv_str *argv)
             return;
         }
     }
-    if (stream_write(ctx, &argv[1], &o) != 0)
+    if (kv_stream_write(ctx, &argv[1], &o) != 0)
         return;
     if (!o) {
         kv_reply_error(&ctx->out, "ERR no such key");

@@ -9,7 +9,8 @@
 
 /* Redis's streamGenericParseIDOrReply: "-" and "+" (refused when strict),
  * "<ms>" (seq = missing_seq), "<ms>-<seq>", and with seq_given non-NULL
- * "<ms>-*" (*seq_given 0). 0, or -1 after replying "Invalid stream ID". */
+ * "<ms>-*" (*seq_given 0). 0, or -1 after replying "Invalid stream ID"
+ * (ctx NULL: -1 without a reply). */
 int kv_stream_parse_id(kv_ctx *ctx, const kv_str *a, kv_sid *id, uint64_t missing_seq,
                        int strict, int *seq_given);
 /* The stream at key for reading: *o NULL if missing; -1 after WRONGTYPE. */
@@ -23,5 +24,70 @@ size_t kv_stream_reply_range(kv_ctx *ctx, const kv_stream *s, const kv_sid *star
  * count; for XINFO's first-entry and last-entry. */
 size_t kv_stream_reply_entries(kv_reply *r, const kv_stream *s, const kv_sid *start,
                                const kv_sid *end, size_t count, int rev);
+
+/* A reply whose length is known only at its end (Redis's deferred
+ * lengths): write the elements to d->r, then kv_defer_end puts the array
+ * (or map, or RESP2 pairs) header and the elements on out. */
+typedef struct kv_defer {
+    kv_buf buf;
+    kv_reply r;
+} kv_defer;
+static inline kv_reply *kv_defer_start(kv_defer *d, const kv_reply *out)
+{
+    kv_buf_init(&d->buf);
+    d->r.buf = &d->buf;
+    d->r.proto = out->proto;
+    d->r.errors = 0;
+    return &d->r;
+}
+static inline void kv_defer_end(kv_defer *d, kv_reply *out, long n)
+{
+    kv_reply_array(out, n);
+    kv_reply_raw(out, d->buf.p, d->buf.len);
+    out->errors += d->r.errors;
+    kv_buf_free(&d->buf);
+}
+/* The stream at key for writing (lookup_write); *o NULL if missing; -1
+ * after WRONGTYPE. */
+int kv_stream_write(kv_ctx *ctx, const kv_str *key, kv_obj **o);
+/* An argument as Redis's "%s" prints it: up to its first NUL. */
+#define KV_ARGF(a) (int)kv_arg_cstrlen(a), (a)->p
+/* Redis's streamParseIntervalIDOrReply: "(" makes the bound exclusive. */
+int kv_stream_parse_bound(kv_ctx *ctx, const kv_str *a, kv_sid *id, int *excl,
+                          uint64_t missing);
+/* One entry [id, [field, value...]] (exactly id), or nothing: 1 if it
+ * was there. */
+int kv_stream_reply_one(kv_reply *r, const kv_stream *s, const kv_sid *id);
+
+/* xclaim.c: what XREADGROUP, XCLAIM and XAUTOCLAIM log in place of
+ * themselves (with kv_propagate_none), as Redis 7.0 propagates them. */
+struct kv_scg;
+struct kv_snack;
+struct kv_sconsumer;
+void kv_stream_propagate_xclaim(kv_ctx *ctx, const kv_str *key, const kv_str *group,
+                                const struct kv_scg *cg, const kv_sid *id,
+                                const struct kv_snack *nack);
+void kv_stream_propagate_setid(kv_ctx *ctx, const kv_str *key, const kv_str *group,
+                               const struct kv_scg *cg);
+void kv_stream_propagate_consumer(kv_ctx *ctx, const kv_str *key, const kv_str *group,
+                                  const struct kv_sconsumer *c);
+/* The named consumer, created (dirty, xgroup-createconsumer) if new. */
+struct kv_sconsumer *kv_stream_consumer_get(kv_ctx *ctx, struct kv_scg *cg, const kv_str *key,
+                                            const kv_str *name, int *created);
+
+/* XREAD and XREADGROUP (xread.c, xreadgroup.c): exec, coord and keys;
+ * with BLOCK (kv_stream_has_block) they are the blocking engine's, with
+ * these blockers (xblock.c). */
+void kv_stream_xread_cmd(kv_ctx *ctx, int argc, const kv_str *argv);
+int kv_stream_xread_coord(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *argv);
+int kv_stream_xread_getkeys(int argc, const kv_str *argv, int *pos, int max);
+/* XREAD / XREADGROUP over shards: the per-key replies (coordination
+ * replies 0..nkeys-1) joined as one (xread.c). */
+int kv_stream_merge_replies(kv_ctx *ctx, kv_coord *co, int nkeys);
+void kv_stream_xreadgroup_cmd(kv_ctx *ctx, int argc, const kv_str *argv);
+int kv_stream_xreadgroup_coord(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *argv);
+int kv_stream_has_block(int argc, const kv_str *argv);
+struct kv_blocker;
+extern const struct kv_blocker kv_xread_blocker, kv_xreadgroup_blocker;
 
 #endif

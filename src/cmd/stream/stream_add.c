@@ -166,7 +166,7 @@ static void kv_cmd_xadd(kv_ctx *ctx, int argc, const kv_str *argv)
         }
         e = kv_db_upsert(kv_ctx_db(ctx), argv[1].p, argv[1].n, &created);
         o = kv_stream_new();
-        kv_obj_set_lru(o, kv_state(ctx)->ks->lru_clock);
+        kv_obj_set_lru(o, kv_ks_fresh_lru(kv_state(ctx)->ks, kv_now_ms(ctx)));
         kv_set_val(ctx, e, o);
     }
     o = kv_entry_val(e);

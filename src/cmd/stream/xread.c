@@ -3,9 +3,11 @@
  * keys on several shards are a coordination that asks each key's shard
  * for its part (the same command with that key alone) and joins the parts
  * in key order, the first error in key order winning as in Redis, which
- * checks every key before serving any. BLOCK is not implemented yet: the
- * command then answers as an unknown one (docs/compatibility.md). */
+ * checks every key before serving any. With BLOCK it is the blocking
+ * engine's (xblock.c), which serves it with this command. */
 #include "cmd/stream/stream.h"
+
+#include "cmd/block/block.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,25 +66,7 @@ static int parse_opts(kv_ctx *ctx, int argc, const kv_str *argv, xread_args *a)
     return 0;
 }
 
-/* BLOCK is not implemented: the reply of an unknown command, as before
- * streams existed (the table's format: arguments while under 128 bytes). */
-static void reply_unknown(kv_ctx *ctx, int argc, const kv_str *argv)
-{
-    char args[512];
-    size_t used = 0;
-    int j;
-    args[0] = '\0';
-    for (j = 1; j < argc && used < 128; j++) {
-        size_t n = kv_arg_cstrlen(&argv[j]);
-        if (n > 128 - used)
-            n = 128 - used;
-        used += (size_t)snprintf(args + used, sizeof args - used, "'%.*s' ", (int)n, argv[j].p);
-    }
-    kv_reply_errorf(&ctx->out, "ERR unknown command '%.*s', with args beginning with: %s",
-                    (int)kv_arg_cstrlen(&argv[0]), argv[0].p, args);
-}
-
-static void kv_cmd_xread(kv_ctx *ctx, int argc, const kv_str *argv)
+void kv_stream_xread_cmd(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     xread_args a;
     kv_sid ids[64], *id = ids, top;
@@ -91,12 +75,12 @@ static void kv_cmd_xread(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_reply r;
     long n = 0;
     int i;
-    if (parse_opts(ctx, argc, argv, &a) != 0)
-        return;
-    if (a.block) {
-        reply_unknown(ctx, argc, argv);
+    if (kv_stream_has_block(argc, argv)) { /* the blocking engine's (xblock.c) */
+        kv_block_exec(ctx, argc, argv, &kv_xread_blocker);
         return;
     }
+    if (parse_opts(ctx, argc, argv, &a) != 0)
+        return;
     if (a.nkeys > 64 && !(id = malloc((size_t)a.nkeys * sizeof *id)))
         abort();
     for (i = 0; i < a.nkeys; i++) {
@@ -160,7 +144,7 @@ done:
 }
 
 /* The keys: the first half of what follows STREAMS. */
-static int kv_getkeys_xread(int argc, const kv_str *argv, int *pos, int max)
+int kv_stream_xread_getkeys(int argc, const kv_str *argv, int *pos, int max)
 {
     int i, j, first = 0, n;
     for (i = 1; i < argc; i++)
@@ -178,18 +162,14 @@ static int kv_getkeys_xread(int argc, const kv_str *argv, int *pos, int max)
 
 /* Keys on several shards: step 0 sends "XREAD [COUNT n] STREAMS key id"
  * per key to its shard, step 1 joins the parts in key order. */
-static int kv_coord_xread(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *argv)
+int kv_stream_xread_coord(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *argv)
 {
     xread_args a;
-    kv_buf out;
-    long n = 0;
     int i;
+    if (kv_stream_has_block(argc, argv))
+        return kv_block_coord(ctx, co, argc, argv, &kv_xread_blocker);
     if (parse_opts(ctx, argc, argv, &a) != 0)
         return KV_COORD_DONE;
-    if (a.block) {
-        reply_unknown(ctx, argc, argv);
-        return KV_COORD_DONE;
-    }
     if (kv_coord_step(co) == 0) {
         for (i = 0; i < a.nkeys; i++) {
             kv_str sub[6];
@@ -208,11 +188,20 @@ static int kv_coord_xread(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *arg
         }
         return KV_COORD_WAIT;
     }
+    return kv_stream_merge_replies(ctx, co, a.nkeys);
+}
+
+/* The per-key replies of a read over shards as one: every key that has
+ * entries, in key order, or the first error. */
+int kv_stream_merge_replies(kv_ctx *ctx, kv_coord *co, int nkeys)
+{
+    kv_buf out;
+    int i, n = 0;
     kv_buf_init(&out);
-    for (i = 0; i < a.nkeys; i++) {
+    for (i = 0; i < nkeys; i++) {
         kv_str rep = kv_coord_reply(co, i);
         const char *eol;
-        if (rep.n > 0 && rep.p[0] == '-') {
+        if (rep.n > 0 && rep.p[0] == '-') { /* the first error, in key order */
             kv_reply_raw(&ctx->out, rep.p, rep.n);
             ctx->out.errors++;
             kv_buf_free(&out);
@@ -240,7 +229,9 @@ static int kv_coord_xread(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *arg
 }
 
 const kv_cmdspec kv_cmds_stream_xread[] = {
-    {.name = "xread", .route = KV_ROUTE_COORD, .exec = kv_cmd_xread, .coord = kv_coord_xread,
-     .getkeys = kv_getkeys_xread},
+    /* lockkeys: BLOCK runs at its client's home, under its keys' locks. */
+    {.name = "xread", .route = KV_ROUTE_COORD, .exec = kv_stream_xread_cmd,
+     .coord = kv_stream_xread_coord, .getkeys = kv_stream_xread_getkeys,
+     .lockkeys = kv_block_lockkeys, .data = &kv_xread_blocker},
     KV_SPEC_END
 };

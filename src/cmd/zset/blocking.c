@@ -174,9 +174,9 @@ static int undo_bzpop(int argc, const kv_str *argv, int keyi, kv_str r, int prot
 }
 
 static const kv_blocker bzpopmin = {KV_TYPE_ZSET, kv_block_parse_keys, serve_bzmin, undo_bzpop,
-                                    kv_block_none_array, kv_block_none_array};
+                                    kv_block_none_array, kv_block_none_array, NULL, NULL, NULL};
 static const kv_blocker bzpopmax = {KV_TYPE_ZSET, kv_block_parse_keys, serve_bzmax, undo_bzpop,
-                                    kv_block_none_array, kv_block_none_array};
+                                    kv_block_none_array, kv_block_none_array, NULL, NULL, NULL};
 
 /* ------------------------------------------------------------ BZMPOP */
 
@@ -226,7 +226,7 @@ static int undo_bzmpop(int argc, const kv_str *argv, int keyi, kv_str r, int pro
 }
 
 static const kv_blocker bzmpop = {KV_TYPE_ZSET, parse_bzmpop, serve_bzmpop, undo_bzmpop,
-                                  kv_block_none_array, kv_block_none_array};
+                                  kv_block_none_array, kv_block_none_array, NULL, NULL, NULL};
 
 /* ------------------------------------------------------------ commands */
 
