@@ -11,6 +11,7 @@ Stdlib only; see bench/README.md. Usage: bench.py [--quick] [--mode ...]
 [--workloads all] [--memory] (then bench/mem.py's bytes-per-element report)."""
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -154,6 +155,15 @@ def _prefill_zrange(conn, _args, _requests):
     conn.call("ZADD", "zr", *pairs)
 
 
+EVAL_SCRIPT = "redis.call('GET', KEYS[1]) return redis.call('INCR', KEYS[1])"
+EVAL_SHA = hashlib.sha1(EVAL_SCRIPT.encode()).hexdigest()
+
+
+def _prefill_evalsha(conn, _args, _requests):
+    if conn.call("SCRIPT", "LOAD", EVAL_SCRIPT) != EVAL_SHA.encode():
+        raise BenchError("SCRIPT LOAD did not answer the script's SHA-1")
+
+
 class Workload:
     """test: a redis-benchmark -t name, or cmd: a custom command line (its
     CSV row is then named by the command line itself), or queue: the job
@@ -190,6 +200,9 @@ WORKLOAD_LIST = (
     Workload("zrange", "ZRANGE zr 0 99 WITHSCORES on a %d-member zset" % ZRANGE_MEMBERS,
              cmd=["ZRANGE", "zr", "0", "99", "WITHSCORES"], cost=3,
              prefill=_prefill_zrange),
+    Workload("evalsha", "EVALSHA of GET + INCR of one declared key:<rand> (a short script)",
+             cmd=["EVALSHA", EVAL_SHA, "1", "key:__rand_int__"], cost=2,
+             prefill=_prefill_evalsha),
     Workload("xadd", "XADD mystream * sensor <rand> value <v> (one growing stream)",
              cmd=["XADD", "mystream", "*", "sensor", "__rand_int__", "value", "xxx"]),
     Workload("queue", "job queue: LPUSH producers, BRPOP consumers (kevy-queuebench); "

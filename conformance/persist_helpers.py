@@ -266,16 +266,15 @@ def pinfo(c, field):
 
 
 def wait_bgsave(c, timeout=20.0):
-    """Wait until no BGSAVE runs; return INFO persistence."""
-    info = {}
-
-    def done():
-        info.update(persistence(c))
-        return info["rdb_bgsave_in_progress"] == "0"
-
-    assert wait_until(done, timeout=timeout, interval=0.02), \
+    """Wait until no BGSAVE runs; return INFO persistence read after that.
+    On kevy each shard answers its part of one INFO at its own moment, so
+    the INFO that first shows the save ended may hold parts from before
+    (rdb_changes_since_last_save not yet reset on those shards); one begun
+    after it has every part from after."""
+    assert wait_until(lambda: persistence(c)["rdb_bgsave_in_progress"] == "0",
+                      timeout=timeout, interval=0.02), \
         "BGSAVE still running after %gs" % timeout
-    return info
+    return persistence(c)
 
 
 # ---------------------------------------------------------------- RDB files
