@@ -24,11 +24,14 @@ ones so long runs stay small):
             never sent appears; what a restart loaded is never lost later.
 
 KEVY_CRASH_CYCLES sets the number of cycles of each test (default 3; CI's
-long mode: 200), KEVY_CRASH_SEED the random seed (printed on failure).
+long mode: 200), KEVY_CRASH_SEED the random seed (printed on failure),
+KEVY_CRASH_KEEP a directory where the files each kill left are copied (the
+last cycle's stay there, for a failure's post-mortem).
 """
 
 import os
 import random
+import shutil
 import threading
 import time
 
@@ -51,6 +54,8 @@ ACCOUNT_KEYS = spread_keys(ACCOUNTS, "crash:acct:")
 EVERYSEC_WINDOW = 2.5
 # Keys are checked after this many restarts, then deleted.
 KEEP_CYCLES = 3
+# Where the files a kill left are kept when a cycle fails (set to keep them).
+KEEP_DIR = os.environ.get("KEVY_CRASH_KEEP", "").strip()
 SHARDS = 4 if IMPL != "redis" else None
 
 
@@ -192,8 +197,9 @@ def verify(c, model, mode, killed_at, where):
     else:
         total = sum(int(v) for v in balances)
         if total != ACCOUNTS * START_BALANCE:
-            problems.append("the accounts sum to %d, not %d: a transaction was half applied"
-                            % (total, ACCOUNTS * START_BALANCE))
+            problems.append("the accounts sum to %d, not %d: a transaction was half applied "
+                            "(balances %r)" % (total, ACCOUNTS * START_BALANCE,
+                                               [int(v) for v in balances]))
     # SETs.
     keys = sorted(model.sets)
     got = dict(zip(keys, mget(c, keys)))
@@ -306,6 +312,11 @@ def crash_cycles(persist, mode):
         assert not model.failures, "%s: %r" % (where, model.failures[:3])
         stats.append((len(model.set_acked_at), sum(model.ctr_acked.values()),
                       sum(len(p) for p in model.pushed.values())))
+        if KEEP_DIR:
+            kept = os.path.join(KEEP_DIR, "killed-%d" % SEED)
+            shutil.rmtree(kept, ignore_errors=True)
+            shutil.copytree(d, kept)
+            where += "; the files the kill left: " + kept
         srv = persist.start(d, *flags, shards=SHARDS)
         c = persist.client(srv)
         verify(c, model, mode, killed_at, where)

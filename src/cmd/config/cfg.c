@@ -27,7 +27,7 @@ static char *kv_strndup(const char *s, size_t n)
     return p;
 }
 
-/* The encoding parameters as numbers. The names are the Redis 7.0 ones;
+/* The parameters read on hot paths, as numbers. The names are the Redis 7.0 ones;
  * the old *-ziplist-* aliases share their values (kv_cfg_store). */
 static void kv_enc_refresh(kv_cfg *c)
 {
@@ -41,6 +41,7 @@ static void kv_enc_refresh(kv_cfg *c)
     l->list_compress = (int)kv_cfg_ll(c, "list-compress-depth");
     l->stream_node_bytes = (size_t)kv_cfg_ll(c, "stream-node-max-bytes");
     l->stream_node_entries = kv_cfg_ll(c, "stream-node-max-entries");
+    c->busy_reply_ms = kv_cfg_ll(c, "busy-reply-threshold");
 }
 
 kv_cfg *kv_cfg_new(void)
@@ -63,7 +64,7 @@ kv_cfg *kv_cfg_clone(const kv_cfg *src)
         abort();
     for (i = 0; i < kv_ncfgdefs; i++)
         c->val[i] = kv_strndup(src->val[i], strlen(src->val[i]));
-    c->enc = src->enc;
+    kv_enc_refresh(c);
     return c;
 }
 

@@ -16,6 +16,7 @@ typedef struct kv_cfg {
      * parsed, kept current by kv_cfg_store: commands read them on every
      * write that may convert a value. */
     kv_enc_limits enc;
+    long long busy_reply_ms; /* busy-reply-threshold: read by every script run */
 } kv_cfg;
 
 kv_cfg *kv_cfg_new(void); /* every parameter at Redis's default */

@@ -226,17 +226,18 @@ static int prim(lua_State *L, int raise)
     if (cmd->flags & KV_CMD_WRITE)
         r->wrote = 1;
     if (!r->coord) {
-        kv_buf out;
+        kv_buf *out = &l->callbuf; /* calls never nest: a script runs no script */
         int rc;
         long long t0 = kv_monotonic_us();
-        kv_buf_init(&out);
-        run_here(r, cmd, argc, argv, &out);
+        out->len = 0;
+        run_here(r, cmd, argc, argv, out);
         /* A script's calls count as calls (commandstats, SLOWLOG), as Redis's. */
-        kv_lua_report(r->ctx, cmd, argc, argv, out.p ? out.p : "", out.len, t0);
+        kv_lua_report(r->ctx, cmd, argc, argv, out->p ? out->p : "", out->len, t0);
         if (argv != argvbuf)
             free(argv);
-        rc = push_result(L, r, out.p ? out.p : "", out.len);
-        kv_buf_free(&out);
+        rc = push_result(L, r, out->p ? out->p : "", out->len);
+        if (out->cap > 65536) /* a big reply's room is not kept */
+            kv_buf_free(out);
         return rc;
     }
     /* Coordinated: the call waits in the run (its bytes copied), the

@@ -102,7 +102,11 @@ static int eval_getkeys(int argc, const kv_str *argv, int *pos, int max)
 
 /* ------------------------------------------------------------ profiles */
 
-static int profile(kv_lua *l, const char *sha);
+static int profile(kv_lua *l, const char *sha)
+{
+    kv_lscript *sc = kv_lua_script(l, sha);
+    return sc ? sc->profile : 0;
+}
 
 /* The profile of what a run or the arguments name: a script by SHA-1, or
  * a function (kept with its library's compiled form on this shard). */
@@ -111,11 +115,9 @@ static int args_profile(kv_lua *l, const evalargs *a)
     return a->fn ? kv_fn_profile(l, a->fname, a->fnlen) : profile(l, a->sha);
 }
 
-static void set_profile(kv_lua *l, const char *sha, int p);
-
 static int run_profile(kv_lrun *r)
 {
-    return r->fname ? kv_fn_profile(r->lua, r->fname, strlen(r->fname)) : profile(r->lua, r->sha);
+    return r->fname ? kv_fn_profile(r->lua, r->fname, strlen(r->fname)) : r->script->profile;
 }
 
 static void run_set_profile(kv_lrun *r, int p)
@@ -123,26 +125,7 @@ static void run_set_profile(kv_lrun *r, int p)
     if (r->fname)
         kv_fn_set_profile(r->lua, r->fname, strlen(r->fname), p);
     else
-        set_profile(r->lua, r->sha, p);
-}
-
-static int profile(kv_lua *l, const char *sha)
-{
-    int p;
-    char name[43];
-    snprintf(name, sizeof name, "p_%s", sha);
-    lua_getfield(l->L, LUA_REGISTRYINDEX, name);
-    p = (int)lua_tonumber(l->L, -1);
-    lua_pop(l->L, 1);
-    return p;
-}
-
-static void set_profile(kv_lua *l, const char *sha, int p)
-{
-    char name[43];
-    snprintf(name, sizeof name, "p_%s", sha);
-    lua_pushnumber(l->L, p);
-    lua_setfield(l->L, LUA_REGISTRYINDEX, name);
+        r->script->profile = p;
 }
 
 /* Declared keys, or every shard for a script not known to stay within
@@ -171,13 +154,19 @@ static void run_free(void *p)
     if (!r)
         return;
     if (r->lua) {
-        luaL_unref(r->lua->L, LUA_REGISTRYINDEX, r->co_ref);
+        kv_lua *l = r->lua;
+        if (lua_status(r->co) == 0 && !l->idle_co && !l->retired) {
+            lua_settop(r->co, 0); /* ended normally: the next run resumes it again */
+            l->idle_co = r->co;
+            l->idle_co_ref = r->co_ref;
+        } else {
+            luaL_unref(l->L, LUA_REGISTRYINDEX, r->co_ref);
+        }
         luaL_unref(r->lua->L, LUA_REGISTRYINDEX, r->keys_ref);
         luaL_unref(r->lua->L, LUA_REGISTRYINDEX, r->argv_ref);
         luaL_unref(r->lua->L, LUA_REGISTRYINDEX, r->raised_ref);
         kv_lua_run_done(r->lua);
     }
-    free(r->keys);
     free(r->fname);
     free(r->cargv);
     free(r->cbytes);
@@ -197,6 +186,18 @@ static void push_strings(lua_State *L, const kv_str *v, int n)
     }
 }
 
+void kv_lua_push_runvar(kv_lrun *r, lua_State *L, int keys)
+{
+    int *ref = keys ? &r->keys_ref : &r->argv_ref;
+    if (*ref != LUA_NOREF) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, *ref);
+        return;
+    }
+    push_strings(L, keys ? r->keys : r->args, keys ? r->nkeys : r->nargs);
+    lua_pushvalue(L, -1);
+    *ref = luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
 /* Find or compile the function, make the run; NULL with the error replied. */
 static kv_lrun *start(kv_ctx *ctx, const evalargs *a, int argc, const kv_str *argv)
 {
@@ -204,6 +205,7 @@ static kv_lrun *start(kv_ctx *ctx, const evalargs *a, int argc, const kv_str *ar
     kv_lua *l = kv_lua_get(st);
     lua_State *L = l->L;
     kv_lrun *r;
+    kv_lscript *sc = NULL;
     char err[1024];
     int i;
     int fnflags = 0;
@@ -222,27 +224,29 @@ static kv_lrun *start(kv_ctx *ctx, const evalargs *a, int argc, const kv_str *ar
     } else if (!a->sha[0]) {
         kv_reply_error(&ctx->out, "NOSCRIPT No matching script. Please use EVAL.");
         return NULL;
-    } else if (!kv_lua_push_function(l, a->sha)) {
+    } else if (!(sc = kv_lua_script(l, a->sha))) {
         size_t n = 0;
         char *body = a->body ? NULL : kv_scripts_get(st->srv->scripts, a->sha, 40, &n);
         if (!a->body && !body) {
             kv_reply_error(&ctx->out, "NOSCRIPT No matching script. Please use EVAL.");
             return NULL;
         }
-        i = kv_lua_compile(l, a->sha, a->body ? a->body : body, a->body ? a->blen : n, err,
-                           sizeof err);
+        sc = kv_lua_compile(l, a->sha, a->body ? a->body : body, a->body ? a->blen : n, err,
+                            sizeof err);
         free(body);
-        if (i != 0) {
+        if (!sc) {
             kv_reply_errorf(&ctx->out, "ERR %s", err);
             return NULL;
         }
         if (a->body)
             kv_scripts_add(st->srv->scripts, a->sha, a->body, a->blen);
-        kv_lua_push_function(l, a->sha);
     }
+    if (sc)
+        lua_rawgeti(L, LUA_REGISTRYINDEX, sc->fn_ref);
     if (!(r = calloc(1, sizeof *r)))
         abort();
     r->lua = l;
+    r->script = sc;
     l->runs++;
     r->raised_ref = LUA_NOREF;
     memcpy(r->sha, a->sha, 41);
@@ -273,34 +277,36 @@ static kv_lrun *start(kv_ctx *ctx, const evalargs *a, int argc, const kv_str *ar
         }
         r->cargc = argc;
     } else {
-        r->readonly = a->ro || (kv_lua_flags(l, a->sha) & KV_SCRIPT_NO_WRITES);
+        r->readonly = a->ro || (sc->flags & KV_SCRIPT_NO_WRITES);
     }
     r->whole = st->srv->nshards <= 1;
     r->nkeys = (int)a->numkeys;
+    r->keys = argv + 3;
+    r->nargs = argc - 3 - r->nkeys;
+    r->args = argv + 3 + r->nkeys;
+    r->keys_ref = r->argv_ref = LUA_NOREF;
     kv_buf_init(&r->pbuf);
-    if (r->nkeys && !(r->keys = malloc((size_t)r->nkeys * sizeof *r->keys)))
-        abort();
-    for (i = 0; i < r->nkeys; i++)
-        r->keys[i] = argv[3 + i];
     r->start_us = kv_monotonic_us();
-    r->busy_us = kv_cfg_ll(st->cfg, "busy-reply-threshold") * 1000;
+    r->busy_us = st->cfg->busy_reply_ms * 1000;
     /* a function's allow-oom flag is the same bit as the shebang's */
-    r->oom = !((r->fname ? fnflags : kv_lua_flags(l, r->sha)) & KV_SCRIPT_ALLOW_OOM) &&
-             st->oom && st->oom(st);
-    lua_pushlightuserdata(L, &hook_key);
-    lua_pushlightuserdata(L, l);
-    lua_rawset(L, LUA_REGISTRYINDEX);
-    r->co = lua_newthread(L);
-    lua_sethook(r->co, kv_lua_busy_hook, LUA_MASKCOUNT, KV_LUA_HOOK_COUNT);
-    r->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    r->oom = !((r->fname ? fnflags : sc->flags) & KV_SCRIPT_ALLOW_OOM) && st->oom &&
+             st->oom(st);
+    if (l->idle_co) {
+        r->co = l->idle_co;
+        r->co_ref = l->idle_co_ref;
+        l->idle_co = NULL;
+    } else {
+        lua_pushlightuserdata(L, &hook_key);
+        lua_pushlightuserdata(L, l);
+        lua_rawset(L, LUA_REGISTRYINDEX);
+        r->co = lua_newthread(L);
+        lua_sethook(r->co, kv_lua_busy_hook, LUA_MASKCOUNT, KV_LUA_HOOK_COUNT);
+        r->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
     lua_xmove(L, r->co, 1); /* the function */
-    push_strings(L, argv + 3, r->nkeys);
-    r->keys_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    push_strings(L, argv + 3 + r->nkeys, argc - 3 - r->nkeys);
-    r->argv_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     if (r->fname) { /* a function gets them as its arguments */
-        push_strings(r->co, argv + 3, r->nkeys);
-        push_strings(r->co, argv + 3 + r->nkeys, argc - 3 - r->nkeys);
+        push_strings(r->co, r->keys, r->nkeys);
+        push_strings(r->co, r->args, r->nargs);
     }
     return r;
 }
@@ -591,108 +597,6 @@ static int kv_coord_eval(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *argv
     learned(r);
     return KV_COORD_DONE;
 }
-
-/* ------------------------------------------------------------ SCRIPT */
-
-static void kv_cmd_script_load(kv_ctx *ctx, int argc, const kv_str *argv)
-{
-    kv_cmdstate *st = kv_state(ctx);
-    kv_lua *l = kv_lua_get(st);
-    char sha[41], err[1024];
-    (void)argc;
-    kv_sha1_hex(argv[2].p, argv[2].n, sha);
-    if (kv_lua_compile(l, sha, argv[2].p, argv[2].n, err, sizeof err) != 0) {
-        kv_reply_errorf(&ctx->out, "ERR %s", err);
-        return;
-    }
-    kv_scripts_add(st->srv->scripts, sha, argv[2].p, argv[2].n);
-    kv_reply_bulk(&ctx->out, sha, 40);
-}
-
-static void kv_cmd_script_exists(kv_ctx *ctx, int argc, const kv_str *argv)
-{
-    kv_scripts *s = kv_state(ctx)->srv->scripts;
-    int j;
-    kv_reply_array(&ctx->out, argc - 2);
-    for (j = 2; j < argc; j++)
-        kv_reply_int(&ctx->out, kv_scripts_exists(s, argv[j].p, argv[j].n));
-}
-
-static void kv_cmd_script_flush(kv_ctx *ctx, int argc, const kv_str *argv)
-{
-    if (argc > 3 ||
-        (argc == 3 && !kv_arg_eq(&argv[2], "sync") && !kv_arg_eq(&argv[2], "async"))) {
-        kv_reply_error(&ctx->out, "ERR SCRIPT FLUSH only support SYNC|ASYNC option");
-        return;
-    }
-    kv_scripts_flush(kv_state(ctx)->srv->scripts);
-    kv_reply_status(&ctx->out, "OK");
-}
-
-/* Any shard may ask: the busy script's shard sees the request in its hook. */
-static void kv_cmd_script_kill(kv_ctx *ctx, int argc, const kv_str *argv)
-{
-    int other, unkillable;
-    int n = kv_scripts_kill_kind(kv_state(ctx)->srv->scripts, 0, &other, &unkillable);
-    (void)argc;
-    (void)argv;
-    if (n == 0 && other == 0)
-        kv_reply_error(&ctx->out, "NOTBUSY No scripts in execution right now.");
-    else if (n == 0)
-        kv_reply_error(&ctx->out, KV_FN_BUSY); /* functions only: FUNCTION KILL's */
-    else if (unkillable)
-        kv_reply_error(&ctx->out, KV_SCRIPT_UNKILLABLE); /* the others were stopped */
-    else
-        kv_reply_status(&ctx->out, "OK");
-}
-
-static void kv_cmd_script_help(kv_ctx *ctx, int argc, const kv_str *argv)
-{
-    static const char *const lines[] = {
-        "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "DEBUG (YES|SYNC|NO)",
-        "    Set the debug mode for subsequent scripts executed.",
-        "EXISTS <sha1> [<sha1> ...]",
-        "    Return information about the existence of the scripts in the script cache.",
-        "FLUSH [ASYNC|SYNC]",
-        "    Flush the Lua scripts cache. Very dangerous on replicas.",
-        "    When called without the optional mode argument, the behavior is determined by the",
-        "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
-        "    * ASYNC: Asynchronously flush the scripts cache.",
-        "    * SYNC: Synchronously flush the scripts cache.",
-        "KILL",
-        "    Kill the currently executing Lua script.",
-        "LOAD <script>",
-        "    Load a script into the scripts cache without executing it.",
-        "HELP",
-        "    Prints this help.",
-    };
-    (void)argc;
-    (void)argv;
-    kv_reply_lines(ctx, lines, sizeof lines / sizeof lines[0]);
-}
-
-static void kv_cmd_script_debug(kv_ctx *ctx, int argc, const kv_str *argv)
-{
-    (void)argc;
-    if (kv_arg_eq(&argv[2], "no")) {
-        kv_reply_status(&ctx->out, "OK");
-    } else if (kv_arg_eq(&argv[2], "yes") || kv_arg_eq(&argv[2], "sync")) {
-        kv_reply_error(&ctx->out, "ERR kevy has no Lua debugger (SCRIPT DEBUG NO is accepted)");
-    } else {
-        kv_reply_error(&ctx->out, "ERR Use SCRIPT DEBUG YES/SYNC/NO");
-    }
-}
-
-static const kv_cmdspec kv_script_subs[] = {
-    {.name = "script|debug", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_script_debug},
-    {.name = "script|exists", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_script_exists},
-    {.name = "script|flush", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_script_flush},
-    {.name = "script|help", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_script_help},
-    {.name = "script|kill", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_script_kill},
-    {.name = "script|load", .route = KV_ROUTE_LOCAL, .exec = kv_cmd_script_load},
-    KV_SPEC_END
-};
 
 #define EVAL_SPEC(n)                                                                            \
     {.name = n, .route = KV_ROUTE_COORD, .exec = kv_cmd_eval, .coord = kv_coord_eval,          \

@@ -99,14 +99,6 @@ static char *dup(const char *p, size_t n)
 
 /* ------------------------------------------------------------ the load API */
 
-static int raise(lua_State *L, const char *msg)
-{
-    lua_newtable(L);
-    lua_pushstring(L, "err");
-    lua_pushfstring(L, "ERR %s", msg);
-    lua_settable(L, -3);
-    return lua_error(L);
-}
 
 static int flag_bit(const char *s)
 {
@@ -127,41 +119,41 @@ static int l_register(lua_State *L)
     if (argc == 1) {
         int got_name = 0, got_cb = 0;
         if (!lua_istable(L, 1))
-            return raise(L, "calling redis.register_function with a single argument is only "
+            return kv_lua_raise(L, "calling redis.register_function with a single argument is only "
                             "applicable to Lua table (representing named arguments).");
         lua_pushnil(L);
         while (lua_next(L, 1)) { /* key at -2, value at -1 */
             const char *k;
             if (!lua_isstring(L, -2))
-                return raise(L, "named argument key given to redis.register_function is not a "
+                return kv_lua_raise(L, "named argument key given to redis.register_function is not a "
                                 "string");
             lua_pushvalue(L, -2);
             k = lua_tostring(L, -1);
             lua_pop(L, 1);
             if (!strcmp(k, "function_name")) {
                 if (!lua_isstring(L, -1))
-                    return raise(L, "function_name argument given to redis.register_function "
+                    return kv_lua_raise(L, "function_name argument given to redis.register_function "
                                     "must be a string");
                 lua_pushvalue(L, -1);
                 lua_setfield(L, LUA_REGISTRYINDEX, "kevy_fn_a_name");
                 got_name = 1;
             } else if (!strcmp(k, "description")) {
                 if (!lua_isstring(L, -1))
-                    return raise(L, "description argument given to redis.register_function "
+                    return kv_lua_raise(L, "description argument given to redis.register_function "
                                     "must be a string");
                 lua_pushvalue(L, -1);
                 lua_setfield(L, LUA_REGISTRYINDEX, "kevy_fn_a_desc");
                 didx = 1;
             } else if (!strcmp(k, "callback")) {
                 if (!lua_isfunction(L, -1))
-                    return raise(L, "callback argument given to redis.register_function must "
+                    return kv_lua_raise(L, "callback argument given to redis.register_function must "
                                     "be a function");
                 lua_pushvalue(L, -1);
                 lua_setfield(L, LUA_REGISTRYINDEX, "kevy_fn_a_cb");
                 got_cb = 1;
             } else if (!strcmp(k, "flags")) {
                 if (!lua_istable(L, -1))
-                    return raise(L, "flags argument to redis.register_function must be a table "
+                    return kv_lua_raise(L, "flags argument to redis.register_function must be a table "
                                     "representing function flags");
                 for (i = 1;; i++) {
                     int bit;
@@ -171,19 +163,19 @@ static int l_register(lua_State *L)
                         break;
                     }
                     if (lua_type(L, -1) != LUA_TSTRING || !(bit = flag_bit(lua_tostring(L, -1))))
-                        return raise(L, "unknown flag given");
+                        return kv_lua_raise(L, "unknown flag given");
                     flags |= bit;
                     lua_pop(L, 1);
                 }
             } else {
-                return raise(L, "unknown argument given to redis.register_function");
+                return kv_lua_raise(L, "unknown argument given to redis.register_function");
             }
             lua_pop(L, 1);
         }
         if (!got_name)
-            return raise(L, "redis.register_function must get a function name argument");
+            return kv_lua_raise(L, "redis.register_function must get a function name argument");
         if (!got_cb)
-            return raise(L, "redis.register_function must get a callback argument");
+            return kv_lua_raise(L, "redis.register_function must get a callback argument");
         lua_settop(L, 0);
         lua_getfield(L, LUA_REGISTRYINDEX, "kevy_fn_a_name"); /* 1 */
         lua_getfield(L, LUA_REGISTRYINDEX, "kevy_fn_a_cb");   /* 2 */
@@ -197,27 +189,27 @@ static int l_register(lua_State *L)
         fidx = 2;
     } else if (argc == 2) {
         if (!lua_isstring(L, 1))
-            return raise(L, "first argument to redis.register_function must be a string");
+            return kv_lua_raise(L, "first argument to redis.register_function must be a string");
         if (!lua_isfunction(L, 2))
-            return raise(L, "second argument to redis.register_function must be a function");
+            return kv_lua_raise(L, "second argument to redis.register_function must be a function");
         nidx = 1;
         fidx = 2;
     } else {
-        return raise(L, "wrong number of arguments to redis.register_function");
+        return kv_lua_raise(L, "wrong number of arguments to redis.register_function");
     }
     name = lua_tolstring(L, nidx, &n);
     if (!kv_fn_valid_name(name, n))
-        return raise(L, BAD_NAME);
+        return kv_lua_raise(L, BAD_NAME);
     lua_getfield(L, LUA_REGISTRYINDEX, K_COLLECT);
     if (!lua_istable(L, -1)) /* kept and called after its library loaded */
-        return raise(L, "redis.register_function can only be called on FUNCTION LOAD command");
+        return kv_lua_raise(L, "redis.register_function can only be called on FUNCTION LOAD command");
     {
         int c = lua_gettop(L), count = (int)lua_objlen(L, c), j;
         for (j = 1; j <= count; j++) {
             lua_rawgeti(L, c, j);
             lua_getfield(L, -1, "name");
             if (lua_rawequal(L, -1, nidx))
-                return raise(L, "Function already exists in the library");
+                return kv_lua_raise(L, "Function already exists in the library");
             lua_pop(L, 2);
         }
         lua_createtable(L, 0, 4);
@@ -238,31 +230,7 @@ static int l_register(lua_State *L)
 
 static int l_log(lua_State *L)
 {
-    kv_shard *sh = lua_touserdata(L, lua_upvalueindex(1));
-    int argc = lua_gettop(L), level, j;
-    luaL_Buffer b;
-    if (argc < 2)
-        return raise(L, "redis.log() requires two arguments or more.");
-    if (!lua_isnumber(L, 1))
-        return raise(L, "First argument must be a number (log level).");
-    level = (int)lua_tonumber(L, 1);
-    if (level < 0 || level > 3)
-        return raise(L, "Invalid debug level.");
-    if (!sh)
-        return 0;
-    luaL_buffinit(L, &b);
-    for (j = 2; j <= argc; j++) {
-        size_t n;
-        const char *s = lua_tolstring(L, j, &n);
-        if (!s)
-            continue;
-        if (j > 2)
-            luaL_addchar(&b, ' ');
-        luaL_addlstring(&b, s, n);
-    }
-    luaL_pushresult(&b);
-    kv_shard_log(sh, level, "%s", lua_tostring(L, -1));
-    return 0;
+    return kv_lua_log(L, lua_touserdata(L, lua_upvalueindex(1)));
 }
 
 /* Make the two environments' metatables in L (once per state). */
@@ -312,7 +280,7 @@ static void load_hook(lua_State *L, lua_Debug *ar)
     lua_getfield(L, LUA_REGISTRYINDEX, "kevy_fn_t0");
     if (kv_monotonic_us() - (long long)lua_tonumber(L, -1) > LOAD_TIMEOUT_US) {
         lua_pop(L, 1);
-        raise(L, "FUNCTION LOAD timeout");
+        kv_lua_raise(L, "FUNCTION LOAD timeout");
     }
     lua_pop(L, 1);
 }

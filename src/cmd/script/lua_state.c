@@ -167,7 +167,7 @@ static int l_runvar(lua_State *L)
     if (!l->cur || !k)
         return luaL_error(L, "Script attempted to access nonexistent global variable '%s'",
                           k ? k : "?");
-    lua_rawgeti(L, LUA_REGISTRYINDEX, k[0] == 'K' ? l->cur->keys_ref : l->cur->argv_ref);
+    kv_lua_push_runvar(l->cur, L, k[0] == 'K');
     return 1;
 }
 
@@ -226,9 +226,8 @@ static int l_status_reply(lua_State *L)
     return 1;
 }
 
-static int l_log(lua_State *L)
+int kv_lua_log(lua_State *L, kv_shard *sh)
 {
-    kv_lua *l = self(L);
     int argc = lua_gettop(L), level, j;
     luaL_Buffer b;
     if (argc < 2)
@@ -238,6 +237,8 @@ static int l_log(lua_State *L)
     level = (int)lua_tonumber(L, 1);
     if (level < 0 || level > 3)
         return kv_lua_raise(L, "Invalid debug level.");
+    if (!sh) /* a library loading off the shards (a restore check) */
+        return 0;
     luaL_buffinit(L, &b);
     for (j = 2; j <= argc; j++) {
         size_t n;
@@ -249,8 +250,13 @@ static int l_log(lua_State *L)
         luaL_addlstring(&b, s, n);
     }
     luaL_pushresult(&b);
-    kv_shard_log(l->st->shard, level, "%s", lua_tostring(L, -1));
+    kv_shard_log(sh, level, "%s", lua_tostring(L, -1));
     return 0;
+}
+
+static int l_log(lua_State *L)
+{
+    return kv_lua_log(L, self(L)->st->shard);
 }
 
 static int l_noop(lua_State *L)
@@ -401,6 +407,8 @@ void kv_lua_free(kv_lua *l)
     if (!l)
         return;
     lua_close(l->L);
+    kv_lua_scripts_free(l);
+    kv_buf_free(&l->callbuf);
     free(l);
 }
 
@@ -425,17 +433,6 @@ kv_lua *kv_lua_get(kv_cmdstate *st)
     if (!st->lua)
         st->lua = lua_new(st, gen);
     return st->lua;
-}
-
-int kv_lua_push_function(kv_lua *l, const char *sha)
-{
-    char name[43];
-    snprintf(name, sizeof name, "f_%s", sha);
-    lua_getfield(l->L, LUA_REGISTRYINDEX, name);
-    if (lua_isfunction(l->L, -1))
-        return 1;
-    lua_pop(l->L, 1);
-    return 0;
 }
 
 /* "#!lua [flags=a,b]" on the first line: the flags, and how many bytes
@@ -510,42 +507,24 @@ int kv_lua_shebang_flags(const char *body, size_t n)
     return shebang(body, n, &flags, &skip, err, sizeof err) != 0 ? -1 : flags;
 }
 
-int kv_lua_flags(kv_lua *l, const char *sha)
-{
-    char name[43];
-    int f;
-    snprintf(name, sizeof name, "x_%s", sha);
-    lua_getfield(l->L, LUA_REGISTRYINDEX, name);
-    f = (int)lua_tonumber(l->L, -1);
-    lua_pop(l->L, 1);
-    return f;
-}
-
-int kv_lua_compile(kv_lua *l, const char *sha, const char *body, size_t n, char *err,
-                   size_t errlen)
+kv_lscript *kv_lua_compile(kv_lua *l, const char *sha, const char *body, size_t n, char *err,
+                           size_t errlen)
 {
     lua_State *L = l->L;
-    char name[43];
+    kv_lscript *s = kv_lua_script(l, sha);
     size_t skip;
     int flags;
-    if (kv_lua_push_function(l, sha)) {
-        lua_pop(L, 1);
-        return 0;
-    }
+    if (s)
+        return s;
     if (shebang(body, n, &flags, &skip, err, errlen) != 0)
-        return -1;
+        return NULL;
     if (luaL_loadbuffer(L, body + skip, n - skip, "@user_script") != 0) {
         snprintf(err, errlen, "Error compiling script (new function): %s", lua_tostring(L, -1));
         lua_pop(L, 1);
-        return -1;
+        return NULL;
     }
     /* The script's globals: the read-only proxy. */
     lua_rawgeti(L, LUA_REGISTRYINDEX, l->proxy_ref);
     lua_setfenv(L, -2);
-    snprintf(name, sizeof name, "f_%s", sha);
-    lua_setfield(L, LUA_REGISTRYINDEX, name);
-    snprintf(name, sizeof name, "x_%s", sha);
-    lua_pushnumber(L, flags);
-    lua_setfield(L, LUA_REGISTRYINDEX, name);
-    return 0;
+    return kv_lua_script_add(l, sha, flags);
 }

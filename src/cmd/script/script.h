@@ -13,6 +13,9 @@
 struct lua_State;
 struct lua_Debug;
 
+/* SCRIPT's subcommands (script_cmd.c). */
+extern const kv_cmdspec kv_script_subs[];
+
 /* A script's name: the SHA-1 of its body in lower-case hex (registry.c). */
 void kv_sha1_hex(const void *data, size_t n, char out[41]);
 
@@ -53,11 +56,22 @@ int kv_scripts_killed(kv_scripts *s, int shard);
 /* ----------------------------------------------- a shard's Lua (lua_state.c) */
 
 /* A script's run (eval.c), as the C functions of the redis table see it. */
+/* A script compiled in a shard's state (lua_cache.c). */
+typedef struct kv_lscript {
+    char sha[40];
+    int fn_ref;  /* the function, in the state's registry */
+    int flags;   /* KV_SCRIPT_* of its shebang */
+    int profile; /* what its runs showed of its keys (eval.c's PROFILE_*), 0 before one */
+} kv_lscript;
+
 typedef struct kv_lrun {
     struct kv_lua *lua;
+    kv_lscript *script; /* NULL for a function */
     struct lua_State *co; /* the script's coroutine */
     int co_ref;
-    int keys_ref, argv_ref; /* its KEYS and ARGV (globals only it sees) */
+    /* Its KEYS and ARGV (globals only it sees), made when the script first
+     * reads them (LUA_NOREF until then): many scripts never read ARGV. */
+    int keys_ref, argv_ref;
     char sha[41];
     kv_ctx *ctx;       /* inline: the EVAL's context, calls run here at once */
     kv_coord *coord;   /* coordinated: calls yield and go through it */
@@ -66,8 +80,10 @@ typedef struct kv_lrun {
     int resp;          /* redis.setresp */
     int readonly;      /* EVAL_RO, EVALSHA_RO */
     int whole;         /* every shard is locked (or there is one) */
-    int nkeys;
-    kv_str *keys;      /* KEYS: the declared keys */
+    int nkeys, nargs;
+    const kv_str *keys; /* KEYS: the declared keys (in the command's argv, which
+                           outlives the run) */
+    const kv_str *args; /* ARGV */
     int wrote;         /* a write command ran */
     int escalate;      /* a call needs keys it does not hold: stop, rerun whole */
     int undeclared;    /* it touched a key outside KEYS */
@@ -103,7 +119,18 @@ typedef struct kv_lua {
     int proxy_ref;           /* the read-only globals every script sees */
     int runs;                /* runs alive on this state (some wait on other shards) */
     int retired;             /* replaced after SCRIPT FLUSH: freed with its last run */
+    kv_lscript **scripts;    /* open addressing by SHA-1 (lua_cache.c) */
+    size_t nscripts, script_cap;
+    /* A coroutine whose run ended normally, kept for the next run: making
+     * one per run (a thread, its stack, a reference) was a tenth of a short
+     * EVALSHA's cost, most of it in the collector. */
+    struct lua_State *idle_co;
+    int idle_co_ref;
+    kv_buf callbuf; /* the reply of the redis.call running here */
 } kv_lua;
+
+/* Push the run's KEYS (keys 1) or ARGV table, made on first use (eval.c). */
+void kv_lua_push_runvar(kv_lrun *r, struct lua_State *L, int keys);
 
 /* The shard's state, made (or remade after SCRIPT FLUSH) on demand. */
 kv_lua *kv_lua_get(kv_cmdstate *st);
@@ -112,11 +139,17 @@ void kv_lua_free(kv_lua *l);
 void kv_lua_run_done(kv_lua *l);
 /* Bytes this shard's Lua state holds (INFO used_memory_lua), 0 if none. */
 long long kv_lua_memory(const kv_cmdstate *st);
-/* Compile body as f_<sha> in this state if it is not there yet: 0, or -1
- * with the error text for "ERR <err>" ("Error compiling script ...", or a
- * bad "#!lua" shebang). Leaves nothing on the stack. */
-int kv_lua_compile(kv_lua *l, const char *sha, const char *body, size_t n, char *err,
-                   size_t errlen);
+/* Compile body as the script sha in this state if it is not there yet:
+ * its record, or NULL with the error text for "ERR <err>" ("Error
+ * compiling script ...", or a bad "#!lua" shebang). Leaves nothing on the
+ * stack. */
+kv_lscript *kv_lua_compile(kv_lua *l, const char *sha, const char *body, size_t n, char *err,
+                           size_t errlen);
+/* The compiled scripts (lua_cache.c): find one (sha: 40 lower-case hex),
+ * add one (pops its function), free the table with the state. */
+kv_lscript *kv_lua_script(const kv_lua *l, const char *sha);
+kv_lscript *kv_lua_script_add(kv_lua *l, const char *sha, int flags);
+void kv_lua_scripts_free(kv_lua *l);
 /* The shebang flags of a compiled script (KV_SCRIPT_*). */
 #define KV_SCRIPT_NO_WRITES 1
 #define KV_SCRIPT_ALLOW_OOM 2
@@ -124,9 +157,6 @@ int kv_lua_compile(kv_lua *l, const char *sha, const char *body, size_t n, char 
 /* The shebang flags of a script's body (KV_SCRIPT_*; 0 without one), or
  * -1 for a malformed shebang. */
 int kv_lua_shebang_flags(const char *body, size_t n);
-int kv_lua_flags(kv_lua *l, const char *sha);
-/* Push f_<sha> (1) or nothing (0). */
-int kv_lua_push_function(kv_lua *l, const char *sha);
 
 /* The count hook of every script coroutine: past busy-reply-threshold the
  * shard answers other clients (-BUSY) and a SCRIPT KILL stops the script. */
@@ -147,6 +177,9 @@ void kv_lua_report(kv_ctx *ctx, const kv_cmd *cmd, int argc, const kv_str *argv,
 int kv_lua_script_line(struct lua_State *L);
 /* Raise {err="ERR <msg>"}, as Redis's helpers fail (no position). */
 int kv_lua_raise(struct lua_State *L, const char *msg);
+/* redis.log(level, ...): Redis's checks and errors, then a line in sh's
+ * log (none without a shard). */
+int kv_lua_log(struct lua_State *L, kv_shard *sh);
 
 /* The cmsgpack and struct libraries of Redis's scripts (lua_cmsgpack.c,
  * lua_struct.c): push the library's table. */
