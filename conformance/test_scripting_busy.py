@@ -5,11 +5,13 @@ SCRIPT KILL stops it unless it wrote (-UNKILLABLE then), and SHUTDOWN
 NOSAVE stops the server. Each test has its own server."""
 
 import hashlib
+import os
 import threading
 import time
 
 import pytest
 
+from conftest import IMPL
 from helpers import OK, err
 from resp_client import RespClient, ServerClosed
 
@@ -152,3 +154,47 @@ def test_script_kill_stops_the_busy_scripts_of_every_shard(server_factory):
                                       "%s, on @user_script:1." % sha)
     with RespClient(srv.host, srv.port) as c:
         assert c.raw("SCRIPT", "KILL") == err("NOTBUSY No scripts in execution right now.")
+
+
+def aof_bytes(directory):
+    """Every AOF file under directory (Redis's appenddirname, or kevy's
+    per-shard folders in it), concatenated."""
+    out = b""
+    for root, _, files in os.walk(directory):
+        for name in sorted(files):
+            if ".aof" in name and not name.endswith(".manifest"):
+                with open(os.path.join(root, name), "rb") as f:
+                    out += f.read()
+    return out
+
+
+def test_a_reply_sent_while_a_script_is_busy_follows_its_aof_record(server_factory):
+    """appendfsync always: a write's reply leaves only once its record is in
+    the AOF, also when a busy script makes the server answer clients in the
+    middle of a command (the write ran just before the script, in the same
+    loop turn: both clients' commands arrive while DEBUG SLEEP holds it)."""
+    flags = ("--appendonly", "yes", "--appendfsync", "always", "--busy-reply-threshold", "200",
+             "--enable-debug-command", "yes")
+    if IMPL != "redis":
+        flags = ("--shards", "1") + flags
+    srv = server_factory(*flags)
+    with RespClient(srv.host, srv.port) as admin:
+        directory = admin.value("CONFIG", "GET", "dir")[1].decode()
+    sleeper, writer = RespClient(srv.host, srv.port), RespClient(srv.host, srv.port)
+    runner = RespClient(srv.host, srv.port, timeout=30)
+    try:
+        sleeper.send("DEBUG", "SLEEP", "0.5")
+        time.sleep(0.2)
+        writer.send("SET", "durable:key", "v1")
+        time.sleep(0.05)
+        runner.send("EVAL", LOOP, "0")
+        assert writer.read()[1] == OK  # sent while the script runs
+        assert b"durable:key" in aof_bytes(directory)
+        wait_busy(srv)
+        with RespClient(srv.host, srv.port) as admin:
+            assert admin.raw("SCRIPT", "KILL") == OK
+        assert runner.read()[1].startswith(b"-ERR Script killed by user with SCRIPT KILL...")
+        assert sleeper.read()[1] == OK
+    finally:
+        for c in (sleeper, writer, runner):
+            c.close()

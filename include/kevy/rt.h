@@ -212,6 +212,11 @@ typedef struct kv_cmdset {
     /* Optional: once per loop turn, after its work and before its replies
      * are written (a group commit's fsync goes here). */
     void (*turn_end)(kv_shard *sh, void *state);
+    /* Optional: replies are about to leave in the middle of a command
+     * (kv_shard_poll_busy answers other clients while one runs long): make
+     * durable what turn_end would before them (an AOF's group commit),
+     * without closing anything the running command has open. */
+    void (*mid_turn_flush)(kv_shard *sh, void *state);
     /* Optional: right after a command, or its part, ran on a shard for a
      * request whose client_flags are non-zero, on that shard, with the argv
      * it ran with; for a coordination, on the home shard as it begins,

@@ -312,6 +312,11 @@ void kv_shard_poll_busy(kv_shard *sh)
         kv_conn_drop(c);
     }
     free(list);
+    /* Replies of this turn's earlier commands leave now: their effects
+     * must be as durable as at a turn's end (Redis also writes its AOF
+     * before the replies of processEventsWhileBlocked). */
+    if (sh->rt->cfg.cmds.mid_turn_flush)
+        sh->rt->cfg.cmds.mid_turn_flush(sh, sh->state);
     kv_shard_flush_writes(sh);
     sh->busy = 0;
 }

@@ -98,6 +98,13 @@ static void kv_cmd_turn_end(kv_shard *sh, void *state)
     kv_aof_turn_end(sh, state);
 }
 
+/* Replies leave while a command still runs (a busy script answers others):
+ * the AOF's records of the commands before it go to disk first. */
+static void kv_cmd_mid_turn_flush(kv_shard *sh, void *state)
+{
+    kv_aof_mid_turn_flush(sh, state);
+}
+
 /* After a unit of work: clients blocked on keys it made ready are served. */
 static void kv_cmd_after_command(kv_shard *sh, void *state)
 {
@@ -188,6 +195,7 @@ void kv_commands_init(kv_cmdset *cs, kv_server *srv)
     cs->conn_closed = kv_svc_conn_closed;
     cs->after_command = kv_cmd_after_command;
     cs->turn_end = kv_cmd_turn_end;
+    cs->mid_turn_flush = kv_cmd_mid_turn_flush;
     cs->executed = kv_cmd_executed;      /* what changed, to the AOF; maxmemory */
     cs->txn_end = kv_aof_txn_end;        /* ...and the commit of a transaction over shards */
     cs->ran = kv_tracking_ran;           /* remember the keys a tracking client read */

@@ -500,6 +500,15 @@ void kv_aof_turn_end(kv_shard *sh, kv_cmdstate *st)
     }
 }
 
+void kv_aof_mid_turn_flush(kv_shard *sh, kv_cmdstate *st)
+{
+    (void)sh;
+    if (!logging(st->aof))
+        return;
+    kv_aof_flush(st, st->aof->force_fsync);
+    st->aof->force_fsync = 0;
+}
+
 void kv_aof_clear_write_err(kv_cmdstate *st)
 {
     kv_atomic_fetch_add_relaxed(&st->srv->persist->aof_write_err, -1);

@@ -113,6 +113,10 @@ void kv_aof_close_shard(kv_cmdstate *st); /* flush, fsync, close */
 /* The runtime's executed hook and turn_end's group commit. */
 void kv_aof_executed(kv_ctx *ctx, int argc, const kv_str *argv);
 void kv_aof_turn_end(kv_shard *sh, kv_cmdstate *st);
+/* The buffer written (and fsynced as the policy says) in the middle of a
+ * command, before replies leave early; what the command has open (a
+ * script's MULTI) stays open: a crash leaves it torn, cut at load. */
+void kv_aof_mid_turn_flush(kv_shard *sh, kv_cmdstate *st);
 /* The runtime's txn_end hook: the commit of a transaction over shards. */
 void kv_aof_txn_end(kv_shard *sh, void *state, unsigned long long txn, const kv_cmd *cmd);
 /* Between these (on 1, off 0) what kv_aof_log logs is not part of any
