@@ -45,21 +45,42 @@ static void unlink_history(kv_aof *a)
     }
 }
 
-/* The old files go only once every shard's rewrite of this cut is done:
- * until then another shard may still load a block whose commit is in one
- * of them (the loader reads history files for commits too). */
+static void set_at_cut(const kv_cmdstate *st, int at)
+{
+    int id = kv_shard_id(st->shard);
+    if (id >= KV_PERSIST_MAX_SHARDS)
+        return;
+    pthread_mutex_lock(&st->srv->persist->mu);
+    st->srv->persist->aof_at_cut[id] = (unsigned char)at;
+    pthread_mutex_unlock(&st->srv->persist->mu);
+}
+
+/* How many shards are in state `at` (KV_AOF_*). */
+static int count_at(const kv_cmdstate *st, int at)
+{
+    int i, n = st->srv->nshards < KV_PERSIST_MAX_SHARDS ? st->srv->nshards
+                                                         : KV_PERSIST_MAX_SHARDS;
+    int count = 0;
+    pthread_mutex_lock(&st->srv->persist->mu);
+    for (i = 0; i < n; i++)
+        count += st->srv->persist->aof_at_cut[i] == at;
+    pthread_mutex_unlock(&st->srv->persist->mu);
+    return count;
+}
+
+/* The old files go only once every shard's rewrite of this cut is done,
+ * its new manifest on disk: until then another shard may still load a
+ * block whose commit is in one of them (the loader reads history files
+ * for commits too). A shard whose rewrite failed holds every shard's
+ * history until one of its rewrites succeeds. */
 static void try_gc(kv_cmdstate *st)
 {
     kv_aof *a = st->aof;
     char err[1024];
-    int others;
     if (!a || !a->gc_pending)
         return;
-    pthread_mutex_lock(&st->srv->persist->mu);
-    others = st->srv->persist->aof_rewriting;
-    pthread_mutex_unlock(&st->srv->persist->mu);
-    if (others && !a->offline) /* (appendonly no logs no transactions) */
-        return;
+    if (!a->offline && count_at(st, KV_AOF_AT_CUT) < st->srv->nshards)
+        return; /* (appendonly no logs no transactions) */
     a->gc_pending = 0;
     if (kv_cfg_yes(st->cfg, "aof-disable-auto-gc")) /* history waits */
         return;
@@ -80,10 +101,14 @@ static void rewrite_done(kv_shard *sh, kv_cmdstate *st, kv_savejob *job)
     pthread_mutex_lock(&st->srv->persist->mu);
     st->srv->persist->aof_rewriting--;
     pthread_mutex_unlock(&st->srv->persist->mu);
-    if (!a) /* appendonly turned off meanwhile: the base is of no use */
+    if (!a) { /* appendonly turned off meanwhile: the base is of no use */
+        set_at_cut(st, KV_AOF_AT_CUT);
         return;
+    }
     a->rewriting = 0;
     stats(st)->last_s = (now - a->rewrite_start_ms) / 1000;
+    if (!job->ok)
+        set_at_cut(st, KV_AOF_CUT_FAILED);
     if (!job->ok && job->cancelled) { /* a SAVE or SHUTDOWN needed the walk: again later */
         schedule_all(st);
         kv_shard_log(sh, 2, "Background AOF rewrite cancelled, scheduled again");
@@ -100,12 +125,14 @@ static void rewrite_done(kv_shard *sh, kv_cmdstate *st, kv_savejob *job)
     kv_aof_manifest_new_base(&a->m, fname, a->preamble);
     kv_aof_manifest_incr_to_history(&a->m, !a->offline);
     if (kv_aof_manifest_save(a->dir, fname, &a->m, err, sizeof err) != 0) {
+        set_at_cut(st, KV_AOF_CUT_FAILED);
         stats(st)->err = 1;
         stats(st)->failures++;
         kv_shard_log(sh, 3, "%s", err);
         return;
     }
     kv_aof_fsync_dir(a->dir);
+    set_at_cut(st, KV_AOF_AT_CUT);
     a->gc_pending = 1;
     try_gc(st);
     stats(st)->err = 0;
@@ -186,14 +213,19 @@ int kv_aof_rewrite_start(kv_cmdstate *st, int in_exec, char *err, size_t errlen)
         schedule_all(st);
         return 1;
     }
-    if (!a->offline && switch_incr(st, err, errlen) != 0)
+    set_at_cut(st, KV_AOF_CUTTING); /* from the cut until the new manifest is on disk */
+    if (!a->offline && switch_incr(st, err, errlen) != 0) {
+        set_at_cut(st, KV_AOF_CUT_FAILED);
         return -1;
+    }
     preamble = kv_cfg_yes(st->cfg, "aof-use-rdb-preamble");
     kv_aof_name_base(base, sizeof base, fname, a->m.next_seq_base, preamble);
     snprintf(path, sizeof path, "%s/%s", a->dir, base);
     job = kv_savejob_start_to(st->shard, st, 1, 0, path, rewrite_done, !preamble, err, errlen);
-    if (!job)
+    if (!job) {
+        set_at_cut(st, KV_AOF_CUT_FAILED);
         return -1;
+    }
     a->preamble = preamble;
     a->rewriting = 1;
     stats(st)->done++; /* Redis counts a rewrite when it starts */
@@ -345,7 +377,10 @@ void kv_aof_rewrite_info(const kv_cmdstate *st, long long *running, long long *s
     const kv_aof *a = st->aof;
     const kv_aof_stats *s = stats(st);
     kv_persist *p = st->srv->persist;
-    *running = a && (a->rewriting || a->first || a->gc_pending);
+    /* A rewrite whose old files wait for the other shards is still under
+     * way, unless one failed (they wait for a later rewrite then). */
+    *running = a && (a->rewriting || a->first ||
+                     (a->gc_pending && count_at(st, KV_AOF_CUT_FAILED) == 0));
     pthread_mutex_lock(&p->mu);
     *scheduled = kv_shard_id(st->shard) == 0 && p->aof_rw_scheduled;
     pthread_mutex_unlock(&p->mu);

@@ -23,6 +23,8 @@ typedef struct kv_aof_stats {
     long long done, failures, last_s;
 } kv_aof_stats;
 
+enum { KV_AOF_CUTTING, KV_AOF_AT_CUT, KV_AOF_CUT_FAILED };
+
 struct kv_persist {
     pthread_mutex_t mu;          /* guards everything below but `dirty` */
     kv_savejob *bg;              /* the BGSAVE running, NULL if none */
@@ -40,6 +42,12 @@ struct kv_persist {
     kv_savejob *live;            /* every BGSAVE not yet recorded by its owner */
     int loading_aof;             /* startup replay: its in-process servers log nothing */
     int aof_rewriting;           /* shards rewriting their AOF (each walks a snapshot) */
+    /* Per shard, KV_AOF_AT_CUT unless a rewrite began on it and its new
+     * manifest is not on disk: KV_AOF_CUTTING while it runs,
+     * KV_AOF_CUT_FAILED once it failed (until one succeeds). Old files of
+     * any shard go only while every shard is at its cut: one that is not
+     * may load a block whose commit is in another's old file. */
+    unsigned char aof_at_cut[KV_PERSIST_MAX_SHARDS];
     int aof_rw_scheduled;        /* a rewrite of every shard waits (a BGSAVE, EXEC, a SAVE) */
     const kv_cmdset *cmdset;     /* replays run it in-process (set at the startup load) */
     /* Per shard: the dirty counter at the cut of the last successful save

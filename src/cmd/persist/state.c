@@ -19,6 +19,7 @@ kv_persist *kv_persist_new(void)
     pthread_mutex_init(&p->mu, NULL);
     p->lastsave_s = (long long)time(NULL);
     p->last_bgsave_time_s = -1;
+    memset(p->aof_at_cut, KV_AOF_AT_CUT, sizeof p->aof_at_cut); /* no rewrite under way */
     return p;
 }
 
