@@ -51,13 +51,14 @@ SERVER   := $(O)/kevy-server
 MINIMAL  := $(O)/kevy-minimal
 QUEUEBENCH := $(O)/kevy-queuebench
 FANOUTBENCH := $(O)/kevy-fanoutbench
+STREAMBENCH := $(O)/kevy-streambench
 UNIT_BIN := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
 FUZZ_BIN := $(patsubst fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRC))
 
 .PHONY: all run test unit conformance conformance-redis compat-report compat-docs fuzz bench-values bench-persist \
         fuzz-build sanitize bench ci deps clean valgrind
 
-all: $(SERVER) $(MINIMAL) $(UNIT_BIN) $(QUEUEBENCH) $(FANOUTBENCH)
+all: $(SERVER) $(MINIMAL) $(UNIT_BIN) $(QUEUEBENCH) $(FANOUTBENCH) $(STREAMBENCH)
 
 Q := $(if $(V),,@)
 
@@ -87,12 +88,16 @@ $(MINIMAL): $(call obj,examples/minimal.c) $(LIB_RT)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The load generators of `make bench` (C99, POSIX, pthreads; bench/benchlib.c
-# is what they share): the job queue (bench/queuebench.c) and the Pub/Sub
-# fan-out (bench/fanoutbench.c).
+# is what they share): the job queue (bench/queuebench.c), the Pub/Sub
+# fan-out (bench/fanoutbench.c) and the stream consumer group
+# (bench/streambench.c).
 $(QUEUEBENCH): $(call obj,bench/queuebench.c bench/benchlib.c)
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(FANOUTBENCH): $(call obj,bench/fanoutbench.c bench/benchlib.c)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(STREAMBENCH): $(call obj,bench/streambench.c bench/benchlib.c)
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(O)/tests/%: $(call obj,tests/unit/%.c) $(LIB_KEVY) $(LIB_RT)
@@ -178,9 +183,9 @@ valgrind:
 # p99 while saving); BENCH_PERSIST=0 skips it.
 BENCH_VALUES ?= 1
 BENCH_PERSIST ?= 1
-bench: $(SERVER) $(QUEUEBENCH) $(FANOUTBENCH)
+bench: $(SERVER) $(QUEUEBENCH) $(FANOUTBENCH) $(STREAMBENCH)
 	$(PY) bench/bench.py --kevy-bin $(SERVER) --queuebench-bin $(QUEUEBENCH) \
-	  --fanoutbench-bin $(FANOUTBENCH) --memory $(BENCH_ARGS)
+	  --fanoutbench-bin $(FANOUTBENCH) --streambench-bin $(STREAMBENCH) --memory $(BENCH_ARGS)
 	@if [ "$(BENCH_VALUES)" != 0 ]; then \
 	  $(PY) bench/values.py --kevy-bin $(SERVER) $(BENCH_VALUES_ARGS); fi
 	@if [ "$(BENCH_PERSIST)" != 0 ]; then \

@@ -6,7 +6,8 @@ workload, per core (both pinned to one CPU) and for the whole machine. The
 job-queue workload (LPUSH producers, BRPOP consumers) runs kevy-queuebench
 (bench/queuebench.c) instead of redis-benchmark, the Pub/Sub fan-out
 (PUBLISH publishers, SUBSCRIBE subscribers) kevy-fanoutbench
-(bench/fanoutbench.c).
+(bench/fanoutbench.c), the stream consumer group (XADD producers,
+XREADGROUP + XACK consumers) kevy-streambench (bench/streambench.c).
 Stdlib only; see bench/README.md. Usage: bench.py [--quick] [--mode ...]
 [--workloads all] [--memory] (then bench/mem.py's bytes-per-element report)."""
 
@@ -168,15 +169,16 @@ class Workload:
     """test: a redis-benchmark -t name, or cmd: a custom command line (its
     CSV row is then named by the command line itself), or queue: the job
     queue of kevy-queuebench, or fanout: the Pub/Sub fan-out of
-    kevy-fanoutbench. cost: time per request relative to SET, sizes the
-    probe and --quick runs."""
+    kevy-fanoutbench, or stream: the consumer group of kevy-streambench
+    (run as queue is, queue also true). cost: time per request relative to
+    SET, sizes the probe and --quick runs."""
 
     def __init__(self, name, doc, test=None, csv=None, cmd=None, cost=1.0,
-                 prefill=None, check=None, queue=False, fanout=False):
+                 prefill=None, check=None, queue=False, fanout=False, stream=False):
         self.name, self.doc, self.test, self.cmd = name, doc, test, cmd
         self.csv = csv if test else " ".join(cmd) if cmd else None
         self.cost, self.prefill, self.check = cost, prefill, check
-        self.queue, self.fanout = queue, fanout
+        self.queue, self.fanout, self.stream = queue or stream, fanout, stream
 
     def argv(self):
         return ["-t", self.test] if self.test else list(self.cmd)
@@ -209,6 +211,8 @@ WORKLOAD_LIST = (
              "msg/s, latency p50/p99", queue=True),
     Workload("fanout", "Pub/Sub fan-out: PUBLISH publishers, SUBSCRIBE subscribers "
              "(kevy-fanoutbench); delivered msg/s, latency p50/p99", fanout=True),
+    Workload("stream", "consumer group: XADD producers, XREADGROUP COUNT n BLOCK + XACK "
+             "consumers (kevy-streambench); acked entries/s, latency p50/p99", stream=True),
 )
 WORKLOADS = {w.name: w for w in WORKLOAD_LIST}
 # The default keeps `make bench` near 12 minutes on a 2-core box (fanout,
@@ -380,14 +384,14 @@ def key_shard(key, nshards):
     return (key_slot(key) * nshards) >> 14
 
 
-def queue_variants(kevy):
+def queue_variants(kevy, wl="queue"):
     """(row name, where kevy's consumer connections must be) for this kevy:
     on the key's shard, and with several shards on another one too."""
     if kevy.impl != "kevy":
-        return [("queue", "any")]  # a Redis on the kevy side: nothing to place
+        return [(wl, "any")]  # a Redis on the kevy side: nothing to place
     if (kevy.shards or 1) < 2:
-        return [("queue", "local")]
-    return [("queue", "local"), ("queue_xshard", "remote")]
+        return [(wl, "local")]
+    return [(wl, "local"), (wl + "_xshard", "remote")]
 
 
 def run_tool(tool, argv, what, timeout):
@@ -442,10 +446,10 @@ def run_queue(args, server, pipeline, place, cpus):
     return res
 
 
-def plan_queue(args, mode, kevy, results):
+def plan_queue(args, mode, kevy, results, wl="queue"):
     rows = []
     for p in args.pipelines:
-        for name, place in queue_variants(kevy):
+        for name, place in queue_variants(kevy, wl):
             row = {"mode": mode, "workload": name, "pipeline": p, "requests": None,
                    "place": place, "redis": [], "kevy": [], "redis_p50": [],
                    "kevy_p50": [], "redis_p99": [], "kevy_p99": [], "redis_runs": [],
@@ -455,23 +459,70 @@ def plan_queue(args, mode, kevy, results):
     return rows
 
 
-def queue_round(args, rnd, redis, kevy, rows, cpus):
+def queue_round(args, rnd, redis, kevy, rows, cpus, wl="queue"):
     """Per pipeline: Redis once (its figures serve every kevy variant), then
-    each kevy variant; the order flips every round."""
+    each kevy variant; the order flips every round. wl: queue or stream."""
+    run, rate = (run_stream, "acked_per_s") if wl == "stream" else (run_queue, "consumed_per_s")
     for p in args.pipelines:
         prows = [r for r in rows if r["pipeline"] == p]
         seq = [(redis, None)] + [(kevy, r) for r in prows]
         if rnd % 2:
             seq.reverse()
         for server, row in seq:
-            prepare(server, WORKLOADS["queue"], args, 0)
-            res = run_queue(args, server, p, row["place"] if row else "any", cpus)
+            prepare(server, WORKLOADS[wl], args, 0)
+            res = run(args, server, p, row["place"] if row else "any", cpus)
             for r in (prows if row is None else [row]):
                 side = server.label
-                r[side].append(res["consumed_per_s"])
+                r[side].append(res[rate])
                 r[side + "_p50"].append(res["p50_us"])
                 r[side + "_p99"].append(res["p99_us"])
                 r[side + "_runs"].append(res)
+
+
+# ------------------------------------------------ stream consumer group
+
+STREAM_KEY = "stream:jobs"
+
+
+def run_stream(args, server, pipeline, place, cpus):
+    """One kevy-streambench run; its JSON object. It fails itself (exit 1)
+    when an entry is lost, delivered twice or acknowledged twice. place: as
+    for the queue (consumers on or off the key's shard, producers on it)."""
+    seconds = min(args.seconds, 1.0) if args.quick else args.seconds
+    argv = taskset(cpus) + [
+        args.streambench_bin, "--host", "127.0.0.1", "--port", str(server.port),
+        "--key", STREAM_KEY, "--producers", str(args.stream_producers),
+        "--consumers", str(args.stream_consumers), "--count", str(args.stream_count),
+        "--pipeline", str(pipeline), "--size", str(args.stream_size),
+        "--seconds", str(seconds), "--json"]
+    if place != "any":
+        argv += ["--place-consumers", place, "--place-producers", "local"]
+    what = "stream -P %d (%s) on %s" % (pipeline, place, server.label)
+    res = run_tool("kevy-streambench", argv, what, seconds + 120)
+    if res["acked"] != res["produced"] or res["pending"] != 0:  # it exits 1 first
+        raise BenchError("kevy-streambench %s: produced %d, acknowledged %d, pending %d"
+                         % (what, res["produced"], res["acked"], res["pending"]))
+    if res["acked"] == 0:
+        raise BenchError("kevy-streambench %s: nothing acknowledged" % what)
+    return res
+
+
+def print_stream_table(args, kevy, rows):
+    where = ""
+    if kevy.impl == "kevy":
+        n = kevy.shards or 1
+        where = " (slot %d: kevy shard %d of %d)" % (key_slot(STREAM_KEY),
+                                                     key_shard(STREAM_KEY, n), n)
+    print("stream consumer group: %d producers XADD (MAXLEN ~ 100000), %d consumers "
+          "XREADGROUP COUNT %d BLOCK 1000 + XACK, %d-byte payloads; key %s%s"
+          % (args.stream_producers, args.stream_consumers, args.stream_count,
+             args.stream_size, STREAM_KEY, where))
+    _latency_table(rows)
+    print("msg/s: entries delivered and acknowledged per second; p50/p99: XADD sent -> "
+          "XACK answered, in us (k/r below 1.00: kevy faster).\nSTREAM: kevy's consumers "
+          "on the key's shard; STREAM_XSHARD: on another shard (producers on the key's "
+          "shard in both).")
+    sys.stdout.flush()
 
 
 # ------------------------------------------------------- Pub/Sub fan-out
@@ -549,9 +600,11 @@ def run_mode(args, mode, workdir, results):
               % (mode, redis.describe(), kevy.describe(),
                  "cpu %s" % cli_cpus if cli_cpus else "unpinned", args.rounds,
                  args.clients, args.keyspace), flush=True)
-        plan, qplan, fplan = [], [], []
+        plan, qplan, fplan, splan = [], [], [], []
         if "queue" in args.workloads:
             qplan = plan_queue(args, mode, kevy, results)
+        if "stream" in args.workloads:
+            splan = plan_queue(args, mode, kevy, results, "stream")
         if "fanout" in args.workloads:
             fplan = plan_fanout(args, mode, results)
         for w in args.workloads:
@@ -576,6 +629,8 @@ def run_mode(args, mode, workdir, results):
                     row[s.label].append(rps)
             if qplan:
                 queue_round(args, rnd, redis, kevy, qplan, cli_cpus)
+            if splan:
+                queue_round(args, rnd, redis, kevy, splan, cli_cpus, "stream")
             if fplan:
                 fanout_round(args, rnd, servers, fplan, cli_cpus)
             print("  round %d/%d done" % (rnd + 1, args.rounds), flush=True)
@@ -585,6 +640,8 @@ def run_mode(args, mode, workdir, results):
             print_queue_table(args, kevy, qplan)
         if fplan:
             print_fanout_table(args, kevy, fplan)
+        if splan:
+            print_stream_table(args, kevy, splan)
     finally:
         for s in servers:
             s.stop()
@@ -763,6 +820,16 @@ def parse_args():
     ap.add_argument("--fanout-sub-threads", type=int, default=0,
                     help="fanout: client threads that poll() the subscribers "
                          "(0: kevy-fanoutbench's default, min(subscribers, 4))")
+    ap.add_argument("--streambench-bin",
+                    default=os.path.join(ROOT, "build", "kevy-streambench"),
+                    help="the stream workload's load generator (make builds it)")
+    ap.add_argument("--stream-producers", type=int, default=2,
+                    help="stream: producer connections (XADD)")
+    ap.add_argument("--stream-consumers", type=int, default=4,
+                    help="stream: consumer connections of the group (XREADGROUP + XACK)")
+    ap.add_argument("--stream-count", type=int, default=10,
+                    help="stream: XREADGROUP COUNT")
+    ap.add_argument("--stream-size", type=int, default=32, help="stream: payload bytes")
     ap.add_argument("--memory", action=argparse.BooleanOptionalAction, default=False,
                     help="then the bytes-per-element report of bench/mem.py")
     ap.add_argument("--memory-elements", type=int, default=0,
@@ -798,12 +865,15 @@ def parse_args():
         bins.append("queuebench_bin")
     if "fanout" in args.workloads and args.mode != "none":
         bins.append("fanoutbench_bin")
+    if "stream" in args.workloads and args.mode != "none":
+        bins.append("streambench_bin")
     for b in bins:  # fail before starting anything
         path = getattr(args, b)
         if not (os.path.isfile(path) and os.access(path, os.X_OK)):
             hint = {"kevy_bin": " (run `make` first)",
                     "queuebench_bin": " (run `make bench`, or make <O>/kevy-queuebench)",
-                    "fanoutbench_bin": " (run `make bench`, or make <O>/kevy-fanoutbench)"
+                    "fanoutbench_bin": " (run `make bench`, or make <O>/kevy-fanoutbench)",
+                    "streambench_bin": " (run `make bench`, or make <O>/kevy-streambench)"
                     }.get(b, "")
             ap.error("--%s %s: not an executable file%s" % (b.replace("_", "-"), path, hint))
         setattr(args, b, os.path.abspath(path))  # servers run from other directories
@@ -885,7 +955,10 @@ def main():
                            "channels": args.fanout_channels,
                            "inflight": args.fanout_inflight, "size": args.fanout_size,
                            "sub_threads": args.fanout_sub_threads,
-                           "prefix": FANOUT_PREFIX}}
+                           "prefix": FANOUT_PREFIX},
+                "stream": {"producers": args.stream_producers,
+                           "consumers": args.stream_consumers, "count": args.stream_count,
+                           "size": args.stream_size, "key": STREAM_KEY}}
         with open(args.json, "w") as f:
             json.dump({"meta": meta, "results": results, "memory": memory}, f, indent=1)
         print("raw numbers saved to %s" % args.json)

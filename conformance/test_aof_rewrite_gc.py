@@ -14,14 +14,12 @@ import time
 
 import pytest
 
-from conftest import IMPL
 from helpers import OK, spread_keys
 from persist_helpers import (AOF_FILENAME, aof_root, kill9, persist_servers, read_manifest,
                              wait_aof_rewrite)
 from resp_client import RespClient
 
-pytestmark = [pytest.mark.restart,
-              pytest.mark.skipif(IMPL == "redis", reason="kevy's per-shard AOF layout")]
+pytestmark = [pytest.mark.restart, pytest.mark.kevy_only]  # kevy's per-shard AOF layout
 
 ACCOUNTS = spread_keys(16, "gc:acct:")
 START = 1000

@@ -62,6 +62,19 @@ def fill(r, keys, size=200, ttl=None):
     p.execute()
 
 
+def random_fill(r, limit, rnd, batches, per_batch):
+    """SET random keys with 50-400 byte values in pipelined batches; the
+    most used_memory passed limit after any batch (negative: never)."""
+    worst = -10**12
+    for _ in range(batches):
+        p = r.pipeline(transaction=False)
+        for _ in range(per_batch):
+            p.set("fill:%d" % rnd.randrange(10**9), b"x" * rnd.randrange(50, 400))
+        p.execute()
+        worst = max(worst, used(r) - limit)
+    return worst
+
+
 def shrink(r, fraction):
     """Lower maxmemory so that about `fraction` of the data set must go, and
     wait until every shard is under it (Redis evicts on any command; a
@@ -215,14 +228,7 @@ def test_fill_never_passes_maxmemory_by_more_than_the_margin(empty):
     r.config_set("maxmemory-policy", "allkeys-random")
     limit = EMPTY[0] + 1_000_000
     r.config_set("maxmemory", limit)
-    rnd = random.Random(7)
-    worst = -10**12
-    for batch in range(200):
-        p = r.pipeline(transaction=False)
-        for _ in range(50):
-            p.set("fill:%d" % rnd.randrange(10**9), b"x" * rnd.randrange(50, 400))
-        p.execute()
-        worst = max(worst, used(r) - limit)
+    worst = random_fill(r, limit, random.Random(7), batches=200, per_batch=50)
     assert worst <= MARGIN, worst
     assert int(r.info("stats")["evicted_keys"]) > 0
     assert r.dbsize() > 1000
@@ -374,14 +380,7 @@ def test_fill_margin_at_each_shard_count(server_factory, shards):
     r.config_set("maxmemory-policy", "allkeys-lru")
     limit = used(r) + 1_000_000
     r.config_set("maxmemory", limit)
-    rnd = random.Random(shards)
-    worst = -10**12
-    for batch in range(150):
-        p = r.pipeline(transaction=False)
-        for _ in range(60):
-            p.set("fill:%d" % rnd.randrange(10**9), b"x" * rnd.randrange(50, 400))
-        p.execute()
-        worst = max(worst, used(r) - limit)
+    worst = random_fill(r, limit, random.Random(shards), batches=150, per_batch=60)
     assert worst <= 4096 * shards, worst
     assert int(r.info("stats")["evicted_keys"]) > 0
     r.close()

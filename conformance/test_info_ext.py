@@ -11,6 +11,7 @@ import time
 import pytest
 
 from helpers import OK, parse_info, spread_keys, wait_until
+from resp_client import RespClient
 
 DEFAULT = ["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU",
            "Modules", "Errorstats", "Cluster", "Keyspace"]
@@ -259,3 +260,69 @@ def test_connected_clients_counts_every_shard(raw, connect):
     for c in others:
         c.close()
     assert wait_until(lambda: count() <= n - 8)
+
+
+LIB = ("#!lua name=infolib\n"
+       "redis.register_function('f1', function(keys, args) return 1 end)\n"
+       "redis.register_function('f2', function(keys, args) return 2 end)\n")
+
+
+def test_function_counts_and_memory(server_factory):
+    """number_of_functions / number_of_libraries count what FUNCTION LOAD
+    added, on any connection; used_memory_functions grows with a library
+    and shrinks when it goes."""
+    srv = server_factory()
+    with RespClient(srv.host, srv.port) as c:
+        before = info(c, "memory")["memory"]
+        assert before["number_of_functions"] == "0"
+        assert before["number_of_libraries"] == "0"
+        assert c.value("FUNCTION", "LOAD", LIB) == b"infolib"
+    for _ in range(4):  # connections land on every shard of kevy
+        with RespClient(srv.host, srv.port) as c:
+            mem = info(c, "memory")["memory"]
+            assert mem["number_of_functions"] == "2"
+            assert mem["number_of_libraries"] == "1"
+            assert int(mem["used_memory_functions"]) > int(before["used_memory_functions"])
+            loaded = int(mem["used_memory_functions"])
+    with RespClient(srv.host, srv.port) as c:
+        assert c.raw("FUNCTION", "DELETE", "infolib") == OK
+        mem = info(c, "memory")["memory"]
+        assert (mem["number_of_functions"], mem["number_of_libraries"]) == ("0", "0")
+        assert int(mem["used_memory_functions"]) < loaded
+
+
+def test_expire_cycle_cpu_milliseconds_counts(server_factory):
+    """The active expiry cycle's time is measured: an integer that never
+    goes back, and that work on many expiring keys moves."""
+    srv = server_factory()
+    with RespClient(srv.host, srv.port) as c:
+        first = int(stats(c)["expire_cycle_cpu_milliseconds"])
+        assert first >= 0
+        for i in range(0, 200000, 10000):
+            args = sum((["exp:%d" % j, "v"] for j in range(i, i + 10000)), [])
+            assert c.raw("MSET", *args) == OK
+        keys = ["exp:%d" % j for j in range(200000)]
+        for i in range(0, len(keys), 10000):
+            for k in keys[i:i + 10000]:
+                c.send("PEXPIRE", k, "1")
+            c.read_many(10000)
+        assert wait_until(lambda: int(stats(c)["expire_cycle_cpu_milliseconds"]) > first,
+                          timeout=20)
+
+
+def test_memory_overhead_and_dataset(server_factory):
+    """used_memory_overhead is measured: it grows with the key table, and
+    used_memory_dataset is used_memory less it."""
+    srv = server_factory()
+    with RespClient(srv.host, srv.port) as c:
+        before = info(c, "memory")["memory"]
+        for i in range(0, 20000, 1000):
+            assert c.raw("MSET", *sum((["ovh:%d" % j, "v"] for j in range(i, i + 1000)),
+                                      [])) == OK
+        after = info(c, "memory")["memory"]
+        for m in (before, after):
+            used, overhead = int(m["used_memory"]), int(m["used_memory_overhead"])
+            assert int(m["used_memory_dataset"]) == max(used - overhead, 0), m
+            assert int(m["mem_aof_buffer"]) >= 0
+        assert int(after["used_memory_overhead"]) > int(before["used_memory_overhead"])
+        assert int(after["used_memory_dataset"]) > int(before["used_memory_dataset"])

@@ -99,7 +99,9 @@ typedef int (*kv_getkeys_fn)(int argc, const kv_str *argv, int *pos, int max);
 /* KV_ROUTE_COORD, optional: the keys to lock, decided at run time from the
  * client's state (EXEC: every key of the queued commands and the watched
  * ones). Writes at most max keys (valid until the command is done) and
- * returns how many there are; *whole = 1 asks for every shard whole. */
+ * returns how many there are; *whole = 1 asks for every shard whole. -1:
+ * this call has no such lock set, it routes by its key positions as any
+ * KV_ROUTE_COORD command (XREAD without BLOCK). */
 typedef int (*kv_lockkeys_fn)(kv_ctx *ctx, int argc, const kv_str *argv, kv_str *keys, int max,
                               int *whole);
 
@@ -177,6 +179,9 @@ typedef struct kv_limits {
     long long pubsub_soft_seconds;
     long long idle_timeout_s;            /* timeout: 0 = never */
     int tcp_keepalive_s;                 /* 0 = off */
+    /* Client eviction: the most all clients of the server together may
+     * hold (kv_conn_memory); at or over it the largest are closed. 0: off. */
+    long long maxmemory_clients;
 } kv_limits;
 
 /* The command set: kevy_rt's `Commands` trait. Immutable once the runtime
@@ -203,6 +208,10 @@ typedef struct kv_cmdset {
     int (*conn_open)(kv_shard *sh, void *state, kv_conn *c, kv_buf *out);
     /* Optional: a connection closed; free what the set hung on it. */
     void (*conn_closed)(kv_shard *sh, void *state, kv_conn *c);
+    /* Optional: bytes the set keeps for a connection (its transaction
+     * queue, subscriptions...), counted in its memory (kv_conn_memory).
+     * Called often while maxmemory_clients is set: keep it O(1). */
+    size_t (*conn_mem)(kv_shard *sh, void *state, kv_conn *c);
     /* Optional: after a unit of work on this shard, when the set asked for
      * it with kv_shard_want_after: a command run outside any transaction,
      * or a transaction (EXEC, a command over several shards) releasing this
@@ -422,6 +431,8 @@ typedef struct kv_shard_stats {
     long long forwarded_commands; /* commands this shard sent to another shard */
     long long max_input_buffer;   /* largest query buffer seen since the last tick */
     long long max_output_buffer;
+    long long clients_memory;     /* its clients' kv_conn_memory, as last measured */
+    long long evicted_clients;    /* closed by client eviction (maxmemory_clients) */
 } kv_shard_stats;
 
 const kv_shard_stats *kv_shard_stats_get(const kv_shard *sh);
@@ -466,6 +477,11 @@ void kv_conn_push(kv_conn *c, const char *p, size_t n);
 void kv_conn_set_pubsub(kv_conn *c, int on);
 /* Exempt from the idle `timeout` (MONITOR and Pub/Sub clients, as in Redis). */
 void kv_conn_set_no_timeout(kv_conn *c, int exempt);
+/* Exempt from client eviction (CLIENT NO-EVICT). */
+void kv_conn_set_no_evict(kv_conn *c, int exempt);
+/* The memory a connection holds (CLIENT LIST's tot-mem; what client
+ * eviction weighs): buffers, pending replies and the set's conn_mem. */
+size_t kv_conn_memory(kv_conn *c);
 /* CLIENT REPLY: replies of later commands are sent (ON), dropped (OFF), or
  * the next one is dropped (SKIP). */
 #define KV_REPLY_ON 0

@@ -170,6 +170,7 @@ void kv_conn_close(kv_conn *c)
         cs->conn_closed(sh, sh->state, c);
     c->data = NULL;
     kv_conn_release_buffers(c);
+    kv_cmem_forget(c);
     kv_list_unlink(&sh->conns, c);
     kv_list_push(&sh->closed, c);
     kv_byid_del(sh, c);
@@ -233,10 +234,16 @@ static int kv_conn_process(kv_conn *c)
         int argc = 0;
         kv_str *argv = NULL;
         kv_parse_status st;
-        if (kv_conn_unsent(c) > kv_conn_pause_at(c))
+        if (kv_conn_unsent(c) > kv_conn_pause_at(c)) {
+            kv_cmem_touch(c);
             return 0;
+        }
         if (c->in_pos == c->in.len)
             break;
+        /* Clients over maxmemory-clients go before another command runs,
+         * this one too if it is the largest (Redis's processCommand). */
+        if (kv_cevict_check(sh) && (c->flags & KV_CONN_CLOSED))
+            return 0;
         st = kv_parse(&c->parser, c->in.p + c->in_pos, c->in.len - c->in_pos, &lim, &consumed,
                       &argc, &argv);
         if (st == KV_PARSE_AGAIN)
@@ -272,6 +279,7 @@ static int kv_conn_process(kv_conn *c)
         kv_buf_consume(&c->in, c->in_pos);
         c->in_pos = 0;
     }
+    kv_cmem_touch(c); /* replies, MULTI queue, subscriptions: client eviction weighs them */
     return !(c->flags & paused) && kv_conn_unsent(c) <= kv_conn_pause_at(c);
 }
 
@@ -330,6 +338,7 @@ void kv_conn_input(kv_conn *c)
                 kv_conn_close(c);
                 return;
             }
+            kv_cmem_touch(c);
             continue;
         }
         if (n == 0) {
@@ -468,6 +477,7 @@ void kv_conn_tick(kv_conn *c)
     kv_buf_trim(&c->out, &c->out_peak);
     if (kv_conn_obuf_check(c) < 0)
         return;
+    kv_cmem_update(c); /* INFO's mem_clients_normal, limit or not (Redis's clientsCron) */
     /* A suspended command (a blocked client) has a timeout of its own. */
     if (sh->lim.idle_timeout_s > 0 && c->inflight == 0 &&
         !(c->flags & (KV_CONN_NO_TIMEOUT | KV_CONN_SUSPENDED)) &&
@@ -536,6 +546,15 @@ void kv_conn_set_no_timeout(kv_conn *c, int exempt)
         c->flags |= KV_CONN_NO_TIMEOUT;
     else
         c->flags &= ~KV_CONN_NO_TIMEOUT;
+}
+
+void kv_conn_set_no_evict(kv_conn *c, int exempt)
+{
+    if (exempt)
+        c->flags |= KV_CONN_NO_EVICT;
+    else
+        c->flags &= ~KV_CONN_NO_EVICT;
+    kv_cmem_update(c); /* into or out of the evictable sum */
 }
 
 void kv_conn_set_reply_mode(kv_conn *c, int mode)

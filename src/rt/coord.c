@@ -236,7 +236,7 @@ static kv_txn *kv_coord_locks(kv_coord *co, const kv_plan *plan)
     kv_txn *t = NULL;
     if (co->req.cmd->flags & KV_CMD_COORD_ALWAYS)
         return NULL; /* it locks nothing */
-    if (co->req.cmd->lockkeys) {
+    if (co->req.cmd->lockkeys && plan->lock) {
         /* The plan's keys may point into the client's state, which lives
          * at least until this command is done; the transaction copies them. */
         src = plan->lock;

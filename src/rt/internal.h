@@ -125,7 +125,7 @@ typedef struct kv_plan {
     int first, last;
     int *owner;        /* KV_ROUTE_KEYS over several shards: each key's shard */
     int ownerbuf[16];
-    kv_str *lock;      /* commands with a lockkeys hook: the keys they lock */
+    kv_str *lock;      /* commands with a lockkeys hook: the keys they lock (NULL: -1) */
     int nlock, lock_whole;
     kv_str lockbuf[16];
 } kv_plan;
@@ -158,6 +158,7 @@ typedef struct kv_pending {
 #define KV_CONN_SUSPEND_DROP 0x20000u /* ...with CLIENT REPLY OFF or SKIP */
 #define KV_CONN_RESUMING 0x40000u  /* a command runs to deliver the suspended reply */
 #define KV_CONN_PUBSUB 0x80000u    /* the pubsub output limits apply (a subscriber) */
+#define KV_CONN_NO_EVICT 0x100000u /* CLIENT NO-EVICT: client eviction passes it by */
 
 struct kv_conn {
     kv_io io;             /* first: the reactor's udata */
@@ -205,9 +206,12 @@ struct kv_conn {
     int busy;             /* shard the in-flight work runs on, or KV_BUSY_* */
     long long created_ms;
     long long last_ms;
+    long long mem, mem_ev; /* its memory as last measured, and the part counted evictable (cevict.c) */
     char peer[64];
     char local[64];
 };
+
+typedef struct kv_cmemslot kv_cmemslot;
 
 /* Per destination: messages produced this turn, not yet in the ring. */
 typedef struct kv_outbox {
@@ -253,6 +257,13 @@ struct kv_shard {
     int spin_max_us;
     kv_shard_stats stats;
     kv_limits lim;
+    /* Client eviction (cevict.c): what this shard's connections hold, all
+     * and evictable ones, as last measured; published in cmem_pub (shared,
+     * written by this shard only) for the others' sums. */
+    long long cmem, cmem_evictable;
+    long long cmem_largest; /* its largest evictable client: exact after a scan, else at least */
+    long long cmem_woke_us; /* when it last woke the shard holding the largest */
+    kv_cmemslot *cmem_pub;
     kv_msg **batch; /* scratch for ring draining */
 };
 
@@ -367,6 +378,32 @@ void kv_conn_reply_done(kv_conn *c, unsigned long long seq, kv_buf *src);
 void kv_conn_push(kv_conn *c, const char *p, size_t n);
 /* The suspended command's reply: deliver it and let input go on. */
 void kv_conn_resume_reply(kv_conn *c, unsigned long long seq, const char *p, size_t n);
+
+/* cevict.c: client memory and client eviction (maxmemory-clients). */
+int kv_cmem_setup(kv_shard *sh);
+void kv_cmem_teardown(kv_shard *sh);
+/* Measure c again (its buffers changed); the shard's sums follow. */
+void kv_cmem_update(kv_conn *c);
+/* c closed: its memory leaves the sums. */
+void kv_cmem_forget(kv_conn *c);
+/* Measure every connection (each tick, and when the limit is set). */
+void kv_cmem_refresh(kv_shard *sh);
+/* At the end of a turn: close the largest evictable clients while the
+ * server's sum is at or over the limit (Redis's evictClients); how many. */
+int kv_cevict_run(kv_shard *sh);
+/* The same before a command runs and as a turn begins (Redis evicts in
+ * processCommand): nothing but the sum's check while under the limit. */
+static inline int kv_cevict_check(kv_shard *sh)
+{
+    return sh->lim.maxmemory_clients ? kv_cevict_run(sh) : 0;
+}
+/* The measure where buffers grow: one branch while the limit is off (the
+ * tick measures then, for INFO). */
+static inline void kv_cmem_touch(kv_conn *c)
+{
+    if (c->sh->lim.maxmemory_clients)
+        kv_cmem_update(c);
+}
 
 /* route.c: where a command runs. */
 void kv_plan_route_shards(kv_shard *sh, kv_conn *c, int db, const kv_cmd *cmd, int argc,

@@ -130,6 +130,7 @@ void kv_conn_reply_done(kv_conn *c, unsigned long long seq, kv_buf *src)
         slot->ready = 0;
     }
     kv_shard_write_later(c->sh, c);
+    kv_cmem_touch(c);
 }
 
 void kv_conn_push(kv_conn *c, const char *p, size_t n)
@@ -143,4 +144,5 @@ void kv_conn_push(kv_conn *c, const char *p, size_t n)
         /* Behind the reply of the last command issued, still pending. */
         kv_buf_append(&kv_conn_slot(c, c->seq_next - 1)->after, p, n);
     }
+    kv_cmem_touch(c); /* a subscriber's messages count toward client eviction */
 }

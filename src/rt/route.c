@@ -99,9 +99,10 @@ int kv_shard_key_locked(const kv_shard *sh, const char *key, size_t n)
 }
 
 /* The lock set of a command with a lockkeys hook (EXEC: every queued and
- * watched key), into p->lock. */
-static void kv_plan_lockkeys(kv_shard *sh, kv_conn *c, int db, const kv_cmd *cmd, int argc,
-                             const kv_str *argv, kv_plan *p)
+ * watched key), into p->lock; -1 (p->lock NULL) if this call has none and
+ * routes by its keys (XREAD without BLOCK). */
+static int kv_plan_lockkeys(kv_shard *sh, kv_conn *c, int db, const kv_cmd *cmd, int argc,
+                            const kv_str *argv, kv_plan *p)
 {
     kv_req r;
     kv_ctx ctx;
@@ -110,6 +111,10 @@ static void kv_plan_lockkeys(kv_shard *sh, kv_conn *c, int db, const kv_cmd *cmd
     kv_ctx_init(&ctx, sh, &r, (c->flags & KV_CONN_CLOSED) ? NULL : c, NULL);
     p->lock = p->lockbuf;
     n = cmd->lockkeys(&ctx, argc, argv, p->lock, 16, &whole);
+    if (n < 0) {
+        p->lock = NULL;
+        return -1;
+    }
     if (n > 16) {
         if (!(p->lock = malloc((size_t)n * sizeof *p->lock)))
             abort();
@@ -117,6 +122,7 @@ static void kv_plan_lockkeys(kv_shard *sh, kv_conn *c, int db, const kv_cmd *cmd
     }
     p->nlock = n > 0 ? n : 0;
     p->lock_whole = whole;
+    return 0;
 }
 
 void kv_plan_route_shards(kv_shard *sh, kv_conn *c, int db, const kv_cmd *cmd, int argc,
@@ -124,6 +130,7 @@ void kv_plan_route_shards(kv_shard *sh, kv_conn *c, int db, const kv_cmd *cmd, i
 {
     int posbuf[16], *pos = posbuf, n, i, target = sh->id;
     p->nlock = p->lock_whole = 0;
+    p->lock = NULL;
     p->nkeys = 0;
     if (cmd->route == KV_ROUTE_CUSTOM) {
         int t = cmd->target(sh->n, argc, argv);
@@ -134,11 +141,11 @@ void kv_plan_route_shards(kv_shard *sh, kv_conn *c, int db, const kv_cmd *cmd, i
         p->target = sh->n > 1 ? KV_BUSY_MANY : sh->id;
         return;
     }
-    if (cmd->route == KV_ROUTE_COORD && cmd->lockkeys) {
+    if (cmd->route == KV_ROUTE_COORD && cmd->lockkeys &&
+        kv_plan_lockkeys(sh, c, db, cmd, argc, argv, p) == 0) {
         /* Its state is the client's (EXEC, WATCH): run at home, alone when
          * every key it locks is here, else coordinated; never forwarded. */
         int one = -1;
-        kv_plan_lockkeys(sh, c, db, cmd, argc, argv, p);
         if (p->lock_whole)
             p->target = KV_BUSY_MANY;
         for (i = 0; i < p->nlock; i++) {
@@ -209,7 +216,7 @@ void kv_plan_free(kv_plan *p)
 int kv_plan_locked(kv_shard *sh, const kv_plan *p, const kv_cmd *cmd, int argc,
                    const kv_str *argv)
 {
-    if (cmd->lockkeys && cmd->route == KV_ROUTE_COORD && sh->n > 1)
+    if (cmd->lockkeys && cmd->route == KV_ROUTE_COORD && p->lock)
         return (p->lock_whole && sh->locks.held) ||
                kv_locks_conflict(&sh->locks, 0, p->lock, p->nlock);
     return kv_keys_locked(sh, 0, cmd, argc, argv);

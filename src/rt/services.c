@@ -12,6 +12,8 @@
 void kv_shard_set_limits(kv_shard *sh, const kv_limits *l)
 {
     sh->lim = *l;
+    if (l->maxmemory_clients)
+        kv_cmem_refresh(sh); /* measured only at ticks while it was off */
 }
 
 const kv_limits *kv_shard_limits(const kv_shard *sh)

@@ -53,7 +53,7 @@ int kv_shard_setup(kv_shard *sh, kv_rt *rt, int id)
     sh->start_ms = sh->now_us / 1000;
     sh->listener.on_event = kv_shard_on_accept;
     kv_timers_init(&sh->timers);
-    return 0;
+    return kv_cmem_setup(sh);
 }
 
 static void kv_free_msg_list(kv_msg *m)
@@ -90,6 +90,7 @@ void kv_shard_teardown(kv_shard *sh)
     free(sh->in_rings);
     free(sh->outbox);
     free(sh->batch);
+    kv_cmem_teardown(sh);
     free(sh->byid);
     sh->byid = NULL;
     kv_locks_free(&sh->locks);
@@ -179,8 +180,10 @@ static void kv_shard_drain(kv_shard *sh)
         if (i == sh->id)
             continue;
         k = kv_ring_take(&sh->in_rings[i], sh->batch, KV_RING_CAPACITY);
-        for (j = 0; j < k; j++)
+        for (j = 0; j < k; j++) {
             kv_shard_deliver(sh, sh->batch[j]);
+            kv_cevict_check(sh); /* a reply from there may have grown a client */
+        }
     }
 }
 
@@ -444,6 +447,7 @@ int kv_shard_turn(kv_shard *sh)
 {
     const kv_cmdset *cs = &sh->rt->cfg.cmds;
     int backlog;
+    kv_cevict_check(sh); /* what this turn's reads added, before others look */
     kv_shard_drain(sh);
     kv_shard_run_lists(sh);
     kv_timers_run(&sh->timers, sh->mono_us, sh);
@@ -457,6 +461,11 @@ int kv_shard_turn(kv_shard *sh)
         cs->turn_end(sh, sh->state);
     backlog = kv_shard_publish(sh);
     kv_shard_flush_writes(sh);
+    /* Client eviction after the writes: a client over its output limit is
+     * closed by that limit first, as in Redis. What the closed clients'
+     * hooks send to other shards leaves now. */
+    if (sh->lim.maxmemory_clients && kv_cevict_run(sh))
+        backlog = kv_shard_publish(sh);
     kv_shard_reap(sh, 0);
     return backlog;
 }

@@ -420,6 +420,19 @@ void kv_db_delete_entry(kv_db *db, kv_entry *e)
     entry_destroy(db, e);
 }
 
+kv_obj *kv_db_unlink_entry(kv_db *db, kv_entry *e)
+{
+    size_t klen;
+    const char *k;
+    kv_obj *v;
+    presave(db, e); /* a snapshot saves it whole before the value leaves */
+    k = ekey(e, &klen);
+    kv_dict_unlink(&db->keys, k, klen, kv_db_hash(db, k, klen));
+    v = kv_db_take_val(db, e);
+    entry_destroy(db, e);
+    return v;
+}
+
 static long long mono_us(void)
 {
     struct timespec ts;
@@ -433,6 +446,8 @@ typedef struct cycle_ctx {
     size_t sampled, expired;
     void (*on_expire)(void *arg, const char *key, size_t klen);
     void *arg;
+    kv_db_drop_fn drop;
+    void *drop_arg;
 } cycle_ctx;
 
 static void cycle_visit(void *arg, kv_dnode *n)
@@ -447,7 +462,11 @@ static void cycle_visit(void *arg, kv_dnode *n)
             const char *k = ekey(e, &klen);
             c->on_expire(c->arg, k, klen);
         }
-        kv_db_delete_entry(c->db, e);   /* unlinks x: the scan allows that */
+        /* unlinks x: the scan allows that */
+        if (c->drop)
+            c->drop(c->drop_arg, kv_db_unlink_entry(c->db, e));
+        else
+            kv_db_delete_entry(c->db, e);
         c->expired++;
     }
 }
@@ -455,6 +474,14 @@ static void cycle_visit(void *arg, kv_dnode *n)
 size_t kv_db_expire_cycle_ex(kv_db *db, long long now_ms, long long time_budget_us,
                              void (*on_expire)(void *arg, const char *key, size_t klen),
                              void *arg, kv_expire_stats *st)
+{
+    return kv_db_expire_cycle_drop(db, now_ms, time_budget_us, on_expire, arg, st, NULL, NULL);
+}
+
+size_t kv_db_expire_cycle_drop(kv_db *db, long long now_ms, long long time_budget_us,
+                               void (*on_expire)(void *arg, const char *key, size_t klen),
+                               void *arg, kv_expire_stats *st, kv_db_drop_fn drop,
+                               void *drop_arg)
 {
     long long start = mono_us();
     unsigned iteration = 0;
@@ -465,6 +492,8 @@ size_t kv_db_expire_cycle_ex(kv_db *db, long long now_ms, long long time_budget_
     c.now = now_ms;
     c.on_expire = on_expire;
     c.arg = arg;
+    c.drop = drop;
+    c.drop_arg = drop_arg;
     if (st) {
         st->sampled = st->expired = 0;
         st->time_cap_reached = 0;

@@ -57,6 +57,8 @@ int kv_db_is_expired(const kv_db *db, const kv_entry *e, long long now_ms);
 
 int kv_db_delete(kv_db *db, const char *key, size_t klen);         /* 1 if it existed; frees key and value */
 void kv_db_delete_entry(kv_db *db, kv_entry *e);
+/* Delete e but hand its value back instead of freeing it (lazy free). */
+kv_obj *kv_db_unlink_entry(kv_db *db, kv_entry *e);
 
 /* The hash of a key in this db, and lookups that reuse it, so a command that
  * looks a key up and then writes it hashes once. */
@@ -82,6 +84,13 @@ typedef struct kv_expire_stats {
 size_t kv_db_expire_cycle_ex(kv_db *db, long long now_ms, long long time_budget_us,
                              void (*on_expire)(void *arg, const char *key, size_t klen),
                              void *arg, kv_expire_stats *st);
+/* The same, handing each expired value to drop(drop_arg, value) instead of
+ * freeing it (lazyfree-lazy-expire); drop NULL frees as above. */
+typedef void (*kv_db_drop_fn)(void *arg, kv_obj *o);
+size_t kv_db_expire_cycle_drop(kv_db *db, long long now_ms, long long time_budget_us,
+                               void (*on_expire)(void *arg, const char *key, size_t klen),
+                               void *arg, kv_expire_stats *st, kv_db_drop_fn drop,
+                               void *drop_arg);
 
 /* SCAN over keys (see kv_dict_scan for the guarantee). fn may delete the
  * entry it is given, nothing else. */

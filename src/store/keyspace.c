@@ -53,7 +53,23 @@ static void expire_entry(kv_keyspace *ks, int db, kv_entry *e)
         ks->on_expire(ks->on_expire_arg, db, k, klen);
     }
     ks->stats.expired_keys++;
-    kv_db_delete_entry(ks->db[db], e);
+    kv_ks_delete_entry(ks, db, e, KV_LAZY_EXPIRE);
+}
+
+void kv_ks_drop(kv_keyspace *ks, unsigned why, kv_obj *o)
+{
+    if ((ks->lazy & why) && ks->drop)
+        ks->drop(ks->drop_arg, o);
+    else
+        kv_obj_free(o);
+}
+
+void kv_ks_delete_entry(kv_keyspace *ks, int db, kv_entry *e, unsigned why)
+{
+    if ((ks->lazy & why) && ks->drop)
+        ks->drop(ks->drop_arg, kv_db_unlink_entry(ks->db[db], e));
+    else
+        kv_db_delete_entry(ks->db[db], e);
 }
 
 unsigned kv_ks_fresh_lru(const kv_keyspace *ks, long long now_ms)
@@ -151,8 +167,9 @@ void kv_ks_active_expire(kv_keyspace *ks, long long now_ms, long long budget_us)
         ks->expire_next_db = (db + 1) % ks->ndb;
         a.ks = ks;
         a.db = db;
-        ks->stats.expired_keys += (long long)kv_db_expire_cycle_ex(
-            ks->db[db], now_ms, left, on_active_expire, &a, &st);
+        ks->stats.expired_keys += (long long)kv_db_expire_cycle_drop(
+            ks->db[db], now_ms, left, on_active_expire, &a, &st,
+            (ks->lazy & KV_LAZY_EXPIRE) ? ks->drop : NULL, ks->drop_arg);
         sampled += st.sampled;
         expired += st.expired;
         if (st.time_cap_reached) {
@@ -162,6 +179,7 @@ void kv_ks_active_expire(kv_keyspace *ks, long long now_ms, long long budget_us)
     }
     if (capped)
         ks->stats.expired_time_cap_reached_count++;
+    ks->stats.expire_cycle_us += mono_us() - start;
     ks->stats.expired_stale_perc =
         (sampled ? (double)expired * 100.0 / (double)sampled : 0.0) * 0.05 +
         ks->stats.expired_stale_perc * 0.95;

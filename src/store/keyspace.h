@@ -14,6 +14,7 @@ typedef struct kv_ks_stats {
     long long keyspace_hits;
     long long keyspace_misses;
     long long expired_time_cap_reached_count;
+    long long expire_cycle_us; /* time spent in active expiry cycles (INFO, in ms) */
     /* INFO's expired_stale_perc (already a percentage, print with %.2f): a
      * moving average of the share of sampled TTL keys found expired. */
     double expired_stale_perc;
@@ -42,7 +43,17 @@ typedef struct kv_keyspace {
     /* Replaying an append-only file: nothing expires (Redis's
      * server.loading), the keys expire afterwards as usual. */
     int loading;
+    /* Lazy free (Redis's lazyfree-lazy-* settings): values dropped for a
+     * reason in `lazy` (KV_LAZY_*) go to drop(drop_arg, value), which may
+     * free them on another thread; the others are freed here. */
+    unsigned lazy;
+    void (*drop)(void *arg, kv_obj *o);
+    void *drop_arg;
 } kv_keyspace;
+
+#define KV_LAZY_EXPIRE 1u     /* expired, lazily or actively */
+#define KV_LAZY_SERVER_DEL 2u /* overwritten or deleted implicitly by a command */
+#define KV_LAZY_EVICT 4u      /* evicted by maxmemory */
 
 kv_keyspace *kv_ks_new(int ndb, const uint8_t seed[16]);
 void kv_ks_free(kv_keyspace *ks);
@@ -67,6 +78,11 @@ void kv_ks_active_expire(kv_keyspace *ks, long long now_ms, long long budget_us)
  * budget_us of rehash steps on the first db that needs them. */
 void kv_ks_active_rehash(kv_keyspace *ks, long long budget_us);
 void kv_ks_swapdb(kv_keyspace *ks, int a, int b);
+/* Free a value dropped for `why` (KV_LAZY_*): through ks->drop when that
+ * reason is lazy. */
+void kv_ks_drop(kv_keyspace *ks, unsigned why, kv_obj *o);
+/* Delete e from database db, its value dropped for `why`. */
+void kv_ks_delete_entry(kv_keyspace *ks, int db, kv_entry *e, unsigned why);
 /* Delete every key already expired at now_ms, in every db (after an AOF
  * replay, which expires nothing). Returns how many. */
 size_t kv_ks_purge_expired(kv_keyspace *ks, long long now_ms);

@@ -40,7 +40,8 @@ static void write_raw_id(kv_buf *out, const kv_sid *id)
 
 static void save_groups(kv_buf *out, const kv_stream *s, int compress)
 {
-    size_t i, j, k, n = kv_stream_ngroups(s);
+    size_t i, j, n = kv_stream_ngroups(s);
+    const kv_snack *nack;
     kv_rdb_write_len(out, n);
     for (i = 0; i < n; i++) {
         const kv_scg *cg = kv_stream_cgs(s)->v[i];
@@ -49,10 +50,10 @@ static void save_groups(kv_buf *out, const kv_stream *s, int compress)
         kv_rdb_write_len(out, cg->last_id.seq);
         kv_rdb_write_len(out, (uint64_t)cg->entries_read);
         kv_rdb_write_len(out, cg->pel.n);
-        for (j = 0; j < cg->pel.n; j++) {
-            write_raw_id(out, &cg->pel.v[j]->id);
-            write_ms(out, cg->pel.v[j]->delivery_time);
-            kv_rdb_write_len(out, (uint64_t)cg->pel.v[j]->delivery_count);
+        for (nack = kv_spel_first(&cg->pel); nack; nack = kv_spel_next(&cg->pel, nack)) {
+            write_raw_id(out, &nack->id);
+            write_ms(out, nack->delivery_time);
+            kv_rdb_write_len(out, (uint64_t)nack->delivery_count);
         }
         kv_rdb_write_len(out, cg->ncons);
         for (j = 0; j < cg->ncons; j++) {
@@ -60,8 +61,8 @@ static void save_groups(kv_buf *out, const kv_stream *s, int compress)
             kv_rdb_write_string_opt(out, c->name, c->nlen, compress);
             write_ms(out, c->seen_time);
             kv_rdb_write_len(out, c->pel.n);
-            for (k = 0; k < c->pel.n; k++)
-                write_raw_id(out, &c->pel.v[k]->id);
+            for (nack = kv_spel_first(&c->pel); nack; nack = kv_spel_next(&c->pel, nack))
+                write_raw_id(out, &nack->id);
         }
     }
 }
@@ -167,6 +168,7 @@ static int read_name(kv_rdb_reader *r, kv_rdb_str *s, char num[24], const char *
 static int load_consumers(kv_rdb_reader *r, kv_scg *cg)
 {
     uint64_t ncons, npel, i, j;
+    const kv_snack *pending;
     if (kv_rdb_read_len(r, &ncons, NULL) != 0 || ncons > kv_rdb_remaining(r))
         return -1;
     for (i = 0; i < ncons; i++) {
@@ -197,8 +199,9 @@ static int load_consumers(kv_rdb_reader *r, kv_scg *cg)
             kv_spel_insert(&c->pel, nack);
         }
     }
-    for (i = 0; i < cg->pel.n; i++)
-        if (!cg->pel.v[i]->consumer)
+    for (pending = kv_spel_first(&cg->pel); pending;
+         pending = kv_spel_next(&cg->pel, pending))
+        if (!pending->consumer)
             return -1; /* Redis: "Stream CG PEL entry without consumer" */
     return 0;
 }

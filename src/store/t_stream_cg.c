@@ -1,6 +1,7 @@
-/* Consumer groups (t_stream_cg.h): the sorted vectors of groups,
- * consumers and PELs, NACK bookkeeping across the two PELs that share
- * each NACK, and Redis 7.0.15's entries-read and lag estimates. */
+/* Consumer groups (t_stream_cg.h): the sorted vectors of groups and
+ * consumers, NACK bookkeeping across the two PELs that share each NACK
+ * (t_stream_pel.c holds the PELs), and Redis 7.0.15's entries-read and
+ * lag estimates. */
 #include "store/t_stream_cg.h"
 
 #include <stdlib.h>
@@ -25,48 +26,7 @@ static char *name_dup(const char *p, size_t n)
     return s;
 }
 
-/* ---------------------------------------------------------------- PELs */
-
-size_t kv_spel_lower(const kv_spel *p, const kv_sid *id)
-{
-    size_t lo = 0, hi = p->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (kv_sid_cmp(&p->v[mid]->id, id) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-kv_snack *kv_spel_find(const kv_spel *p, const kv_sid *id)
-{
-    size_t i = kv_spel_lower(p, id);
-    return i < p->n && kv_sid_cmp(&p->v[i]->id, id) == 0 ? p->v[i] : NULL;
-}
-
-void kv_spel_insert(kv_spel *p, kv_snack *nack)
-{
-    size_t i = kv_spel_lower(p, &nack->id);
-    if (p->n == p->cap) {
-        p->cap = p->cap ? p->cap * 2 : 4;
-        p->v = kv_xrealloc(p->v, p->cap * sizeof *p->v);
-    }
-    memmove(p->v + i + 1, p->v + i, (p->n - i) * sizeof *p->v);
-    p->v[i] = nack;
-    p->n++;
-}
-
-int kv_spel_remove(kv_spel *p, const kv_sid *id)
-{
-    size_t i = kv_spel_lower(p, id);
-    if (i >= p->n || kv_sid_cmp(&p->v[i]->id, id) != 0)
-        return 0;
-    memmove(p->v + i, p->v + i + 1, (p->n - i - 1) * sizeof *p->v);
-    p->n--;
-    return 1;
-}
+/* ---------------------------------------------------------------- NACKs */
 
 kv_snack *kv_scg_nack_add(kv_scg *cg, const kv_sid *id, kv_sconsumer *c, long long now)
 {
@@ -83,9 +43,9 @@ kv_snack *kv_scg_nack_add(kv_scg *cg, const kv_sid *id, kv_sconsumer *c, long lo
 
 void kv_scg_nack_del(kv_scg *cg, kv_snack *nack)
 {
-    kv_spel_remove(&cg->pel, &nack->id);
+    kv_spel_remove(&cg->pel, nack);
     if (nack->consumer)
-        kv_spel_remove(&nack->consumer->pel, &nack->id);
+        kv_spel_remove(&nack->consumer->pel, nack);
     free(nack);
 }
 
@@ -94,7 +54,7 @@ void kv_scg_nack_move(kv_snack *nack, kv_sconsumer *to)
     if (nack->consumer == to)
         return;
     if (nack->consumer)
-        kv_spel_remove(&nack->consumer->pel, &nack->id);
+        kv_spel_remove(&nack->consumer->pel, nack);
     kv_spel_insert(&to->pel, nack);
     nack->consumer = to;
 }
@@ -134,6 +94,7 @@ kv_sconsumer *kv_scg_consumer_create(kv_scg *cg, const char *name, size_t n, lon
     c->name = name_dup(name, n);
     c->nlen = n;
     c->seen_time = now;
+    c->pel.side = KV_SPEL_CONSUMER;
     if (cg->ncons == cg->ccap) {
         cg->ccap = cg->ccap ? cg->ccap * 2 : 4;
         cg->cons = kv_xrealloc(cg->cons, cg->ccap * sizeof *cg->cons);
@@ -146,7 +107,6 @@ kv_sconsumer *kv_scg_consumer_create(kv_scg *cg, const char *name, size_t n, lon
 
 static void consumer_free(kv_sconsumer *c)
 {
-    free(c->pel.v);
     free(c->name);
     free(c);
 }
@@ -154,11 +114,12 @@ static void consumer_free(kv_sconsumer *c)
 void kv_scg_consumer_delete(kv_scg *cg, kv_sconsumer *c)
 {
     int found;
-    size_t i = cons_lower(cg, c->name, c->nlen, &found), j;
+    size_t i = cons_lower(cg, c->name, c->nlen, &found);
+    kv_snack *nack;
     /* Its entries leave the group's PEL too, as Redis's streamDelConsumer. */
-    for (j = 0; j < c->pel.n; j++) {
-        kv_snack *nack = c->pel.v[j];
-        kv_spel_remove(&cg->pel, &nack->id);
+    while ((nack = kv_spel_first(&c->pel)) != NULL) {
+        kv_spel_remove(&c->pel, nack);
+        kv_spel_remove(&cg->pel, nack);
         free(nack);
     }
     if (found) {
@@ -225,9 +186,7 @@ kv_scg *kv_stream_cg_create(kv_stream *s, const char *name, size_t n, const kv_s
 static void cg_free(kv_scg *cg)
 {
     size_t i;
-    for (i = 0; i < cg->pel.n; i++)
-        free(cg->pel.v[i]);
-    free(cg->pel.v);
+    kv_spel_free_all(&cg->pel);
     for (i = 0; i < cg->ncons; i++)
         consumer_free(cg->cons[i]);
     free(cg->cons);
@@ -270,16 +229,12 @@ size_t kv_stream_cg_mem(const kv_stream *s)
     for (i = 0; i < g->n; i++) {
         const kv_scg *cg = g->v[i];
         m += kv_mem_chunk(sizeof *cg) + kv_mem_chunk(cg->nlen + 1);
-        m += cg->pel.n * kv_mem_chunk(sizeof(kv_snack));
-        if (cg->pel.cap)
-            m += kv_mem_chunk(cg->pel.cap * sizeof(kv_snack *));
+        m += cg->pel.n * kv_mem_chunk(sizeof(kv_snack)); /* both PELs' links inside */
         if (cg->ccap)
             m += kv_mem_chunk(cg->ccap * sizeof *cg->cons);
         for (j = 0; j < cg->ncons; j++) {
             const kv_sconsumer *c = cg->cons[j];
             m += kv_mem_chunk(sizeof *c) + kv_mem_chunk(c->nlen + 1);
-            if (c->pel.cap)
-                m += kv_mem_chunk(c->pel.cap * sizeof(kv_snack *));
         }
     }
     return m;

@@ -1,10 +1,10 @@
 /* Consumer groups of a stream (kv_stream.cgroups), Redis 7.0.15's model:
  * each group has a last-delivered ID, an entries-read counter (-1: not
  * known), a global PEL of pending entries (NACKs) and consumers, each with
- * a seen-time and its own PEL holding the same NACKs. Groups, consumers
- * and PELs are vectors sorted as Redis's rax orders them (bytewise names,
- * IDs numerically), searched by bisection (docs/architecture.md section
- * 20). The commands are in src/cmd/stream/. */
+ * a seen-time and its own PEL holding the same NACKs. Groups and
+ * consumers are vectors sorted as Redis's rax orders them (bytewise names),
+ * searched by bisection; PELs are trees (t_stream_pel.h). See
+ * docs/architecture.md section 20. The commands are in src/cmd/stream/. */
 #ifndef KEVY_STORE_T_STREAM_CG_H
 #define KEVY_STORE_T_STREAM_CG_H
 
@@ -12,30 +12,16 @@
 #include <stdint.h>
 
 #include "store/t_stream.h"
+#include "store/t_stream_pel.h"
 
 /* Redis's SCG_INVALID_ENTRIES_READ. */
 #define KV_SCG_INVALID_READ (-1LL)
-
-struct kv_sconsumer;
-
-typedef struct kv_snack {
-    kv_sid id;
-    long long delivery_time;  /* ms since the epoch */
-    long long delivery_count;
-    struct kv_sconsumer *consumer; /* NULL only while an RDB loads */
-} kv_snack;
-
-/* A sorted vector of NACK pointers (a PEL). */
-typedef struct kv_spel {
-    kv_snack **v;
-    size_t n, cap;
-} kv_spel;
 
 typedef struct kv_sconsumer {
     char *name;
     size_t nlen;
     long long seen_time;
-    kv_spel pel; /* shares the group's NACKs */
+    kv_spel pel; /* shares the group's NACKs (KV_SPEL_CONSUMER) */
 } kv_sconsumer;
 
 typedef struct kv_scg {
@@ -76,13 +62,6 @@ kv_sconsumer *kv_scg_consumer_find(const kv_scg *cg, const char *name, size_t n)
 kv_sconsumer *kv_scg_consumer_create(kv_scg *cg, const char *name, size_t n, long long now);
 /* Remove a consumer and its pending entries from the group. */
 void kv_scg_consumer_delete(kv_scg *cg, kv_sconsumer *c);
-
-/* PELs: index of the first NACK >= id; the NACK with id or NULL; insert
- * (id not present) and remove by id (1 if it was there). */
-size_t kv_spel_lower(const kv_spel *p, const kv_sid *id);
-kv_snack *kv_spel_find(const kv_spel *p, const kv_sid *id);
-void kv_spel_insert(kv_spel *p, kv_snack *nack);
-int kv_spel_remove(kv_spel *p, const kv_sid *id);
 
 /* A NACK of id for consumer (which may be NULL) delivered at now, count 1,
  * added to the group's PEL (and the consumer's); id must not be pending. */

@@ -36,11 +36,21 @@ typedef struct kv_acl_pat {
     int perm; /* KV_ACL_R | KV_ACL_W (keys); 0 for channels */
 } kv_acl_pat;
 
+/* First arguments a command without subcommands may still take while its
+ * bit is off (Redis 7.0's "+select|0"), as given, in order. */
+typedef struct kv_acl_fa {
+    unsigned pos; /* the command's index position */
+    char **args;
+    int nargs;
+} kv_acl_fa;
+
 typedef struct kv_acl_sel {
     unsigned flags;
     uint64_t allowed[KV_ACL_CMD_WORDS]; /* bit per command index position */
     kv_acl_pat *keys, *chans;
     int nkeys, nchans;
+    kv_acl_fa *fas; /* first-argument rules, nfas commands */
+    int nfas;
 } kv_acl_sel;
 
 /* A user. Immutable once in a snapshot; a change makes a new one. */
@@ -62,6 +72,7 @@ typedef struct kv_acl_user {
 typedef struct kv_acl_snap {
     unsigned long long ver;
     unsigned long long deletions; /* users deleted before this version, in all */
+    unsigned long long revs;      /* channel cuts logged before it (acl_revoke.c) */
     kv_acl_user **users;
     int nusers;
     const kv_acl_user *dflt;
@@ -70,15 +81,31 @@ typedef struct kv_acl_snap {
 
 typedef struct kv_acl kv_acl;
 
+/* A session cut off from its user (its channels were revoked): no user. */
+#define KV_ACL_NO_UID 0ull
+
+/* A change of a user's channels that may cut its subscribers off: the
+ * channels its selectors allow after it, together. */
+typedef struct kv_acl_rev {
+    unsigned long long seq, uid;
+    kv_acl_pat *chans;
+    int nchans;
+    struct kv_acl_rev *next;
+} kv_acl_rev;
+
 /* What the registry needs from the services, given by the wiring
  * (core/commands.c): a client's CLIENT LIST line (the log's client-info),
  * what ACL key rules key j at argv[pos] needs (KV_ACL_R: Redis's ACCESS key
- * flag, KV_ACL_W: INSERT, DELETE, UPDATE), and whether a client is between
- * MULTI and EXEC (the log's context). */
+ * flag, KV_ACL_W: INSERT, DELETE, UPDATE), whether a client is between
+ * MULTI and EXEC (the log's context), and a client's subscriptions of one
+ * kind (0 channels, 1 patterns, 2 shard channels, as pubsub.h's KV_PS_*):
+ * copies in one block to free(). */
+#define KV_ACL_SUB_PATTERNS 1
 typedef struct kv_acl_hooks {
     void (*client_line)(kv_buf *b, kv_conn *c, long long now_ms);
     int (*key_access)(const kv_cmd *cmd, int argc, const kv_str *argv, int j, int pos);
     int (*in_multi)(kv_conn *c);
+    kv_str *(*client_subs)(kv_conn *c, int kind, size_t *n);
 } kv_acl_hooks;
 
 /* acl_reg.c: the registry */
@@ -88,11 +115,14 @@ const kv_acl_hooks *kv_acl_hooks_of(const kv_acl *a);
 void kv_acl_free(kv_acl *a);
 /* The current snapshot (an acquire load). */
 const kv_acl_snap *kv_acl_current(kv_acl *a);
-/* Adopt the current snapshot into *held (a shard's); 1 if it changed. */
-int kv_acl_adopt(kv_acl *a, kv_shard *sh, const kv_acl_snap **held);
+/* Adopt the current snapshot into *held (a shard's); 1 if it changed, with
+ * *revs the channel cuts logged since the one it held (kv_acl_revs_free;
+ * NULL if none). */
+int kv_acl_adopt(kv_acl *a, kv_shard *sh, const kv_acl_snap **held, kv_acl_rev **revs);
 const kv_acl_user *kv_acl_find(const kv_acl_snap *s, const char *name, size_t n);
 const kv_acl_user *kv_acl_find_uid(const kv_acl_snap *s, unsigned long long uid);
-/* ACL SETUSER: 0, or -1 with the error replied. */
+/* ACL SETUSER: 0, 1 if it cut channels its user's subscribers may have
+ * (every shard must adopt it now), or -1 with the error replied. */
 int kv_acl_setuser(kv_acl *a, kv_ctx *ctx, int argc, const kv_str *argv);
 /* A config file's "user <name> <rules>..." line (argv[0] is "user"): a new
  * user with those rules (the default user is reset first). 0, or -1 with
@@ -127,6 +157,20 @@ void kv_acl_log_add(kv_acl *a, int reason, const char *ctxname, const char *obje
 void kv_acl_log_reply(kv_acl *a, kv_ctx *ctx, long long count, long long now_ms);
 void kv_acl_log_reset(kv_acl *a);
 
+/* acl_revoke.c: the log of channel cuts (the registry's, used under its
+ * mutex: note one at SETUSER, 1 if logged; a shard takes those in (from,
+ * to], copies, the first time none) and the sweep of a shard's subscribers
+ * they cut off. */
+typedef struct kv_acl_revlog kv_acl_revlog;
+kv_acl_revlog *kv_acl_revlog_new(void);
+void kv_acl_revlog_free(kv_acl_revlog *l);
+unsigned long long kv_acl_revlog_seq(const kv_acl_revlog *l);
+int kv_acl_revlog_note(kv_acl_revlog *l, const kv_acl_user *old, const kv_acl_user *nu);
+kv_acl_rev *kv_acl_revlog_take(kv_acl_revlog *l, int shard, unsigned long long from,
+                               unsigned long long to);
+void kv_acl_revs_free(kv_acl_rev *r);
+void kv_acl_revoke_sweep(kv_shard *sh, const kv_acl_hooks *h, const kv_acl_rev *revs);
+
 /* acl_user.c: users and their rules */
 /* A new user: off, no password, no commands or keys, channels as
  * acl-pubsub-default says. */
@@ -139,10 +183,21 @@ void kv_acl_user_free(kv_acl_user *u);
 int kv_acl_user_apply(const kv_server *srv, kv_acl_user *u, const char *op, size_t n,
                       const char **err);
 void kv_acl_user_finish(kv_acl_user *u); /* free_pass */
+/* A selector's command rules: bit of an index position, a command's rule
+ * (+cmd or -cmd: its subcommands too, its first-argument rules dropped), a
+ * category's, every command's (+@all, -@all), first-argument rules of a
+ * position (NULL if none). */
+int kv_acl_sel_bit(const kv_acl_sel *s, unsigned pos);
+void kv_acl_sel_perm(kv_acl_sel *s, const kv_cmd *cmd, int on);
+void kv_acl_sel_category(const kv_server *srv, kv_acl_sel *s, unsigned long bit, int on);
+void kv_acl_sel_all(kv_acl_sel *s, int on);
+const kv_acl_fa *kv_acl_sel_firstargs(const kv_acl_sel *s, unsigned pos);
+void kv_acl_sha256_hex(const void *p, size_t n, char out[65]);
+
+/* acl_describe.c: rules as text (GETUSER, LIST, SAVE, CONFIG REWRITE) */
 void kv_acl_sel_describe_cmds(const kv_server *srv, const kv_acl_sel *s, kv_buf *b);
 void kv_acl_user_describe(const kv_server *srv, const kv_acl_user *u, kv_buf *b); /* ACL LIST */
 void kv_acl_getuser_reply(const kv_server *srv, const kv_acl_user *u, kv_reply *r);
-void kv_acl_sha256_hex(const void *p, size_t n, char out[65]);
 
 /* acl_check.c: permissions */
 #define KV_ACL_OK 0

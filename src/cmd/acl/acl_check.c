@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ------------------------------------------------------------ selectors */
 
@@ -42,11 +43,26 @@ static int chan_ok(const kv_acl_sel *s, const kv_str *ch, int literal)
     return 0;
 }
 
+/* A command whose bit is off may still run with one of its first-argument
+ * rules' arguments ("+select|0"), compared as Redis's strcasecmp does (a
+ * NUL byte ends the argument). */
+static int firstarg_ok(const kv_acl_sel *s, unsigned pos, int argc, const kv_str *argv)
+{
+    const kv_acl_fa *fa = argc >= 2 && s->nfas ? kv_acl_sel_firstargs(s, pos) : NULL;
+    size_t n = fa ? kv_arg_cstrlen(&argv[1]) : 0;
+    int i;
+    for (i = 0; fa && i < fa->nargs; i++)
+        if (strlen(fa->args[i]) == n && !strncasecmp(fa->args[i], argv[1].p, n))
+            return 1;
+    return 0;
+}
+
 static int sel_check(const kv_acl *a, const kv_acl_sel *s, const kv_cmd *cmd,
                      const kv_cmddesc *d, int argc, const kv_str *argv, int *errpos)
 {
     int j;
-    if (!(s->flags & KV_SEL_ALLCMDS) && !(d->rflags & KV_RF_NO_AUTH) && !bit_get(s, d->pos))
+    if (!(s->flags & KV_SEL_ALLCMDS) && !(d->rflags & KV_RF_NO_AUTH) && !bit_get(s, d->pos) &&
+        !firstarg_ok(s, d->pos, argc, argv))
         return KV_ACL_DENIED_CMD;
     if (!(s->flags & KV_SEL_ALLKEYS) && (cmd->first_key > 0 || cmd->getkeys)) {
         int buf[16], *pos = buf, n = kv_command_keys(cmd, argc, argv, buf, 16), r = KV_ACL_OK;
@@ -108,19 +124,26 @@ static void kill_deleted(void *arg, kv_conn *c)
 {
     const kv_acl_snap *snap = ((struct kv_acl_sweep *)arg)->snap;
     kv_session *s = kv_conn_data(c);
-    if (s && s->acl_uid != KV_ACL_DEFAULT_UID && !kv_acl_find_uid(snap, s->acl_uid))
+    if (s && s->acl_uid != KV_ACL_DEFAULT_UID && s->acl_uid != KV_ACL_NO_UID &&
+        !kv_acl_find_uid(snap, s->acl_uid))
         kv_conn_kill(c); /* its own running command keeps its reply */
 }
 
 const kv_acl_snap *kv_acl_shard_snap(kv_shard *sh, kv_cmdstate *st)
 {
     kv_acl *a = st->srv->acl;
-    if (kv_acl_current(a) != st->acl_snap && kv_acl_adopt(a, sh, &st->acl_snap) &&
-        st->acl_snap->deletions != st->acl_deletions) {
+    kv_acl_rev *revs = NULL;
+    if (kv_acl_current(a) == st->acl_snap || !kv_acl_adopt(a, sh, &st->acl_snap, &revs))
+        return st->acl_snap;
+    if (st->acl_snap->deletions != st->acl_deletions) {
         struct kv_acl_sweep sw;
         sw.snap = st->acl_snap;
         st->acl_deletions = sw.snap->deletions;
         kv_shard_foreach_conn(sh, kill_deleted, &sw);
+    }
+    if (revs) { /* subscribers whose channels their user no longer has */
+        kv_acl_revoke_sweep(sh, kv_acl_hooks_of(a), revs);
+        kv_acl_revs_free(revs);
     }
     return st->acl_snap;
 }

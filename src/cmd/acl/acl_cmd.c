@@ -1,8 +1,9 @@
 /* The ACL command. Every subcommand runs on the client's home shard: the
  * users are server-wide (acl_reg.c), so a change published there is seen
- * by the next command on any shard. DELUSER also tells every shard at once
- * (acl|sync) so idle clients of a deleted user are closed without waiting
- * for their shard's tick. */
+ * by the next command on any shard. DELUSER, LOAD and a SETUSER that cuts
+ * channels also tell every shard at once (acl|sync) so idle clients of a
+ * deleted user, or subscribers cut off, are closed without waiting for
+ * their shard's tick. */
 #include "cmd/acl/acl.h"
 #include "cmd/config/cfg.h"
 
@@ -17,12 +18,6 @@ static const kv_acl_snap *snap_of(kv_ctx *ctx)
     return kv_acl_shard_snap(ctx->shard, kv_state(ctx));
 }
 
-static void kv_cmd_acl_setuser(kv_ctx *ctx, int argc, const kv_str *argv)
-{
-    if (kv_acl_setuser(kv_state(ctx)->srv->acl, ctx, argc, argv) == 0)
-        kv_reply_status(&ctx->out, "OK");
-}
-
 /* Another shard: adopt the current users now (acl|sync, internal). */
 static void kv_cmd_acl_sync(kv_ctx *ctx, int argc, const kv_str *argv)
 {
@@ -34,18 +29,36 @@ static void kv_cmd_acl_sync(kv_ctx *ctx, int argc, const kv_str *argv)
 static const kv_cmd kv_acl_sync_cmd = {.name = "acl|sync", .arity = 1, .route = KV_ROUTE_LOCAL,
                                        .exec = kv_cmd_acl_sync};
 
+/* Every shard adopts the users now: this one at once (its clients to close
+ * go, the caller after its reply), the others at their next loop turn. */
+static void sync_all(kv_ctx *ctx)
+{
+    kv_str a;
+    snap_of(ctx);
+    a.p = "acl";
+    a.n = 3;
+    kv_shard_broadcast(ctx->shard, &kv_acl_sync_cmd, 0, 1, &a);
+}
+
+/* A change that cut channels off closes the user's subscribers that used
+ * them, on every shard, as Redis does at once. */
+static void kv_cmd_acl_setuser(kv_ctx *ctx, int argc, const kv_str *argv)
+{
+    int rc = kv_acl_setuser(kv_state(ctx)->srv->acl, ctx, argc, argv);
+    if (rc < 0)
+        return;
+    kv_reply_status(&ctx->out, "OK");
+    if (rc > 0)
+        sync_all(ctx);
+}
+
 static void kv_cmd_acl_deluser(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     long long n = kv_acl_deluser(kv_state(ctx)->srv->acl, ctx, argc, argv);
-    kv_str a;
     if (n < 0)
         return;
-    if (n > 0) {
-        snap_of(ctx); /* this shard's clients of those users, the caller after its reply */
-        a.p = "acl";
-        a.n = 3;
-        kv_shard_broadcast(ctx->shard, &kv_acl_sync_cmd, 0, 1, &a);
-    }
+    if (n > 0)
+        sync_all(ctx); /* those users' clients, the caller after its reply */
     kv_reply_int(&ctx->out, n);
 }
 
@@ -240,7 +253,6 @@ static void kv_cmd_acl_load(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     const char *path = aclfile(ctx);
     char err[4096];
-    kv_str a;
     (void)argc;
     (void)argv;
     if (!path)
@@ -249,10 +261,7 @@ static void kv_cmd_acl_load(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_reply_errorf(&ctx->out, "ERR %s", err);
         return;
     }
-    snap_of(ctx);
-    a.p = "acl";
-    a.n = 3;
-    kv_shard_broadcast(ctx->shard, &kv_acl_sync_cmd, 0, 1, &a);
+    sync_all(ctx);
     kv_reply_status(&ctx->out, "OK");
 }
 

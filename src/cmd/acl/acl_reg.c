@@ -30,7 +30,8 @@ struct kv_acl {
     const kv_acl_snap *hazard[KV_ACL_MAX_SHARDS]; /* rt/atomic.h */
     kv_acl_logent *log; /* newest first */
     size_t nlog;
-    kv_acl_hooks hooks; /* set once by the wiring, before any shard runs */
+    kv_acl_revlog *revlog; /* channel cuts not yet taken by every shard */
+    kv_acl_hooks hooks;    /* set once by the wiring, before any shard runs */
     int pubsub_all;     /* acl-pubsub-default allchannels (rt/atomic.h) */
 };
 
@@ -106,6 +107,7 @@ static void publish(kv_acl *a, kv_acl_user **users, int n, int deleted)
     }
     a->deletions += (unsigned long long)deleted;
     s->deletions = a->deletions;
+    s->revs = kv_acl_revlog_seq(a->revlog);
     s->ver = ++a->next_ver;
     kv_atomic_store_seqcst(&a->cur, s);
     if (old) {
@@ -136,6 +138,7 @@ kv_acl *kv_acl_new(const kv_server *srv)
         abort();
     pthread_mutex_init(&a->mu, NULL);
     a->srv = srv;
+    a->revlog = kv_acl_revlog_new();
     a->next_uid = KV_ACL_DEFAULT_UID;
     d = default_user(a);
     publish(a, &d, 1, 0);
@@ -203,6 +206,7 @@ void kv_acl_free(kv_acl *a)
     for (i = 0; i < a->nlog; i++)
         log_free(&a->log[i]);
     free(a->log);
+    kv_acl_revlog_free(a->revlog);
     pthread_mutex_destroy(&a->mu);
     free(a);
 }
@@ -230,19 +234,42 @@ const kv_acl_user *kv_acl_find_uid(const kv_acl_snap *s, unsigned long long uid)
     return NULL;
 }
 
-int kv_acl_adopt(kv_acl *a, kv_shard *sh, const kv_acl_snap **held)
+static const kv_acl_snap *announce(kv_acl *a, int id)
 {
-    int id = kv_shard_id(sh);
     const kv_acl_snap *p;
-    if (id < 0 || id >= KV_ACL_MAX_SHARDS)
-        abort();
     do { /* announce, then check it is still current (a hazard pointer) */
         p = kv_atomic_load_seqcst(&a->cur);
         kv_atomic_store_seqcst(&a->hazard[id], p);
     } while (kv_atomic_load_seqcst(&a->cur) != p);
+    return p;
+}
+
+int kv_acl_adopt(kv_acl *a, kv_shard *sh, const kv_acl_snap **held, kv_acl_rev **revs)
+{
+    int id = kv_shard_id(sh);
+    const kv_acl_snap *p;
+    unsigned long long from;
+    *revs = NULL;
+    if (id < 0 || id >= KV_ACL_MAX_SHARDS)
+        abort();
+    if (!*held) { /* the first: the log starts for this shard at that one */
+        pthread_mutex_lock(&a->mu);
+        p = announce(a, id);
+        kv_acl_revlog_take(a->revlog, id, p->revs, p->revs);
+        pthread_mutex_unlock(&a->mu);
+        *held = p;
+        return 1;
+    }
+    from = (*held)->revs; /* before the hazard moves off it */
+    p = announce(a, id);
     if (p == *held)
         return 0;
     *held = p;
+    if (p->revs != from) { /* the log keeps what this shard has not taken */
+        pthread_mutex_lock(&a->mu);
+        *revs = kv_acl_revlog_take(a->revlog, id, from, p->revs);
+        pthread_mutex_unlock(&a->mu);
+    }
     return 1;
 }
 
@@ -293,7 +320,7 @@ static int merge_selectors(int argc, const kv_str *argv, kv_buf *ops, int *nops,
 }
 
 /* SETUSER name rules... (reset first: a config file's line for an existing
- * user, the default one). 0, or -1
+ * user, the default one). 0, 1 (channels cut: see kv_acl_setuser), or -1
  * with err: the whole message (modifier: NULL), or the failing rule in
  * modifier and Redis's reason in err. */
 static int setuser(kv_acl *a, const kv_str *name, int argc, const kv_str *argv, int reset,
@@ -303,7 +330,7 @@ static int setuser(kv_acl *a, const kv_str *name, int argc, const kv_str *argv, 
     kv_acl_user *u, **users;
     kv_buf ops;
     const char *op, *why;
-    int nops, k, n, i;
+    int nops, k, n, i, cut;
     *modifier = '\0';
     if (memchr(name->p, ' ', name->n) || memchr(name->p, '\0', name->n)) {
         snprintf(err, errlen, "Usernames can't contain spaces or null characters");
@@ -333,6 +360,7 @@ static int setuser(kv_acl *a, const kv_str *name, int argc, const kv_str *argv, 
     kv_acl_user_finish(u);
     if (!old)
         u->uid = ++a->next_uid;
+    cut = old && kv_acl_revlog_note(a->revlog, old, u);
     users = users_copy(a, 1, &n);
     for (i = 0; i < n && users[i] != old; i++)
         ;
@@ -341,14 +369,15 @@ static int setuser(kv_acl *a, const kv_str *name, int argc, const kv_str *argv, 
     pthread_mutex_unlock(&a->mu);
     free(users);
     kv_buf_free(&ops);
-    return 0;
+    return cut;
 }
 
 int kv_acl_setuser(kv_acl *a, kv_ctx *ctx, int argc, const kv_str *argv)
 {
     char err[512], mod[512];
-    if (setuser(a, &argv[2], argc - 3, argv + 3, 0, err, sizeof err, mod, sizeof mod) == 0)
-        return 0;
+    int rc = setuser(a, &argv[2], argc - 3, argv + 3, 0, err, sizeof err, mod, sizeof mod);
+    if (rc >= 0)
+        return rc;
     if (*mod)
         kv_reply_errorf(&ctx->out, "ERR Error in ACL SETUSER modifier '%s': %s", mod, err);
     else
@@ -369,7 +398,7 @@ int kv_acl_config_user(kv_acl *a, int argc, char **argv, char *err, size_t errle
         args[j - 1].p = argv[j];
         args[j - 1].n = strlen(argv[j]);
     }
-    if (setuser(a, &args[0], argc - 2, args + 1, 1, why, sizeof why, mod, sizeof mod) == 0)
+    if (setuser(a, &args[0], argc - 2, args + 1, 1, why, sizeof why, mod, sizeof mod) >= 0)
         return 0;
     /* Redis checks names of commands and categories when it loads the
      * users, the rest when it reads the line: its two messages. */

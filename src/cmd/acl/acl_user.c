@@ -1,9 +1,7 @@
 /* A user and its rules: applying ACL SETUSER's rules to a (private, not yet
- * published) user, and describing a user as ACL GETUSER and ACL LIST do.
- * Command rules become one bit per command of kevy's index (its position);
- * the description rebuilds rules from the bits with Redis 7.0's algorithm
- * (the categories that fit best, then single commands), over kevy's
- * commands. */
+ * published) user. Command rules become one bit per command of kevy's index
+ * (its position), plus Redis 7.0's first-argument rules ("+select|0") for
+ * commands without subcommands; acl_describe.c turns them back into rules. */
 #include "cmd/acl/acl.h"
 
 #include <ctype.h>
@@ -12,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-enum { E_NOENT = 1, E_INVAL, E_KEYS, E_CHANS, E_NOPASS, E_HASH };
+enum { E_NOENT = 1, E_INVAL, E_KEYS, E_CHANS, E_NOPASS, E_HASH, E_CHILD };
 
 static const char *const kv_acl_errs[] = {
     "",
@@ -25,6 +23,7 @@ static const char *const kv_acl_errs[] = {
     "The password you are trying to remove from the user does not exist",
     "The password hash must be exactly 64 characters and contain only lowercase hexadecimal "
     "characters",
+    "Allowing first-arg of a subcommand is not supported",
 };
 
 static void *xmalloc(size_t n)
@@ -64,18 +63,45 @@ static kv_acl_pat *pats_dup(const kv_acl_pat *p, int n)
     return q;
 }
 
+static void fa_clear(kv_acl_fa *f)
+{
+    int i;
+    for (i = 0; i < f->nargs; i++)
+        free(f->args[i]);
+    free(f->args);
+}
+
+static void fa_reset_all(kv_acl_sel *s)
+{
+    int i;
+    for (i = 0; i < s->nfas; i++)
+        fa_clear(&s->fas[i]);
+    free(s->fas);
+    s->fas = NULL;
+    s->nfas = 0;
+}
+
 static void sel_clear(kv_acl_sel *s)
 {
     pats_free(s->keys, s->nkeys);
     pats_free(s->chans, s->nchans);
+    fa_reset_all(s);
     memset(s, 0, sizeof *s);
 }
 
 static void sel_copy(kv_acl_sel *d, const kv_acl_sel *s)
 {
+    int i, j;
     *d = *s;
     d->keys = pats_dup(s->keys, s->nkeys);
     d->chans = pats_dup(s->chans, s->nchans);
+    d->fas = s->nfas ? xmalloc((size_t)s->nfas * sizeof *d->fas) : NULL;
+    for (i = 0; i < s->nfas; i++) {
+        d->fas[i] = s->fas[i];
+        d->fas[i].args = xmalloc((size_t)s->fas[i].nargs * sizeof(char *));
+        for (j = 0; j < s->fas[i].nargs; j++)
+            d->fas[i].args[j] = xdup(s->fas[i].args[j], strlen(s->fas[i].args[j]));
+    }
 }
 
 kv_acl_user *kv_acl_user_new(const kv_server *srv, const char *name, size_t n,
@@ -130,6 +156,54 @@ void kv_acl_user_finish(kv_acl_user *u)
     u->free_pass = (r->flags & all) == all;
 }
 
+/* ------------------------------------------------ first-argument rules */
+
+const kv_acl_fa *kv_acl_sel_firstargs(const kv_acl_sel *s, unsigned pos)
+{
+    int i;
+    for (i = 0; i < s->nfas; i++)
+        if (s->fas[i].pos == pos)
+            return &s->fas[i];
+    return NULL;
+}
+
+/* Redis's ACLResetFirstArgsForCommand: any rule on the command itself (or
+ * a category holding it) drops them. */
+static void fa_reset(kv_acl_sel *s, unsigned pos)
+{
+    int i;
+    for (i = 0; i < s->nfas; i++)
+        if (s->fas[i].pos == pos) {
+            fa_clear(&s->fas[i]);
+            s->fas[i] = s->fas[--s->nfas];
+            return;
+        }
+}
+
+/* Redis's ACLAddAllowedFirstArg: each argument once, compared in any case;
+ * the command's bit is left as it is. */
+static void fa_add(kv_acl_sel *s, unsigned pos, const char *arg, size_t n)
+{
+    kv_acl_fa *f = NULL;
+    int i;
+    for (i = 0; i < s->nfas && !f; i++)
+        if (s->fas[i].pos == pos)
+            f = &s->fas[i];
+    if (!f) {
+        if (!(s->fas = realloc(s->fas, (size_t)(s->nfas + 1) * sizeof *s->fas)))
+            abort();
+        f = &s->fas[s->nfas++];
+        memset(f, 0, sizeof *f);
+        f->pos = pos;
+    }
+    for (i = 0; i < f->nargs; i++)
+        if (strlen(f->args[i]) == n && !strncasecmp(f->args[i], arg, n))
+            return;
+    if (!(f->args = realloc(f->args, (size_t)(f->nargs + 1) * sizeof *f->args)))
+        abort();
+    f->args[f->nargs++] = xdup(arg, n);
+}
+
 /* -------------------------------------------------------- command bits */
 
 static void bit_set(kv_acl_sel *s, unsigned pos, int on)
@@ -142,28 +216,29 @@ static void bit_set(kv_acl_sel *s, unsigned pos, int on)
     }
 }
 
-static int bit_get(const kv_acl_sel *s, unsigned pos)
+int kv_acl_sel_bit(const kv_acl_sel *s, unsigned pos)
 {
     return (int)((s->allowed[pos / 64] >> (pos % 64)) & 1);
 }
 
 /* Redis's ACLChangeSelectorPerm: a container takes its subcommands along. */
-static void set_perm(kv_acl_sel *s, const kv_cmd *cmd, int on)
+void kv_acl_sel_perm(kv_acl_sel *s, const kv_cmd *cmd, int on)
 {
     size_t n = 0, i;
     const kv_cmd *subs = kv_cmd_subs(cmd, &n);
     bit_set(s, kv_desc(cmd)->pos, on);
+    fa_reset(s, kv_desc(cmd)->pos);
     for (i = 0; subs && i < n; i++)
         bit_set(s, kv_desc(&subs[i])->pos, on);
 }
 
-static void set_category(const kv_server *srv, kv_acl_sel *s, unsigned long bit, int on)
+void kv_acl_sel_category(const kv_server *srv, kv_acl_sel *s, unsigned long bit, int on)
 {
     const kv_cmd_index *ix = &srv->index;
     unsigned i;
     for (i = 0; i < ix->ncmd; i++)
         if (ix->desc[i].acl & bit)
-            set_perm(s, &ix->cmd[i], on);
+            kv_acl_sel_perm(s, &ix->cmd[i], on);
 }
 
 static int category_bit(const char *name, size_t n, unsigned long *bit)
@@ -177,34 +252,46 @@ static int category_bit(const char *name, size_t n, unsigned long *bit)
     return -1;
 }
 
-static void all_commands(kv_acl_sel *s, int on)
+void kv_acl_sel_all(kv_acl_sel *s, int on)
 {
     memset(s->allowed, on ? 0xff : 0, sizeof s->allowed);
+    fa_reset_all(s);
     if (on)
         s->flags |= KV_SEL_ALLCMDS | KV_SEL_FUTURE;
     else
         s->flags &= ~(KV_SEL_ALLCMDS | KV_SEL_FUTURE);
 }
 
-/* +cmd, -cmd, +cmd|sub, -cmd|sub */
+/* +cmd, -cmd, +cmd|sub, -cmd|sub, and +cmd|firstarg for a command without
+ * subcommands, in Redis 7.0's order of checks (ACLSetSelector). */
 static int cmd_rule(const kv_server *srv, kv_acl_sel *s, const char *name, size_t n, int on)
 {
-    const char *bar = memchr(name, '|', n);
-    const kv_cmd *top = kv_cmd_find(srv, name, bar ? (size_t)(bar - name) : n), *cmd;
-    size_t nsubs = 0;
-    if (!top)
-        return E_NOENT;
-    if (!bar) {
-        set_perm(s, top, on);
+    const char *bar = NULL;
+    const kv_cmd *cmd;
+    size_t i, nsubs = 0, top;
+    for (i = 0; on && i < n; i++)
+        if (name[i] == '|')
+            bar = name + i; /* Redis splits "+a|b|c" at the last bar */
+    if (!bar) { /* "-a|b" names a subcommand or nothing */
+        if (!(cmd = kv_cmd_find(srv, name, n)))
+            return E_NOENT;
+        kv_acl_sel_perm(s, cmd, on);
         return 0;
     }
-    if (!kv_cmd_subs(top, &nsubs))
-        return on ? E_INVAL : E_NOENT; /* first-argument rules: not kept by kevy */
-    if (on && bar + 1 == name + n)
-        return E_INVAL;
-    if (!(cmd = kv_cmd_find(srv, name, n)))
+    top = (size_t)(bar - name);
+    if (!(cmd = kv_cmd_find(srv, name, top)))
         return E_NOENT;
-    set_perm(s, cmd, on);
+    if (memchr(name, '|', top))
+        return E_CHILD; /* "+config|get|x" */
+    if (top + 1 == n)
+        return E_INVAL;
+    if (kv_cmd_subs(cmd, &nsubs)) {
+        if (!(cmd = kv_cmd_find(srv, name, n)))
+            return E_NOENT;
+        kv_acl_sel_perm(s, cmd, 1);
+        return 0;
+    }
+    fa_add(s, kv_desc(cmd)->pos, bar + 1, n - top - 1);
     return 0;
 }
 
@@ -261,9 +348,9 @@ static int sel_apply(const kv_server *srv, kv_acl_sel *s, const char *op, size_t
         pats_free(s->chans, s->nchans);
         s->chans = NULL, s->nchans = 0;
     } else if (is(op, n, "allcommands") || is(op, n, "+@all")) {
-        all_commands(s, 1);
+        kv_acl_sel_all(s, 1);
     } else if (is(op, n, "nocommands") || is(op, n, "-@all")) {
-        all_commands(s, 0);
+        kv_acl_sel_all(s, 0);
     } else if (n && (op[0] == '~' || op[0] == '%')) {
         size_t off = 1;
         int perm = 0, tilde = op[0] == '~';
@@ -297,7 +384,7 @@ static int sel_apply(const kv_server *srv, kv_acl_sel *s, const char *op, size_t
     } else if (n > 1 && (op[0] == '+' || op[0] == '-') && op[1] == '@') {
         if (category_bit(op + 2, n - 2, &bit) != 0)
             return E_NOENT;
-        set_category(srv, s, bit, op[0] == '+');
+        kv_acl_sel_category(srv, s, bit, op[0] == '+');
     } else if (n > 1 && (op[0] == '+' || op[0] == '-')) {
         return cmd_rule(srv, s, op + 1, n - 1, op[0] == '+');
     } else {
@@ -445,202 +532,4 @@ int kv_acl_user_apply(const kv_server *srv, kv_acl_user *u, const char *op, size
     int e = user_apply(srv, u, op, n);
     *err = kv_acl_errs[e];
     return e ? -1 : 0;
-}
-
-/* ---------------------------------------------------------- describing */
-
-/* Redis 7.0's ACLDescribeSelectorCommandRules: start from +@all or -@all,
- * add the category that fits best while one has more commands in common
- * than differing, then fix single commands (kevy's in name order). */
-void kv_acl_sel_describe_cmds(const kv_server *srv, const kv_acl_sel *s, kv_buf *b)
-{
-    const kv_cmd_index *ix = &srv->index;
-    kv_acl_sel fake, temp;
-    int additive = !(s->flags & KV_SEL_FUTURE), applied[KV_ACL_COUNT] = {0};
-    size_t start = b->len;
-    unsigned i, t;
-    memset(&fake, 0, sizeof fake);
-    all_commands(&fake, !additive);
-    kv_buf_append(b, additive ? "-@all " : "+@all ", 6);
-    temp = *s;
-    for (;;) {
-        int best = -1, c;
-        unsigned long mindiff = (unsigned long)-1, maxsame = 0;
-        for (c = 0; c < KV_ACL_COUNT; c++) {
-            unsigned long on = 0, off = 0, diff, same;
-            if (applied[c])
-                continue;
-            for (i = 0; i < ix->ncmd; i++)
-                if (ix->desc[i].acl & (1ul << c)) {
-                    if (bit_get(&temp, ix->desc[i].pos))
-                        on++;
-                    else
-                        off++;
-                }
-            diff = additive ? off : on;
-            same = additive ? on : off;
-            if (same > diff && (diff < mindiff || (diff == mindiff && same > maxsame))) {
-                best = c;
-                mindiff = diff;
-                maxsame = same;
-            }
-        }
-        if (best < 0)
-            break;
-        set_category(srv, &fake, 1ul << best, additive);
-        set_category(srv, &temp, 1ul << best, !additive);
-        kv_buf_append(b, additive ? "+@" : "-@", 2);
-        kv_buf_append(b, kv_acl_names[best], strlen(kv_acl_names[best]));
-        kv_buf_append(b, " ", 1);
-        applied[best] = 1;
-    }
-    for (t = 0; t < ix->ntop; t++) {
-        const kv_cmd *cmd = &ix->cmd[ix->top[t]], *subs;
-        size_t nsubs = 0, k;
-        unsigned pos = kv_desc(cmd)->pos;
-        int ub = bit_get(s, pos);
-        if (ub != bit_get(&fake, pos)) {
-            kv_buf_append(b, ub ? "+" : "-", 1);
-            kv_buf_append(b, cmd->name, strlen(cmd->name));
-            kv_buf_append(b, " ", 1);
-            set_perm(&fake, cmd, ub);
-        }
-        subs = kv_cmd_subs(cmd, &nsubs);
-        for (k = 0; subs && k < nsubs; k++) {
-            unsigned sp = kv_desc(&subs[k])->pos;
-            int sb = bit_get(s, sp);
-            if (sb != bit_get(&fake, sp)) {
-                kv_buf_append(b, sb ? "+" : "-", 1);
-                kv_buf_append(b, subs[k].name, strlen(subs[k].name));
-                kv_buf_append(b, " ", 1);
-                bit_set(&fake, sp, sb);
-            }
-        }
-    }
-    if (b->len > start)
-        b->len--; /* the last space */
-}
-
-static void describe_keys(const kv_acl_sel *s, kv_buf *b, int list)
-{
-    int i;
-    if (s->flags & KV_SEL_ALLKEYS) {
-        kv_buf_append(b, "~* ", list ? 3 : 2);
-        return;
-    }
-    for (i = 0; i < s->nkeys; i++) {
-        const kv_acl_pat *p = &s->keys[i];
-        if (i && !list)
-            kv_buf_append(b, " ", 1);
-        if (p->perm == KV_ACL_R)
-            kv_buf_append(b, "%R~", 3);
-        else if (p->perm == KV_ACL_W)
-            kv_buf_append(b, "%W~", 3);
-        else
-            kv_buf_append(b, "~", 1);
-        kv_buf_append(b, p->p, p->n);
-        if (list)
-            kv_buf_append(b, " ", 1);
-    }
-}
-
-static void describe_chans(const kv_acl_sel *s, kv_buf *b, int list)
-{
-    int i;
-    if (s->flags & KV_SEL_ALLCHANNELS) {
-        kv_buf_append(b, "&* ", list ? 3 : 2);
-        return;
-    }
-    if (list)
-        kv_buf_append(b, "resetchannels ", 14);
-    for (i = 0; i < s->nchans; i++) {
-        if (i && !list)
-            kv_buf_append(b, " ", 1);
-        kv_buf_append(b, "&", 1);
-        kv_buf_append(b, s->chans[i].p, s->chans[i].n);
-        if (list)
-            kv_buf_append(b, " ", 1);
-    }
-}
-
-static void flag_names(const kv_acl_user *u, const char **names, int *n)
-{
-    *n = 0;
-    names[(*n)++] = (u->flags & KV_USER_ON) ? "on" : "off";
-    if (u->flags & KV_USER_NOPASS)
-        names[(*n)++] = "nopass";
-    if (u->flags & KV_USER_SKIP_SANITIZE)
-        names[(*n)++] = "skip-sanitize-payload";
-    if (u->flags & KV_USER_SANITIZE)
-        names[(*n)++] = "sanitize-payload";
-}
-
-void kv_acl_user_describe(const kv_server *srv, const kv_acl_user *u, kv_buf *b)
-{
-    const char *names[4];
-    int n, i;
-    kv_buf_append(b, "user ", 5);
-    kv_buf_append(b, u->name, u->namelen);
-    flag_names(u, names, &n);
-    for (i = 0; i < n; i++) {
-        kv_buf_append(b, " ", 1);
-        kv_buf_append(b, names[i], strlen(names[i]));
-    }
-    for (i = 0; i < u->npass; i++) {
-        kv_buf_append(b, " #", 2);
-        kv_buf_append(b, u->pass[i], 64);
-    }
-    for (i = 0; i < u->nsels; i++) {
-        kv_buf_append(b, i ? " (" : " ", i ? 2 : 1);
-        describe_keys(&u->sels[i], b, 1);
-        describe_chans(&u->sels[i], b, 1);
-        kv_acl_sel_describe_cmds(srv, &u->sels[i], b);
-        if (i)
-            kv_buf_append(b, ")", 1);
-    }
-}
-
-static void reply_buf(kv_reply *r, kv_buf *b)
-{
-    kv_reply_bulk(r, b->p ? b->p : "", b->len);
-    b->len = 0;
-}
-
-static void reply_sel(const kv_server *srv, const kv_acl_sel *s, kv_reply *r, kv_buf *b)
-{
-    kv_reply_bulk_cstr(r, "commands");
-    kv_acl_sel_describe_cmds(srv, s, b);
-    reply_buf(r, b);
-    kv_reply_bulk_cstr(r, "keys");
-    describe_keys(s, b, 0);
-    reply_buf(r, b);
-    kv_reply_bulk_cstr(r, "channels");
-    describe_chans(s, b, 0);
-    reply_buf(r, b);
-}
-
-void kv_acl_getuser_reply(const kv_server *srv, const kv_acl_user *u, kv_reply *r)
-{
-    const char *names[4];
-    kv_buf b;
-    int n, i;
-    kv_buf_init(&b);
-    kv_reply_map(r, 6);
-    kv_reply_bulk_cstr(r, "flags");
-    flag_names(u, names, &n);
-    kv_reply_array(r, n);
-    for (i = 0; i < n; i++)
-        kv_reply_bulk_cstr(r, names[i]);
-    kv_reply_bulk_cstr(r, "passwords");
-    kv_reply_array(r, u->npass);
-    for (i = 0; i < u->npass; i++)
-        kv_reply_bulk(r, u->pass[i], 64);
-    reply_sel(srv, &u->sels[0], r, &b);
-    kv_reply_bulk_cstr(r, "selectors");
-    kv_reply_array(r, u->nsels - 1);
-    for (i = 1; i < u->nsels; i++) {
-        kv_reply_map(r, 3);
-        reply_sel(srv, &u->sels[i], r, &b);
-    }
-    kv_buf_free(&b);
 }

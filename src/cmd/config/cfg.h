@@ -58,8 +58,11 @@ int kv_cfg_memtoull(const char *s, size_t n, unsigned long long *out);
 int kv_cfg_splitargs(const char *line, size_t n, char ***out, size_t **lens);
 void kv_cfg_freeargs(char **args, size_t *lens, int n);
 
-/* cfgrewrite.c: CONFIG REWRITE of the file at path with cfg's values; 0, or
- * -1 with the reason in err. */
-int kv_config_rewrite(const char *path, const kv_cfg *cfg, char *err, size_t errlen);
+/* cfgrewrite.c: CONFIG REWRITE of the file at path with cfg's values and
+ * the ACL users' lines (each "user ..." ending with a newline; "" drops
+ * the file's, as Redis does with an aclfile); 0, or -1 with the reason in
+ * err. */
+int kv_config_rewrite(const char *path, const kv_cfg *cfg, const char *users, char *err,
+                      size_t errlen);
 
 #endif

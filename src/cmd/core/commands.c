@@ -181,6 +181,7 @@ void kv_commands_init(kv_cmdset *cs, kv_server *srv)
         h.client_line = kv_client_line;
         h.key_access = kv_command_key_access;
         h.in_multi = kv_multi_active;
+        h.client_subs = kv_pubsub_client_names; /* kinds as KV_ACL_SUB_PATTERNS says */
         srv->acl = kv_acl_new(srv);
         kv_acl_set_hooks(srv->acl, &h);
     }
@@ -193,6 +194,7 @@ void kv_commands_init(kv_cmdset *cs, kv_server *srv)
     cs->after_exec = kv_svc_after_exec;
     cs->conn_open = kv_svc_conn_open;
     cs->conn_closed = kv_svc_conn_closed;
+    cs->conn_mem = kv_svc_conn_mem;      /* its share of a client's memory (maxmemory-clients) */
     cs->after_command = kv_cmd_after_command;
     cs->turn_end = kv_cmd_turn_end;
     cs->mid_turn_flush = kv_cmd_mid_turn_flush;

@@ -42,6 +42,10 @@ void kv_set_val(kv_ctx *ctx, kv_entry *e, kv_obj *val)
     /* Redis's dbOverwrite: under LFU the key keeps its access frequency. */
     if (st->ks->lfu && kv_entry_val(e))
         kv_obj_set_lru(val, kv_obj_lru(kv_entry_val(e)));
+    /* Redis's dbOverwrite under lazyfree-lazy-server-del: the old value
+     * may go to the lazy-free thread. */
+    if ((st->ks->lazy & KV_LAZY_SERVER_DEL) && kv_entry_val(e) && kv_entry_val(e) != val)
+        kv_ks_drop(st->ks, KV_LAZY_SERVER_DEL, kv_db_take_val(kv_ctx_db(ctx), e));
     kv_db_set_val(kv_ctx_db(ctx), e, val);
     if (fresh)
         kv_notify_new(ctx, ctx->db, e);

@@ -98,10 +98,10 @@ static void kv_cmd_restore(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     restore_opts opt;
     long long ttl, now = kv_now_ms(ctx);
-    kv_entry *e;
+    kv_entry *e, *old;
     kv_obj *o;
     kv_db *db = kv_ctx_db(ctx);
-    int created, deleted;
+    int created, deleted = 0;
 
     if (restore_options(ctx, argc, argv, &opt) != 0)
         return;
@@ -125,7 +125,11 @@ static void kv_cmd_restore(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_reply_error(&ctx->out, "ERR Bad data format");
         return;
     }
-    deleted = opt.replace && kv_db_delete(db, argv[1].p, argv[1].n);
+    /* REPLACE: Redis's dbDelete, lazy under lazyfree-lazy-server-del */
+    if (opt.replace && (old = kv_db_lookup(db, argv[1].p, argv[1].n)) != NULL) {
+        kv_ks_delete_entry(kv_state(ctx)->ks, ctx->db, old, KV_LAZY_SERVER_DEL);
+        deleted = 1;
+    }
     if (ttl && !opt.absttl)
         ttl = (long long)((unsigned long long)ttl + (unsigned long long)now); /* wraps like Redis */
     if (ttl && kv_already_expired(ctx, ttl)) {
@@ -218,8 +222,8 @@ static void kv_sub_put(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_reply_error(&ctx->out, "ERR Bad data format");
         return;
     }
-    if (e) {
-        kv_db_delete_entry(db, e);
+    if (e) { /* the destination replaced: dbDelete */
+        kv_ks_delete_entry(kv_state(ctx)->ks, ctx->db, e, KV_LAZY_SERVER_DEL);
         kv_signal_modified(ctx, ctx->db, &argv[1]);
     }
     if (when != -1 && when <= kv_now_ms(ctx)) {

@@ -215,7 +215,8 @@ static void kv_expire_generic(kv_ctx *ctx, int argc, const kv_str *argv, long lo
     }
     past = kv_already_expired(ctx, when);
     if (past)
-        kv_db_delete_entry(db, e); /* already in the past: deleted now */
+        /* already in the past: deleted now, as an expiry (lazyfree-lazy-expire) */
+        kv_ks_delete_entry(kv_state(ctx)->ks, ctx->db, e, KV_LAZY_EXPIRE);
     else
         kv_db_set_expire(db, e, when);
     kv_signal_modified(ctx, ctx->db, &argv[1]);

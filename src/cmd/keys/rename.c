@@ -68,7 +68,7 @@ static void rename_generic(kv_ctx *ctx, const kv_str *argv, int nx)
             kv_reply_int(&ctx->out, 0);
             return;
         }
-        kv_db_delete_entry(db, dst);
+        kv_ks_delete_entry(kv_state(ctx)->ks, ctx->db, dst, KV_LAZY_SERVER_DEL); /* dbDelete */
     }
     o = kv_db_take_val(db, src);
     kv_db_delete_entry(db, src);
@@ -245,7 +245,7 @@ static void kv_cmd_copy(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_obj_mark_unshared(copy);
     kv_keys_stamp(ctx, copy);
     if (dst)
-        kv_db_delete_entry(ks->db[dstdb], dst);
+        kv_ks_delete_entry(ks, dstdb, dst, KV_LAZY_SERVER_DEL); /* dbDelete */
     dst = kv_db_upsert(ks->db[dstdb], argv[2].p, argv[2].n, &created);
     put_new_in(ctx, dstdb, dst, copy);
     if (when != -1)

@@ -35,6 +35,7 @@ struct kv_multi {
     kv_mq *q;
     int nw, capw;
     kv_mw *w;
+    size_t qbytes, wbytes; /* argument bytes queued, key bytes watched (kv_multi_mem) */
 };
 
 /* One allocation holding a copy of argv: the array, then the bytes. */
@@ -75,6 +76,7 @@ static void kv_multi_clear_queue(kv_multi *m)
     for (i = 0; i < m->nq; i++)
         free(m->q[i].argv);
     m->nq = 0;
+    m->qbytes = 0;
     m->active = m->aborted = 0;
 }
 
@@ -84,6 +86,7 @@ static void kv_multi_clear_watches(kv_multi *m)
     for (i = 0; i < m->nw; i++)
         free((void *)(uintptr_t)m->w[i].key.p);
     m->nw = 0;
+    m->wbytes = 0;
 }
 
 static void kv_multi_free(kv_multi *m)
@@ -158,6 +161,7 @@ int kv_multi_before_exec(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_multi *m = kv_multi_of(ctx->conn, 0);
     const kv_cmd *cmd = ctx->cmd;
     kv_mq *q;
+    int i;
     /* Every command passes here: the common case (no MULTI) must not pay a
      * name comparison, so EXEC is recognised by its function. */
     if (argc != 1 && cmd->exec == kv_cmd_exec) {
@@ -194,6 +198,8 @@ int kv_multi_before_exec(kv_ctx *ctx, int argc, const kv_str *argv)
     q->cmd = cmd;
     q->argc = argc;
     q->argv = kv_argv_dup(argc, argv);
+    for (i = 0; i < argc; i++)
+        m->qbytes += argv[i].n;
     kv_reply_status(&ctx->out, "QUEUED");
     return KV_EXEC_QUEUED;
 }
@@ -280,6 +286,18 @@ static void kv_cmd_unwatch(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_reply_status(&ctx->out, "OK");
 }
 
+void kv_multi_info(kv_conn *c, int *queued, size_t *qbytes, size_t *mem)
+{
+    const kv_multi *m = kv_multi_of(c, 0);
+    *queued = m && m->active ? m->nq : -1;
+    *qbytes = m ? m->qbytes : 0;
+    /* Redis's multiStateMemOverhead, with kevy's structures: the queued
+     * arguments and their slots, the watched keys (copied per client). */
+    *mem = m ? sizeof *m + m->qbytes + (size_t)m->capq * sizeof(kv_mq) + m->wbytes +
+                   (size_t)m->capw * sizeof(kv_mw) + (size_t)m->nq * 16
+             : 0;
+}
+
 /* ------------------------------------------------------------------ WATCH */
 
 static void kv_watch_record(kv_multi *m, int db, const kv_str *keys, int n)
@@ -303,6 +321,7 @@ static void kv_watch_record(kv_multi *m, int db, const kv_str *keys, int n)
         w->db = db;
         w->key.p = p;
         w->key.n = keys[i].n;
+        m->wbytes += keys[i].n + 1;
     }
 }
 
@@ -393,10 +412,13 @@ static int kv_exec_lockkeys(kv_ctx *ctx, int argc, const kv_str *argv, kv_str *k
             kv_ctx sub = *ctx;
             int w = 0, at = total < max ? total : max;
             sub.cmd = q->cmd;
-            total += q->cmd->lockkeys(&sub, q->argc, q->argv, keys ? keys + at : NULL,
-                                      max - at, &w);
+            n = q->cmd->lockkeys(&sub, q->argc, q->argv, keys ? keys + at : NULL, max - at, &w);
             *whole |= w;
-            continue;
+            if (n >= 0) {
+                total += n;
+                continue;
+            }
+            /* -1: it locks its key positions, as any command does */
         }
         n = kv_command_keys(q->cmd, q->argc, q->argv, pos, 64);
         if (n > 64) /* a huge key list: lock every shard whole instead */

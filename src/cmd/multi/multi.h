@@ -26,6 +26,10 @@ int kv_multi_active(kv_conn *c);
 int kv_multi_is_exec(const kv_cmd *cmd);
 unsigned long kv_multi_queue_rflags(kv_conn *c);
 void kv_multi_abort(kv_ctx *ctx, const char *err);
+/* CLIENT LIST's multi= (queued commands, -1 outside MULTI) and multi-mem=
+ * (their argument bytes), and the bytes c's transaction state holds
+ * (client eviction weighs them). O(1). */
+void kv_multi_info(kv_conn *c, int *queued, size_t *qbytes, size_t *mem);
 /* Forget the transaction and the watches (DISCARD, RESET, connection
  * closed); watches on other shards are released by message. */
 void kv_multi_reset(kv_shard *sh, void *state, kv_conn *c);

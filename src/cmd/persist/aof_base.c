@@ -98,7 +98,8 @@ static void hash_pair(void *arg, const kv_lpval *f, const kv_lpval *v)
  * FORCE per pending entry, or XGROUP CREATECONSUMER for one without. */
 static void write_stream_groups(kv_buf *out, const char *key, size_t klen, const kv_stream *s)
 {
-    size_t i, j, k, n = kv_stream_ngroups(s);
+    size_t i, j, n = kv_stream_ngroups(s);
+    const kv_snack *nack;
     char num[64];
     for (i = 0; i < n; i++) {
         const kv_scg *cg = kv_stream_cgs(s)->v[i];
@@ -117,8 +118,7 @@ static void write_stream_groups(kv_buf *out, const char *key, size_t klen, const
                 bulk(out, c->name, c->nlen);
                 continue;
             }
-            for (k = 0; k < c->pel.n; k++) {
-                const kv_snack *nack = c->pel.v[k];
+            for (nack = kv_spel_first(&c->pel); nack; nack = kv_spel_next(&c->pel, nack)) {
                 kv_buf_append(out, "*12\r\n$6\r\nXCLAIM\r\n", 17);
                 bulk(out, key, klen);
                 bulk(out, cg->name, cg->nlen);

@@ -41,6 +41,9 @@ void kv_pubsub_client_counts(const kv_conn *c, long long *sub, long long *psub,
                              long long *ssub);
 /* Does the client have any subscription (Redis's CLIENT_PUBSUB)? */
 int kv_pubsub_client_active(const kv_conn *c);
+/* Copies of a client's names of one kind (KV_PS_*), in one block to free()
+ * (ACL checks them when its user's channels change); NULL if none. */
+kv_str *kv_pubsub_client_names(kv_conn *c, int kind, size_t *n);
 /* The client leaves every channel (RESET, disconnection): the directories
  * learn it without waiting. */
 void kv_pubsub_client_reset(kv_shard *sh, kv_cmdstate *st, kv_conn *c);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/acl/acl.h"
 #include "cmd/lib/glob.h"
 #include "store/siphash.h"
 
@@ -231,10 +232,14 @@ void kv_ps_deliver_local(kv_ctx *ctx, kv_shard *sh, kv_pubsub *ps, int kind, con
 }
 
 /* Internal: pubsub|deliver kind channel message, cast to a shard with
- * receivers. */
+ * receivers. The shard first adopts the current ACL users (one load when
+ * unchanged): a subscriber an ACL SETUSER cut off before this PUBLISH was
+ * closed, as in Redis, even if the news has not reached the shard yet. */
 static void kv_cmd_ps_deliver(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     kv_pubsub *ps = kv_state(ctx)->ps;
+    if (kv_state(ctx)->srv->acl)
+        kv_acl_shard_snap(ctx->shard, kv_state(ctx));
     if (argc == 4 && argv[1].n == 1)
         kv_ps_deliver_local(NULL, ctx->shard, ps, argv[1].p[0] - '0', argv[2].p, argv[2].n,
                             argv[3].p, argv[3].n);
@@ -254,6 +259,8 @@ static void kv_ps_send_deliveries(kv_ctx *ctx, kv_shard *sh, kv_pubsub *ps, int 
             continue;
         ps->mark[s] = 0;
         if (s == ps->self) {
+            if (ctx && kv_state(ctx)->srv->acl) /* as kv_cmd_ps_deliver: SPUBLISH on the owner */
+                kv_acl_shard_snap(sh, kv_state(ctx));
             kv_ps_deliver_local(ctx, sh, ps, kind, ch, chn, msg, msgn);
             continue;
         }

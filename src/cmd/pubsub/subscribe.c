@@ -160,6 +160,13 @@ int kv_pubsub_client_active(const kv_conn *c)
     return 0;
 }
 
+kv_str *kv_pubsub_client_names(kv_conn *c, int kind, size_t *n)
+{
+    kv_session *s = kv_conn_data(c);
+    *n = 0;
+    return s && s->ps ? kv_psclient_names(s->ps, kind, n) : NULL;
+}
+
 void kv_pubsub_client_counts(const kv_conn *c, long long *sub, long long *psub,
                              long long *ssub)
 {

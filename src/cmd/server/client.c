@@ -4,6 +4,7 @@
  * before_exec hook then defers commands), the rest act on the caller. */
 #include "cmd/acl/acl.h"
 #include "cmd/block/block.h"
+#include "cmd/multi/multi.h"
 #include "cmd/pubsub/pubsub.h"
 #include "cmd/pubsub/tracking.h"
 #include "cmd/server/svc.h"
@@ -20,15 +21,16 @@ static kv_session *kv_sess(kv_ctx *ctx)
 
 /* ------------------------------------------------------------ the lines */
 
-/* Redis 7.0's CLIENT LIST line. Memory figures are kevy's buffers. */
+/* Redis 7.0's CLIENT LIST line. Memory figures are kevy's buffers;
+ * tot-mem is what client eviction weighs (kv_conn_memory). */
 static void kv_line(kv_buf *b, kv_conn *c, long long now_ms, size_t argv_mem)
 {
     kv_session *s = kv_conn_data(c);
     kv_conn_info ci;
     char flags[16], *f = flags, tmp[1024];
-    size_t totmem;
+    size_t totmem, multi_mem, multi_bytes;
     long long sub, psub, ssub;
-    int n;
+    int n, queued;
     kv_conn_get_info(c, &ci);
     kv_pubsub_client_counts(c, &sub, &psub, &ssub);
     /* Redis's order (getClientInfoString): O, P, b, t, R, B, e. */
@@ -44,16 +46,17 @@ static void kv_line(kv_buf *b, kv_conn *c, long long now_ms, size_t argv_mem)
     if (f == flags)
         *f++ = 'N';
     *f = '\0';
-    totmem = 1024 + ci.qbuf + ci.qbuf_free + ci.obuf_cap + argv_mem;
+    totmem = kv_conn_memory(c);
+    kv_multi_info(c, &queued, &multi_bytes, &multi_mem);
     n = snprintf(tmp, sizeof tmp,
                  "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
-                 "sub=%lld psub=%lld ssub=%lld multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 "
+                 "sub=%lld psub=%lld ssub=%lld multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=%zu "
                  "rbs=%zu rbp=%zu obl=0 oll=%d omem=%zu tot-mem=%zu events=%s cmd=%s "
                  "user=%s redir=%lld resp=%d\n",
                  ci.id, ci.peer, ci.local, ci.fd, s && s->name ? s->name : "",
                  (now_ms - ci.created_ms) / 1000, (now_ms - ci.last_ms) / 1000, flags, ci.db, sub, psub,
-                 ssub,
-                 ci.qbuf, ci.qbuf_free, argv_mem, ci.obuf_cap, ci.obuf_cap,
+                 ssub, queued,
+                 ci.qbuf, ci.qbuf_free, argv_mem, multi_bytes, ci.obuf_cap, ci.obuf_cap,
                  ci.pending_replies > 1 ? ci.pending_replies - 1 : 0, ci.obuf, totmem,
                  ci.writing ? "rw" : "r", ci.last_cmd, kv_session_user_name(s),
                  kv_tracking_redir(c), ci.proto);
@@ -519,6 +522,7 @@ static void kv_cmd_client_no_evict(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_reply_syntax(ctx);
         return;
     }
+    kv_conn_set_no_evict(ctx->conn, (s->flags & KV_SESS_NO_EVICT) != 0);
     kv_reply_status(&ctx->out, "OK");
 }
 

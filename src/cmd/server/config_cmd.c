@@ -6,6 +6,7 @@
  * requirepass...), and restoring it all if applying fails (the AOF). REWRITE writes the home shard's values back into the
  * configuration file the server was started with. */
 #define _POSIX_C_SOURCE 200809L
+#include "cmd/acl/acl.h"
 #include "cmd/persist/persist.h"
 #include "cmd/server/evict.h"
 #include "cmd/server/svc.h"
@@ -289,14 +290,23 @@ static void kv_cmd_config_resetstat(kv_ctx *ctx, int argc, const kv_str *argv)
 static void kv_cmd_config_rewrite(kv_ctx *ctx, int argc, const kv_str *argv)
 {
     const kv_server *srv = kv_state(ctx)->srv;
+    const kv_cfg *cfg = kv_svc_of(ctx)->cfg;
     char err[600];
+    kv_buf users;
+    int rc;
     (void)argc;
     (void)argv;
     if (!srv->config_file[0]) {
         kv_reply_error(&ctx->out, "ERR The server is running without a config file");
         return;
     }
-    if (kv_config_rewrite(srv->config_file, kv_svc_of(ctx)->cfg, err, sizeof err) < 0) {
+    kv_buf_init(&users); /* the ACL users, unless an aclfile keeps them */
+    if (srv->acl && !*kv_cfg_get(cfg, "aclfile"))
+        kv_acl_list_text(srv->acl, &users);
+    kv_buf_append(&users, "", 1);
+    rc = kv_config_rewrite(srv->config_file, cfg, users.p, err, sizeof err);
+    kv_buf_free(&users);
+    if (rc < 0) {
         kv_reply_errorf(&ctx->out, "ERR Rewriting config file: %s", err);
         return;
     }

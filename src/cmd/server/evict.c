@@ -13,6 +13,7 @@
 #include "cmd/persist/persist.h"
 #include "cmd/pubsub/tracking.h"
 #include "cmd/script/script.h"
+#include "cmd/server/lazyfree.h"
 #include "cmd/server/svc.h"
 #include "rt/atomic.h"
 #include "store/evict.h"
@@ -169,6 +170,7 @@ void kv_evict_apply(kv_cmdstate *st)
     kv_evict *ev = st->ev;
     const kv_cfg *cfg = st->cfg;
     int p = kv_mm_policy(kv_cfg_get(cfg, "maxmemory-policy"));
+    kv_lazyfree_apply(st); /* lazyfree-lazy-eviction and its two siblings */
     ev->maxmemory = kv_cfg_ll(cfg, "maxmemory");
     ev->policy = p < 0 ? KV_MM_NOEVICTION : (unsigned)p;
     ev->samples = (int)kv_cfg_ll(cfg, "maxmemory-samples");
@@ -228,7 +230,7 @@ static void evict_key(kv_cmdstate *st, int db, kv_entry *e)
     if (!copy)
         abort();
     memcpy(copy, k, klen);
-    kv_db_delete_entry(st->ks->db[db], e);
+    kv_ks_delete_entry(st->ks, db, e, KV_LAZY_EVICT); /* lazyfree-lazy-eviction */
     st->ev->evicted++;
     kv_watch_touch(st->watch, db, copy, klen);
     if (st->trk_live)

@@ -83,12 +83,21 @@ static void kv_info_counters(kv_ctx *ctx, int mask)
     f[F_MAX_IN] = ss->max_input_buffer;
     f[F_MAX_OUT] = ss->max_output_buffer;
     f[F_FORWARDED] = ss->forwarded_commands - b->forwarded_commands;
+    f[F_CLIENTS_MEM] = ss->clients_memory;
+    f[F_EVICTED_CLIENTS] = ss->evicted_clients - b->evicted_clients;
     f[F_EXPIRED] = st->ks->stats.expired_keys;
     f[F_HITS] = st->ks->stats.keyspace_hits;
     f[F_MISSES] = st->ks->stats.keyspace_misses;
     f[F_TIMECAP] = st->ks->stats.expired_time_cap_reached_count;
+    f[F_EXPIRE_US] = st->ks->stats.expire_cycle_us;
     f[F_STALE_X100] = (long long)(st->ks->stats.expired_stale_perc * 100);
     f[F_MEMORY] = (long long)kv_ks_memory(st->ks);
+    f[F_KEYS_OVERHEAD] = 0;
+    for (i = 0; i < st->ks->ndb; i++) { /* MEMORY STATS's overhead.hashtable.* */
+        size_t main, expires;
+        kv_db_overhead(st->ks->db[i], &main, &expires);
+        f[F_KEYS_OVERHEAD] += (long long)(main + expires);
+    }
     f[F_PEAK] = sv->peak_memory > f[F_MEMORY] ? sv->peak_memory : f[F_MEMORY];
     f[F_DIRTY] = kv_persist_changes(st);
     f[F_OPS] = kv_inst(sv, 0);

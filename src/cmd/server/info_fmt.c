@@ -4,6 +4,7 @@
 #define _DEFAULT_SOURCE
 #include "cmd/server/info.h"
 #include "cmd/persist/persist.h"
+#include "cmd/script/script.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,9 +95,10 @@ static void kv_info_clients(kv_buf *b, const long long *f, const kv_cfg *cfg)
          f[F_BLOCKED], f[F_TRK_CLIENTS], f[F_TIMEOUT_TABLE]);
 }
 
-static void kv_info_memory(kv_buf *b, const long long *f, const kv_cfg *cfg)
+static void kv_info_memory(kv_buf *b, const long long *f, const kv_cfg *cfg, kv_scripts *scripts)
 {
     char tmp[256], h1[32], h2[32], h3[32], h4[32];
+    long long libs, fns, code, overhead, dataset;
     long long used = f[F_MEMORY], rss = kv_rss_bytes(), peak = f[F_PEAK];
     long long maxmem = kv_cfg_ll(cfg, "maxmemory");
     long long sys = (long long)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
@@ -111,25 +113,33 @@ static void kv_info_memory(kv_buf *b, const long long *f, const kv_cfg *cfg)
     LINE("used_memory_rss:%lld\r\nused_memory_rss_human:%s\r\n", rss, h2);
     LINE("used_memory_peak:%lld\r\nused_memory_peak_human:%s\r\n", peak, h3);
     LINE("used_memory_peak_perc:%.2f%%\r\n", peak ? (double)used * 100 / (double)peak : 100.0);
-    LINE("used_memory_overhead:0\r\nused_memory_startup:0\r\n");
-    LINE("used_memory_dataset:%lld\r\nused_memory_dataset_perc:%.2f%%\r\n", used,
-         used ? 100.0 : 0.0);
+    /* As MEMORY STATS: the key tables and the AOF buffers (used_memory is
+     * the keyspace's, which starts empty). */
+    overhead = f[F_KEYS_OVERHEAD] + f[F_AOF_BUF];
+    dataset = used > overhead ? used - overhead : 0;
+    LINE("used_memory_overhead:%lld\r\nused_memory_startup:0\r\n", overhead);
+    LINE("used_memory_dataset:%lld\r\nused_memory_dataset_perc:%.2f%%\r\n", dataset,
+         used ? (double)dataset * 100 / (double)used : 0.0);
     LINE("allocator_allocated:%lld\r\nallocator_active:%lld\r\nallocator_resident:%lld\r\n",
          used, used, rss);
     LINE("total_system_memory:%lld\r\ntotal_system_memory_human:%s\r\n", sys, h4);
-    /* The shards' Lua states and the script cache; functions are not
-     * there yet: their figures are an idle Redis's (33792, 200). */
+    /* The shards' Lua states (scripts and function libraries compile in
+     * the same one: used_memory_vm_functions stays an idle Redis engine's
+     * 33792) and the script cache; the function libraries the server
+     * keeps, over Redis's idle function overhead (200). */
+    kv_fnreg_counts(kv_scripts_functions(scripts), &libs, &fns, &code);
     kv_human_bytes(h1, sizeof h1, f[F_LUA_VM]);
     LINE("used_memory_lua:%lld\r\nused_memory_vm_eval:%lld\r\nused_memory_lua_human:%s\r\n",
          f[F_LUA_VM], f[F_LUA_VM], h1);
     LINE("used_memory_scripts_eval:%lld\r\nnumber_of_cached_scripts:%lld\r\n", f[F_SCRIPTS_MEM],
          f[F_SCRIPTS]);
     kv_human_bytes(h1, sizeof h1, f[F_LUA_VM] + 33792);
-    LINE("number_of_functions:0\r\nnumber_of_libraries:0\r\nused_memory_vm_functions:33792\r\n");
+    LINE("number_of_functions:%lld\r\nnumber_of_libraries:%lld\r\n", fns, libs);
+    LINE("used_memory_vm_functions:33792\r\n");
     LINE("used_memory_vm_total:%lld\r\nused_memory_vm_total_human:%s\r\n", f[F_LUA_VM] + 33792, h1);
-    kv_human_bytes(h1, sizeof h1, f[F_SCRIPTS_MEM] + 200);
-    LINE("used_memory_functions:200\r\nused_memory_scripts:%lld\r\nused_memory_scripts_human:%s\r\n",
-         f[F_SCRIPTS_MEM] + 200, h1);
+    kv_human_bytes(h1, sizeof h1, f[F_SCRIPTS_MEM] + 200 + code);
+    LINE("used_memory_functions:%lld\r\nused_memory_scripts:%lld\r\nused_memory_scripts_human:%s\r\n",
+         200 + code, f[F_SCRIPTS_MEM] + 200 + code, h1);
     kv_human_bytes(h1, sizeof h1, maxmem);
     LINE("maxmemory:%lld\r\nmaxmemory_human:%s\r\nmaxmemory_policy:%s\r\n", maxmem, h1,
          kv_cfg_get(cfg, "maxmemory-policy"));
@@ -138,8 +148,9 @@ static void kv_info_memory(kv_buf *b, const long long *f, const kv_cfg *cfg)
     LINE("rss_overhead_ratio:1.00\r\nrss_overhead_bytes:0\r\n");
     LINE("mem_fragmentation_ratio:%.2f\r\nmem_fragmentation_bytes:%lld\r\n", frag, rss - used);
     LINE("mem_not_counted_for_evict:0\r\nmem_replication_backlog:0\r\n");
-    LINE("mem_total_replication_buffers:0\r\nmem_clients_slaves:0\r\nmem_clients_normal:0\r\n");
-    LINE("mem_cluster_links:0\r\nmem_aof_buffer:0\r\nmem_allocator:libc\r\n");
+    LINE("mem_total_replication_buffers:0\r\nmem_clients_slaves:0\r\nmem_clients_normal:%lld\r\n",
+         f[F_CLIENTS_MEM]);
+    LINE("mem_cluster_links:0\r\nmem_aof_buffer:%lld\r\nmem_allocator:libc\r\n", f[F_AOF_BUF]);
     LINE("active_defrag_running:0\r\nlazyfree_pending_objects:%lld\r\nlazyfreed_objects:%lld\r\n",
          f[F_LAZY_PENDING], f[F_LAZY_FREED]);
 }
@@ -197,9 +208,10 @@ static void kv_info_stats(kv_buf *b, const long long *f)
     LINE("instantaneous_output_repl_kbps:0.00\r\nrejected_connections:%lld\r\n", f[F_REJECTED]);
     LINE("sync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\n");
     LINE("expired_keys:%lld\r\nexpired_stale_perc:%.2f\r\n", f[F_EXPIRED], (double)f[F_STALE_X100] / 100.0);
-    LINE("expired_time_cap_reached_count:%lld\r\nexpire_cycle_cpu_milliseconds:0\r\n", f[F_TIMECAP]);
-    LINE("evicted_keys:%lld\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:%lld\r\n",
-         f[F_EVICTED], f[F_EVICT_OVER_TOTAL]);
+    LINE("expired_time_cap_reached_count:%lld\r\nexpire_cycle_cpu_milliseconds:%lld\r\n",
+         f[F_TIMECAP], f[F_EXPIRE_US] / 1000);
+    LINE("evicted_keys:%lld\r\nevicted_clients:%lld\r\ntotal_eviction_exceeded_time:%lld\r\n",
+         f[F_EVICTED], f[F_EVICTED_CLIENTS], f[F_EVICT_OVER_TOTAL]);
     LINE("current_eviction_exceeded_time:%lld\r\nkeyspace_hits:%lld\r\nkeyspace_misses:%lld\r\n",
          f[F_EVICT_OVER_CUR], f[F_HITS], f[F_MISSES]);
     LINE("pubsub_channels:%lld\r\npubsub_patterns:%lld\r\npubsubshard_channels:%lld\r\n",
@@ -283,7 +295,7 @@ void kv_info_format(kv_ctx *ctx, kv_buf *b, const kv_infototal *t)
     }
     if (mask & SEC_MEMORY) {
         kv_section(b, &first, "Memory");
-        kv_info_memory(b, t->f, cfg);
+        kv_info_memory(b, t->f, cfg, kv_state(ctx)->srv->scripts);
     }
     if (mask & SEC_PERSISTENCE) {
         kv_section(b, &first, "Persistence");

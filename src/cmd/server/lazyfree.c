@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "cmd/config/cfg.h"
 #include "rt/atomic.h"
 #include "store/quicklist.h"
 #include "store/t_hash.h"
@@ -131,6 +132,28 @@ void kv_lazyfree_obj(kv_lazyfree *lf, kv_obj *o)
         return;
     }
     lf_push(lf, o, NULL, 1);
+}
+
+static void lf_drop(void *arg, kv_obj *o)
+{
+    kv_lazyfree_obj(arg, o);
+}
+
+void kv_lazyfree_apply(kv_cmdstate *st)
+{
+    const kv_cfg *cfg = st->cfg;
+    unsigned lazy = 0;
+    if (kv_cfg_yes(cfg, "lazyfree-lazy-expire"))
+        lazy |= KV_LAZY_EXPIRE;
+    if (kv_cfg_yes(cfg, "lazyfree-lazy-server-del"))
+        lazy |= KV_LAZY_SERVER_DEL;
+    if (kv_cfg_yes(cfg, "lazyfree-lazy-eviction"))
+        lazy |= KV_LAZY_EVICT;
+    /* With every setting at no the keyspace frees at once: one branch on
+     * `lazy` where a value is dropped. */
+    st->ks->lazy = st->srv->lazyfree ? lazy : 0;
+    st->ks->drop = lf_drop;
+    st->ks->drop_arg = st->srv->lazyfree;
 }
 
 void kv_lazyfree_db(kv_lazyfree *lf, kv_db *db, long long nkeys)

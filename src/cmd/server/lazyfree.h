@@ -25,6 +25,11 @@ void kv_lazyfree_obj(kv_lazyfree *lf, kv_obj *o);
  * nkeys keys count as pending objects until then, as Redis's. */
 void kv_lazyfree_db(kv_lazyfree *lf, kv_db *db, long long nkeys);
 
+/* This shard's keyspace follows lazyfree-lazy-expire, -server-del and
+ * -eviction: values dropped for those reasons go through kv_lazyfree_obj
+ * (at shard start and after every CONFIG SET). */
+void kv_lazyfree_apply(kv_cmdstate *st);
+
 /* INFO's lazyfree_pending_objects and lazyfreed_objects. */
 void kv_lazyfree_counts(kv_lazyfree *lf, long long *pending, long long *freed);
 /* Wait until nothing is pending (DEBUG, tests, shutdown). */

@@ -17,6 +17,23 @@
 #include <strings.h>
 #include <unistd.h>
 
+/* Redis's getClientEvictionLimit: maxmemory-clients in bytes, or a
+ * percentage of maxmemory (none without maxmemory); never under 128 KB,
+ * so that a bad setting cannot cut every client off. 0: off. */
+static long long kv_svc_maxmemory_clients(const kv_cfg *cfg)
+{
+    const char *v = kv_cfg_get(cfg, "maxmemory-clients");
+    size_t n = strlen(v);
+    long long lim, mm = kv_cfg_ll(cfg, "maxmemory");
+    if (n > 1 && v[n - 1] == '%')
+        lim = mm > 0 ? (long long)((double)mm * (double)strtoll(v, NULL, 10) / 100) : 0;
+    else
+        lim = strtoll(v, NULL, 10);
+    if (lim <= 0)
+        return 0;
+    return lim < 128 * 1024 ? 128 * 1024 : lim;
+}
+
 static int kv_enum3(const kv_cfg *cfg, const char *name)
 {
     const char *v = kv_cfg_get(cfg, name);
@@ -73,6 +90,7 @@ void kv_svc_apply(kv_svc *sv, kv_shard *sh)
     lim.pubsub_soft = cobl[1];
     lim.pubsub_soft_seconds = cobl[2];
     lim.idle_timeout_s = kv_cfg_ll(cfg, "timeout");
+    lim.maxmemory_clients = kv_svc_maxmemory_clients(cfg);
     lim.tcp_keepalive_s = (int)kv_cfg_ll(cfg, "tcp-keepalive");
     kv_shard_set_limits(sh, &lim);
     kv_rt_set_maxclients(kv_shard_rt(sh), kv_cfg_ll(cfg, "maxclients"));
@@ -283,6 +301,24 @@ void kv_svc_conn_closed(kv_shard *sh, void *state, kv_conn *c)
     kv_pubsub_client_reset(sh, state, c); /* its subscriptions, in every directory */
     kv_tracking_client_gone(sh, state, c); /* its BCAST prefixes, on every shard */
     kv_session_free(c);
+}
+
+/* What the command set keeps for a connection, for its memory (CLIENT
+ * LIST's tot-mem, client eviction): the session and name, the MULTI queue
+ * and watched keys, a slot per subscription. */
+size_t kv_svc_conn_mem(kv_shard *sh, void *state, kv_conn *c)
+{
+    const kv_session *s = kv_conn_data(c);
+    long long sub, psub, ssub;
+    size_t m = sizeof *s, qb, multi;
+    int queued;
+    (void)sh;
+    (void)state;
+    if (s->name)
+        m += strlen(s->name) + 1;
+    kv_multi_info(c, &queued, &qb, &multi);
+    kv_pubsub_client_counts(c, &sub, &psub, &ssub);
+    return m + multi + (size_t)(sub + psub + ssub) * 64;
 }
 
 /* ------------------------------------------------------------------ tick */

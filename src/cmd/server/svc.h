@@ -105,6 +105,7 @@ int kv_svc_before_exec(kv_ctx *ctx, int argc, const kv_str *argv);
 void kv_svc_after_exec(kv_shard *sh, void *state, kv_conn *c, const kv_exec_info *info);
 int kv_svc_conn_open(kv_shard *sh, void *state, kv_conn *c, kv_buf *out);
 void kv_svc_conn_closed(kv_shard *sh, void *state, kv_conn *c);
+size_t kv_svc_conn_mem(kv_shard *sh, void *state, kv_conn *c);
 void kv_svc_tick(kv_shard *sh, kv_cmdstate *st);
 
 /* cmdstats.c */

@@ -330,7 +330,7 @@ void kv_setop_store(kv_ctx *ctx, const kv_str *dst, kv_obj *result, const char *
     if (size == 0) {
         kv_obj_free(result);
         if (e) { /* an empty result deletes the destination: a change */
-            kv_db_delete_entry(db, e);
+            kv_ks_delete_entry(kv_state(ctx)->ks, ctx->db, e, KV_LAZY_SERVER_DEL);
             kv_signal_modified(ctx, ctx->db, dst);
             kv_notify(ctx, KV_NOTIFY_GENERIC, "del", ctx->db, dst);
             kv_dirty(ctx, 1);

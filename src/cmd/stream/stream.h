@@ -80,7 +80,35 @@ struct kv_sconsumer *kv_stream_consumer_get(kv_ctx *ctx, struct kv_scg *cg, cons
  * these blockers (xblock.c). */
 void kv_stream_xread_cmd(kv_ctx *ctx, int argc, const kv_str *argv);
 int kv_stream_xread_coord(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *argv);
+
+/* Their arguments (xread_args.c): "XREAD[GROUP] [GROUP g c] [BLOCK ms]
+ * [COUNT n] [NOACK] STREAMS key... id...". Positions are argv indexes,
+ * 0 when absent. */
+typedef struct kv_xread_args {
+    long long count;      /* COUNT's value, negative made 0; 0 also when absent */
+    long long timeout_ms; /* BLOCK's milliseconds; 0: forever */
+    int count_arg;        /* COUNT's value */
+    int block;            /* BLOCK's value */
+    int group;            /* the group name (the consumer's follows) */
+    int noack;            /* NOACK itself */
+    int streams;          /* the first key */
+    int nkeys;
+} kv_xread_args;
+/* Redis 7.0.15's option parsing for XREAD (KV_XREAD_PLAIN: GROUP and
+ * NOACK refused) and XREADGROUP (KV_XREAD_GROUP: GROUP required), or
+ * either (KV_XREAD_ANY: where things are in arguments already checked):
+ * the first bad option's error, replied (ctx NULL: silent); 0 or -1.
+ * The positions read before an error are set. */
+#define KV_XREAD_PLAIN 0
+#define KV_XREAD_GROUP 1
+#define KV_XREAD_ANY 2
+int kv_stream_xread_parse(kv_ctx *ctx, int argc, const kv_str *argv, int kind,
+                          kv_xread_args *a);
 int kv_stream_xread_getkeys(int argc, const kv_str *argv, int *pos, int max);
+/* Their lockkeys hook: BLOCK's lock set (the blocking engine's), else -1:
+ * routed by the keys (a non-blocking read runs where its keys are). */
+int kv_stream_xread_lockkeys(kv_ctx *ctx, int argc, const kv_str *argv, kv_str *keys, int max,
+                             int *whole);
 /* XREAD / XREADGROUP over shards: the per-key replies (coordination
  * replies 0..nkeys-1) joined as one (xread.c). */
 int kv_stream_merge_replies(kv_ctx *ctx, kv_coord *co, int nkeys);

@@ -14,104 +14,40 @@
 #include "cmd/block/block.h"
 #include "store/t_stream_cg.h"
 
-/* Where things are in "XREAD[GROUP] [GROUP g c] [BLOCK ms] [COUNT n]
- * [NOACK] STREAMS key... id...", read as Redis reads the options. */
-typedef struct xb_layout {
-    int block, count, group, noack, streams, nkeys; /* argv positions, 0 if absent */
-} xb_layout;
-
-static void xb_read(int argc, const kv_str *argv, xb_layout *l)
-{
-    int i;
-    memset(l, 0, sizeof *l);
-    for (i = 1; i < argc; i++) {
-        int more = argc - i - 1;
-        if (kv_arg_eq(&argv[i], "block") && more) {
-            l->block = ++i;
-        } else if (kv_arg_eq(&argv[i], "count") && more) {
-            l->count = ++i;
-        } else if (kv_arg_eq(&argv[i], "streams") && more) {
-            l->streams = i + 1;
-            l->nkeys = (argc - l->streams) / 2;
-            return;
-        } else if (kv_arg_eq(&argv[i], "group") && more >= 2) {
-            l->group = i + 1;
-            i += 2;
-        } else if (kv_arg_eq(&argv[i], "noack")) {
-            l->noack = i;
-        } else {
-            return;
-        }
-    }
-}
-
-int kv_stream_has_block(int argc, const kv_str *argv)
-{
-    xb_layout l;
-    xb_read(argc, argv, &l);
-    return l.block != 0;
-}
-
 /* The engine's parse: Redis's option errors in Redis's order (ctx NULL:
  * silent), the keys, BLOCK's milliseconds (0: forever). */
-static int xb_parse(kv_ctx *ctx, int argc, const kv_str *argv, kv_blockargs *a, int group)
+static int xb_parse(kv_ctx *ctx, int argc, const kv_str *argv, kv_blockargs *a, int kind)
 {
-    const char *err = NULL;
-    long long v;
-    int i, streams = 0, gname = 0;
+    kv_xread_args x;
+    int i;
     a->dst = 0;
     a->nkeys = 0;
     a->timeout_ms = 0;
-    for (i = 1; i < argc && !err && !streams; i++) {
-        int more = argc - i - 1;
-        if (kv_arg_eq(&argv[i], "block") && more) {
-            if (kv_block_timeout_arg(ctx, &argv[++i], 0, &a->timeout_ms) != 0)
-                return -1;
-        } else if (kv_arg_eq(&argv[i], "count") && more) {
-            if (!kv_arg_ll(&argv[++i], &v))
-                err = "ERR value is not an integer or out of range";
-        } else if (kv_arg_eq(&argv[i], "streams") && more) {
-            streams = i + 1;
-            if ((argc - streams) % 2 != 0)
-                err = "ERR Unbalanced XREAD list of streams: for each stream key an ID or "
-                      "'$' must be specified.";
-        } else if (kv_arg_eq(&argv[i], "group") && more >= 2) {
-            if (!group)
-                err = "ERR The GROUP option is only supported by XREADGROUP. You called "
-                      "XREAD instead.";
-            gname = i + 1;
-            i += 2;
-        } else if (kv_arg_eq(&argv[i], "noack")) {
-            if (!group)
-                err = "ERR The NOACK option is only supported by XREADGROUP. You called "
-                      "XREAD instead.";
-        } else {
-            err = "ERR syntax error";
-        }
-    }
-    if (!err && !streams)
-        err = "ERR syntax error";
-    if (!err && group && !gname)
-        err = "ERR Missing GROUP option for XREADGROUP";
-    if (err) {
-        if (ctx)
-            kv_reply_error(&ctx->out, err);
+    if (kv_stream_xread_parse(ctx, argc, argv, kind, &x) != 0)
         return -1;
-    }
-    a->nkeys = (argc - streams) / 2;
+    a->timeout_ms = x.timeout_ms;
+    a->nkeys = x.nkeys;
     for (i = 0; i < a->nkeys; i++)
-        a->keyidx[i] = streams + i;
+        a->keyidx[i] = x.streams + i;
     return 0;
 }
 
 static int parse_xread(kv_ctx *ctx, int argc, const kv_str *argv, kv_blockargs *a)
 {
-    return xb_parse(ctx, argc, argv, a, 0);
+    return xb_parse(ctx, argc, argv, a, KV_XREAD_PLAIN);
 }
 
 static int parse_xreadgroup(kv_ctx *ctx, int argc, const kv_str *argv, kv_blockargs *a)
 {
-    return xb_parse(ctx, argc, argv, a, 1);
+    return xb_parse(ctx, argc, argv, a, KV_XREAD_GROUP);
+}
+
+/* Where things are in arguments the command has already checked (the
+ * blocked copy, a serve request): a silent parse, NULL if they are not
+ * whole (the command then runs and replies its error). */
+static const kv_xread_args *xb_layout(int argc, const kv_str *argv, kv_xread_args *l)
+{
+    return kv_stream_xread_parse(NULL, argc, argv, KV_XREAD_ANY, l) == 0 ? l : NULL;
 }
 
 /* The highest entry the stream holds; 0 if it is empty. */
@@ -124,9 +60,8 @@ static int top_id(const kv_stream *s, kv_sid *top)
 
 static int waitarg_xread(int argc, const kv_str *argv, int keyi)
 {
-    xb_layout l;
-    xb_read(argc, argv, &l);
-    return l.streams && keyi + l.nkeys < argc ? keyi + l.nkeys : 0;
+    kv_xread_args l;
+    return xb_layout(argc, argv, &l) && keyi + l.nkeys < argc ? keyi + l.nkeys : 0;
 }
 
 /* As it runs: ready when the command answers now (entries past the ID,
@@ -177,12 +112,13 @@ static const kv_cmd kv_sub_xread_later = {.name = "xread", .arity = -4, .route =
  * order), or woken "XREAD [COUNT n] STREAMS key id" for that key alone. */
 static int serve_common(int argc, const kv_str *argv, int keyi, int later, kv_str *sub)
 {
-    xb_layout l;
+    kv_xread_args l;
     int n = 0, i;
-    xb_read(argc, argv, &l);
+    if (!xb_layout(argc, argv, &l))
+        later = 0; /* not whole: the command as it is, which replies its error */
     if (!later) {
         for (i = 0; i < argc; i++)
-            if (i != l.block && i != l.block - 1)
+            if (!l.block || (i != l.block && i != l.block - 1))
                 sub[n++] = argv[i];
         return n;
     }
@@ -192,9 +128,9 @@ static int serve_common(int argc, const kv_str *argv, int keyi, int later, kv_st
         sub[n++] = argv[l.group];
         sub[n++] = argv[l.group + 1];
     }
-    if (l.count) {
-        sub[n++] = argv[l.count - 1];
-        sub[n++] = argv[l.count];
+    if (l.count_arg) {
+        sub[n++] = argv[l.count_arg - 1];
+        sub[n++] = argv[l.count_arg];
     }
     if (l.noack)
         sub[n++] = argv[l.noack];
@@ -233,13 +169,12 @@ const kv_blocker kv_xread_blocker = {KV_TYPE_STREAM,      parse_xread,         s
  * with Redis's errors by xreadgroup-serve). */
 static int ready_xreadgroup(const kv_obj *o, int argc, const kv_str *argv, int keyi, int later)
 {
-    xb_layout l;
+    kv_xread_args l;
     const kv_str *ida;
     const kv_scg *cg;
     kv_sid top;
     (void)later; /* the same measure either way: the serve picks the answer */
-    xb_read(argc, argv, &l);
-    if (!l.group || !l.streams || keyi + l.nkeys >= argc)
+    if (!xb_layout(argc, argv, &l) || !l.group || keyi + l.nkeys >= argc)
         return 1;
     ida = &argv[keyi + l.nkeys];
     if (!o || kv_obj_type(o) != KV_TYPE_STREAM)
@@ -257,11 +192,14 @@ static int ready_xreadgroup(const kv_obj *o, int argc, const kv_str *argv, int k
  * client blocked on them, else the non-blocking command serves it. */
 static void kv_exec_xrg_serve(kv_ctx *ctx, int argc, const kv_str *argv)
 {
-    xb_layout l;
+    kv_xread_args l;
     kv_entry *e;
     const kv_obj *o;
-    xb_read(argc, argv, &l);
-    e = l.streams ? kv_lookup_write(ctx, &argv[l.streams]) : NULL;
+    if (!xb_layout(argc, argv, &l) || !l.group) {
+        kv_stream_xreadgroup_cmd(ctx, argc, argv); /* its error */
+        return;
+    }
+    e = kv_lookup_write(ctx, &argv[l.streams]);
     o = e ? kv_entry_val(e) : NULL;
     if (!o || kv_obj_type(o) != KV_TYPE_STREAM) {
         kv_reply_error(&ctx->out, "UNBLOCKED the stream key no longer exists");

@@ -109,8 +109,8 @@ static void xpending_summary(kv_reply *r, const kv_scg *cg)
         kv_reply_null_array(r);
         return;
     }
-    kv_reply_sid(r, &cg->pel.v[0]->id);
-    kv_reply_sid(r, &cg->pel.v[cg->pel.n - 1]->id);
+    kv_reply_sid(r, &kv_spel_first(&cg->pel)->id);
+    kv_reply_sid(r, &kv_spel_last(&cg->pel)->id);
     dr = kv_defer_start(&d, r);
     for (i = 0; i < cg->ncons; i++) {
         const kv_sconsumer *c = cg->cons[i];
@@ -133,9 +133,9 @@ static void kv_cmd_xpending(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_obj *o;
     kv_scg *cg;
     const kv_spel *pel;
+    const kv_snack *nack;
     kv_defer d;
     kv_reply *dr;
-    size_t i;
     long n = 0;
     if (argc != 3 && (argc < 6 || argc > 9)) {
         kv_reply_syntax(ctx);
@@ -187,8 +187,7 @@ static void kv_cmd_xpending(kv_ctx *ctx, int argc, const kv_str *argv)
     }
     now = kv_now_ms(ctx);
     dr = kv_defer_start(&d, &ctx->out);
-    for (i = kv_spel_lower(pel, &start); count && i < pel->n; i++) {
-        const kv_snack *nack = pel->v[i];
+    for (nack = kv_spel_seek(pel, &start); count && nack; nack = kv_spel_next(pel, nack)) {
         long long idle = now - nack->delivery_time;
         if (kv_sid_cmp(&nack->id, &end) > 0)
             break;
@@ -329,11 +328,12 @@ static void kv_cmd_xautoclaim(kv_ctx *ctx, int argc, const kv_str *argv)
     long long minidle, count = 100, attempts, now;
     kv_sid start, endid = {0, 0}, *deleted;
     int sx, j, justid = 0, created;
-    size_t ndel = 0, dcap = 16, i, k;
+    size_t ndel = 0, dcap = 16, k;
     kv_obj *o;
     kv_scg *cg;
     kv_stream *s;
     kv_sconsumer *consumer = NULL;
+    kv_snack *next;
     kv_defer d;
     kv_reply *dr;
     long n = 0;
@@ -371,14 +371,15 @@ static void kv_cmd_xautoclaim(kv_ctx *ctx, int argc, const kv_str *argv)
     now = kv_now_ms(ctx);
     deleted = kv_xmalloc(dcap * sizeof *deleted);
     dr = kv_defer_start(&d, &ctx->out);
-    i = kv_spel_lower(&cg->pel, &start);
-    while (attempts-- && count && i < cg->pel.n) {
-        kv_snack *nack = cg->pel.v[i];
+    next = kv_spel_seek(&cg->pel, &start);
+    while (attempts-- && count && next) {
+        kv_snack *nack = next;
         kv_sid id = nack->id;
+        next = kv_spel_next(&cg->pel, nack); /* before nack may go */
         if (!kv_stream_entry_exists(s, &id)) {
             kv_stream_propagate_xclaim(ctx, &argv[1], &argv[2], cg, &id, nack);
             kv_dirty(ctx, 1);
-            kv_scg_nack_del(cg, nack); /* i now names the next one */
+            kv_scg_nack_del(cg, nack);
             if (ndel == dcap) {
                 dcap *= 2;
                 deleted = kv_xrealloc(deleted, dcap * sizeof *deleted);
@@ -387,7 +388,6 @@ static void kv_cmd_xautoclaim(kv_ctx *ctx, int argc, const kv_str *argv)
             count--;
             continue;
         }
-        i++;
         if (minidle && now - nack->delivery_time < minidle)
             continue;
         if (!consumer)
@@ -405,8 +405,8 @@ static void kv_cmd_xautoclaim(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_stream_propagate_xclaim(ctx, &argv[1], &argv[2], cg, &id, nack);
         kv_dirty(ctx, 1);
     }
-    if (i < cg->pel.n) /* the cursor: where the next call starts */
-        endid = cg->pel.v[i]->id;
+    if (next) /* the cursor: where the next call starts */
+        endid = next->id;
     kv_reply_array(&ctx->out, 3);
     kv_reply_sid(&ctx->out, &endid);
     kv_defer_end(&d, &ctx->out, n);

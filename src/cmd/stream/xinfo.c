@@ -48,11 +48,11 @@ static void reply_lag(kv_reply *r, const kv_stream *s, const kv_scg *cg)
 static void reply_pel(kv_reply *r, const kv_spel *p, long long count, int with_consumer)
 {
     size_t i, n = p->n;
+    const kv_snack *nack = kv_spel_first(p);
     if (count > 0 && (size_t)count < n)
         n = (size_t)count;
     kv_reply_array(r, (long)n);
-    for (i = 0; i < n; i++) {
-        const kv_snack *nack = p->v[i];
+    for (i = 0; i < n; i++, nack = kv_spel_next(p, nack)) {
         kv_reply_array(r, with_consumer ? 4 : 3);
         kv_reply_sid(r, &nack->id);
         if (with_consumer)

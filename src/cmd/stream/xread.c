@@ -1,5 +1,6 @@
 /* XREAD without BLOCK (Redis 7.0.15's xreadCommand for plain consumers):
- * COUNT, STREAMS with explicit IDs or "$". Keys on one shard run there;
+ * COUNT, STREAMS with explicit IDs or "$" (arguments: xread_args.c). Keys
+ * on one shard run there;
  * keys on several shards are a coordination that asks each key's shard
  * for its part (the same command with that key alone) and joins the parts
  * in key order, the first error in key order winning as in Redis, which
@@ -13,62 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct xread_args {
-    long long count;
-    int count_arg; /* position of COUNT's value, 0 if none */
-    int streams;   /* position of the first key */
-    int nkeys;
-    int block;
-} xread_args;
-
-/* Options before STREAMS; -1 after replying an error. */
-static int parse_opts(kv_ctx *ctx, int argc, const kv_str *argv, xread_args *a)
-{
-    int i;
-    memset(a, 0, sizeof *a);
-    for (i = 1; i < argc; i++) {
-        int more = argc - i - 1;
-        if (kv_arg_eq(&argv[i], "block") && more) {
-            a->block = 1;
-            i++;
-        } else if (kv_arg_eq(&argv[i], "count") && more) {
-            if (kv_arg_ll_or_reply(ctx, &argv[++i], &a->count) != 0)
-                return -1;
-            if (a->count < 0)
-                a->count = 0;
-            a->count_arg = i;
-        } else if (kv_arg_eq(&argv[i], "streams") && more) {
-            a->streams = i + 1;
-            if ((argc - a->streams) % 2 != 0) {
-                kv_reply_error(&ctx->out, "ERR Unbalanced XREAD list of streams: for each "
-                                          "stream key an ID or '$' must be specified.");
-                return -1;
-            }
-            a->nkeys = (argc - a->streams) / 2;
-            break;
-        } else if (kv_arg_eq(&argv[i], "group") && more >= 2) {
-            kv_reply_error(&ctx->out, "ERR The GROUP option is only supported by XREADGROUP. "
-                                      "You called XREAD instead.");
-            return -1;
-        } else if (kv_arg_eq(&argv[i], "noack")) {
-            kv_reply_error(&ctx->out, "ERR The NOACK option is only supported by XREADGROUP. "
-                                      "You called XREAD instead.");
-            return -1;
-        } else {
-            kv_reply_syntax(ctx);
-            return -1;
-        }
-    }
-    if (!a->streams) {
-        kv_reply_syntax(ctx);
-        return -1;
-    }
-    return 0;
-}
-
 void kv_stream_xread_cmd(kv_ctx *ctx, int argc, const kv_str *argv)
 {
-    xread_args a;
+    kv_xread_args a;
     kv_sid ids[64], *id = ids, top;
     kv_obj *o;
     kv_buf tmp;
@@ -79,7 +27,7 @@ void kv_stream_xread_cmd(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_block_exec(ctx, argc, argv, &kv_xread_blocker);
         return;
     }
-    if (parse_opts(ctx, argc, argv, &a) != 0)
+    if (kv_stream_xread_parse(ctx, argc, argv, KV_XREAD_PLAIN, &a) != 0)
         return;
     if (a.nkeys > 64 && !(id = malloc((size_t)a.nkeys * sizeof *id)))
         abort();
@@ -143,32 +91,15 @@ done:
         free(id);
 }
 
-/* The keys: the first half of what follows STREAMS. */
-int kv_stream_xread_getkeys(int argc, const kv_str *argv, int *pos, int max)
-{
-    int i, j, first = 0, n;
-    for (i = 1; i < argc; i++)
-        if (kv_arg_eq(&argv[i], "streams")) {
-            first = i + 1;
-            break;
-        }
-    if (!first || (argc - first) % 2 != 0 || argc == first)
-        return -1;
-    n = (argc - first) / 2;
-    for (j = 0; j < n && j < max; j++)
-        pos[j] = first + j;
-    return n;
-}
-
 /* Keys on several shards: step 0 sends "XREAD [COUNT n] STREAMS key id"
  * per key to its shard, step 1 joins the parts in key order. */
 int kv_stream_xread_coord(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *argv)
 {
-    xread_args a;
+    kv_xread_args a;
     int i;
     if (kv_stream_has_block(argc, argv))
         return kv_block_coord(ctx, co, argc, argv, &kv_xread_blocker);
-    if (parse_opts(ctx, argc, argv, &a) != 0)
+    if (kv_stream_xread_parse(ctx, argc, argv, KV_XREAD_PLAIN, &a) != 0)
         return KV_COORD_DONE;
     if (kv_coord_step(co) == 0) {
         for (i = 0; i < a.nkeys; i++) {
@@ -229,9 +160,10 @@ int kv_stream_merge_replies(kv_ctx *ctx, kv_coord *co, int nkeys)
 }
 
 const kv_cmdspec kv_cmds_stream_xread[] = {
-    /* lockkeys: BLOCK runs at its client's home, under its keys' locks. */
+    /* lockkeys: BLOCK runs at its client's home, under its keys' locks;
+     * without, it runs where its keys are. */
     {.name = "xread", .route = KV_ROUTE_COORD, .exec = kv_stream_xread_cmd,
      .coord = kv_stream_xread_coord, .getkeys = kv_stream_xread_getkeys,
-     .lockkeys = kv_block_lockkeys, .data = &kv_xread_blocker},
+     .lockkeys = kv_stream_xread_lockkeys, .data = &kv_xread_blocker},
     KV_SPEC_END
 };

@@ -20,62 +20,7 @@
 #include "store/mem.h"
 #include "store/t_stream_cg.h"
 
-typedef struct xrg_args {
-    long long count;
-    int count_arg; /* position of COUNT's value, 0 if none */
-    int streams;   /* position of the first key */
-    int nkeys;
-    int block;
-    int noack;
-    int group; /* position of the group name, 0 if none */
-} xrg_args;
-
 static const kv_sid kv_max_sid = {UINT64_MAX, UINT64_MAX};
-
-static int parse_opts(kv_ctx *ctx, int argc, const kv_str *argv, xrg_args *a)
-{
-    int i;
-    memset(a, 0, sizeof *a);
-    for (i = 1; i < argc; i++) {
-        int more = argc - i - 1;
-        if (kv_arg_eq(&argv[i], "block") && more) {
-            a->block = 1;
-            i++;
-        } else if (kv_arg_eq(&argv[i], "count") && more) {
-            if (kv_arg_ll_or_reply(ctx, &argv[++i], &a->count) != 0)
-                return -1;
-            if (a->count < 0)
-                a->count = 0;
-            a->count_arg = i;
-        } else if (kv_arg_eq(&argv[i], "streams") && more) {
-            a->streams = i + 1;
-            if ((argc - a->streams) % 2 != 0) {
-                kv_reply_error(&ctx->out, "ERR Unbalanced XREAD list of streams: for each "
-                                          "stream key an ID or '$' must be specified.");
-                return -1;
-            }
-            a->nkeys = (argc - a->streams) / 2;
-            break;
-        } else if (kv_arg_eq(&argv[i], "group") && more >= 2) {
-            a->group = i + 1;
-            i += 2;
-        } else if (kv_arg_eq(&argv[i], "noack")) {
-            a->noack = 1;
-        } else {
-            kv_reply_syntax(ctx);
-            return -1;
-        }
-    }
-    if (!a->streams) {
-        kv_reply_syntax(ctx);
-        return -1;
-    }
-    if (!a->group) {
-        kv_reply_error(&ctx->out, "ERR Missing GROUP option for XREADGROUP");
-        return -1;
-    }
-    return 0;
-}
 
 static void reply_nogroup(kv_ctx *ctx, const kv_str *key, const kv_str *group)
 {
@@ -106,10 +51,11 @@ static int parse_read_id(kv_ctx *ctx, const kv_str *a, kv_sid *id)
 static size_t reply_history(kv_ctx *ctx, kv_reply *r, const kv_stream *s,
                             const kv_sconsumer *c, const kv_sid *start, size_t count)
 {
-    size_t i, n = 0;
+    size_t n = 0;
     long long now = kv_now_ms(ctx);
-    for (i = kv_spel_lower(&c->pel, start); i < c->pel.n && (!count || n < count); i++) {
-        kv_snack *nack = c->pel.v[i];
+    kv_snack *nack;
+    for (nack = kv_spel_seek(&c->pel, start); nack && (!count || n < count);
+         nack = kv_spel_next(&c->pel, nack)) {
         if (!kv_stream_reply_one(r, s, &nack->id)) {
             kv_reply_array(r, 2); /* deleted from the stream meanwhile */
             kv_reply_sid(r, &nack->id);
@@ -182,7 +128,7 @@ static size_t reply_new(kv_ctx *ctx, kv_reply *r, const kv_str *key, const kv_st
 
 void kv_stream_xreadgroup_cmd(kv_ctx *ctx, int argc, const kv_str *argv)
 {
-    xrg_args a;
+    kv_xread_args a;
     kv_sid one[8], *ids = one;
     kv_obj *o;
     kv_defer d;
@@ -194,7 +140,7 @@ void kv_stream_xreadgroup_cmd(kv_ctx *ctx, int argc, const kv_str *argv)
         kv_block_exec(ctx, argc, argv, &kv_xreadgroup_blocker);
         return;
     }
-    if (parse_opts(ctx, argc, argv, &a) != 0)
+    if (kv_stream_xread_parse(ctx, argc, argv, KV_XREAD_GROUP, &a) != 0)
         return;
     gname = &argv[a.group];
     cname = &argv[a.group + 1];
@@ -273,11 +219,11 @@ done:
 /* Keys on several shards (see the opening comment). */
 int kv_stream_xreadgroup_coord(kv_ctx *ctx, kv_coord *co, int argc, const kv_str *argv)
 {
-    xrg_args a;
+    kv_xread_args a;
     int i, step = kv_coord_step(co);
     if (kv_stream_has_block(argc, argv))
         return kv_block_coord(ctx, co, argc, argv, &kv_xreadgroup_blocker);
-    if (parse_opts(ctx, argc, argv, &a) != 0)
+    if (kv_stream_xread_parse(ctx, argc, argv, KV_XREAD_GROUP, &a) != 0)
         return KV_COORD_DONE;
     if (step == 0) {
         const kv_cmd *xp = kv_cmd_find(kv_state(ctx)->srv, "xpending", 8);
@@ -337,9 +283,10 @@ int kv_stream_xreadgroup_coord(kv_ctx *ctx, kv_coord *co, int argc, const kv_str
 }
 
 const kv_cmdspec kv_cmds_stream_xreadgroup[] = {
-    /* lockkeys: BLOCK runs at its client's home, under its keys' locks. */
+    /* lockkeys: BLOCK runs at its client's home, under its keys' locks;
+     * without, it runs where its keys are. */
     {.name = "xreadgroup", .route = KV_ROUTE_COORD, .exec = kv_stream_xreadgroup_cmd,
      .coord = kv_stream_xreadgroup_coord, .getkeys = kv_stream_xread_getkeys,
-     .lockkeys = kv_block_lockkeys, .data = &kv_xreadgroup_blocker},
+     .lockkeys = kv_stream_xread_lockkeys, .data = &kv_xreadgroup_blocker},
     KV_SPEC_END
 };

@@ -484,7 +484,7 @@ static void kv_cmd_getex(kv_ctx *ctx, int argc, const kv_str *argv)
     /* Only a changed TTL (or the deletion) is a modification; logged as
      * Redis 7.0 does: the deletion, PEXPIREAT key <ms>, or PERSIST key. */
     if ((flags & (SET_EXAT | SET_PXAT)) && kv_already_expired(ctx, when)) {
-        kv_db_delete_entry(db, e);
+        kv_ks_delete_entry(kv_state(ctx)->ks, ctx->db, e, KV_LAZY_EXPIRE);
         event = "del";
         kv_propagate_del(ctx, &argv[1], "lazyfree-lazy-expire");
     } else if (expire) {

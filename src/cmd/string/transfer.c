@@ -60,9 +60,10 @@ static void kv_strstore_exec(kv_ctx *ctx, int argc, const kv_str *argv)
     kv_entry *e;
     int created;
     if (argc < 3) {
-        /* An empty result deletes the destination: a change only if it
-         * existed. */
-        if (kv_db_delete(db, argv[1].p, argv[1].n)) {
+        /* An empty result deletes the destination (dbDelete: lazy under
+         * lazyfree-lazy-server-del): a change only if it existed. */
+        if ((e = kv_db_lookup(db, argv[1].p, argv[1].n)) != NULL) {
+            kv_ks_delete_entry(kv_state(ctx)->ks, ctx->db, e, KV_LAZY_SERVER_DEL);
             kv_signal_modified(ctx, ctx->db, &argv[1]);
             kv_notify(ctx, KV_NOTIFY_GENERIC, "del", ctx->db, &argv[1]);
             kv_dirty(ctx, 1);

@@ -340,8 +340,8 @@ long long kv_zstore_pairs(kv_ctx *ctx, const kv_str *dst, const kv_zpairs *p, in
     size_t i;
     int created, out;
     if (p->n == 0) {
-        if (e) {
-            kv_db_delete_entry(db, e);
+        if (e) { /* dbDelete: lazy under lazyfree-lazy-server-del */
+            kv_ks_delete_entry(kv_state(ctx)->ks, ctx->db, e, KV_LAZY_SERVER_DEL);
             kv_signal_modified(ctx, ctx->db, dst);
             kv_notify(ctx, KV_NOTIFY_GENERIC, "del", ctx->db, dst);
             kv_dirty(ctx, 1);
