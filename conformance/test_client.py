@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from conftest import IMPL
 from helpers import NIL, NULL3, OK, SYNTAX, bulk, err, integer, wait_until
 from resp_client import Verbatim
 
@@ -94,7 +95,13 @@ def test_list_sees_every_connection_in_id_order(raw, connect):
         assert c.raw("CLIENT", "SETNAME", "c%d" % i) == OK
     clients = parse_list(raw.value("CLIENT", "LIST"))
     ids = [int(c["id"]) for c in clients]
-    assert ids == sorted(ids)
+    if IMPL == "redis":
+        # Redis lists its clients list as it is: clientsCron rotates it (a
+        # few clients per call), so the order is by id only until the cron
+        # reaches a client. kevy merges its shards' lists by id.
+        assert len(set(ids)) == len(ids)
+    else:
+        assert ids == sorted(ids)
     byid = {c["id"]: c for c in clients}
     for i, c in enumerate(others):
         line = byid[str(client_id(c))]
