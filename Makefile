@@ -91,13 +91,13 @@ $(MINIMAL): $(call obj,examples/minimal.c) $(LIB_RT)
 # is what they share): the job queue (bench/queuebench.c), the Pub/Sub
 # fan-out (bench/fanoutbench.c) and the stream consumer group
 # (bench/streambench.c).
-$(QUEUEBENCH): $(call obj,bench/queuebench.c bench/benchlib.c)
+$(QUEUEBENCH): $(call obj,bench/queuebench.c bench/benchlib.c bench/benchplace.c)
 	$(CC) $(LDFLAGS) -o $@ $^
 
-$(FANOUTBENCH): $(call obj,bench/fanoutbench.c bench/benchlib.c)
+$(FANOUTBENCH): $(call obj,bench/fanoutbench.c bench/benchlib.c bench/benchplace.c)
 	$(CC) $(LDFLAGS) -o $@ $^
 
-$(STREAMBENCH): $(call obj,bench/streambench.c bench/benchlib.c)
+$(STREAMBENCH): $(call obj,bench/streambench.c bench/benchlib.c bench/benchplace.c)
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(O)/tests/%: $(call obj,tests/unit/%.c) $(LIB_KEVY) $(LIB_RT)

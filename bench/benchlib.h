@@ -101,6 +101,17 @@ int key_is_local(conn_t *c, const char *key);
 /* This connection's shard among nshards (kevy): -1 on error. */
 int conn_shard(conn_t *c, int nshards);
 
+/* --place-consumers / --place-producers: where a client connects relative
+ * to the key's shard. "any", "local", "remote" -> PLACE_*, or -1. */
+enum { PLACE_ANY, PLACE_LOCAL, PLACE_REMOTE };
+int parse_place(const char *s);
+const char *place_name(int place);
+/* Open n connections to host:port that satisfy `place` for key (kevy only
+ * unless PLACE_ANY), before the clock starts; *reconnects counts the
+ * connections rejected on the way. 0, or -1 (failed). */
+int open_placed_all(conn_t *conns, int n, const char *host, const char *port, double timeout_s,
+                    const char *key, int place, long *reconnects);
+
 /* ----------------------------------------------------------- histogram */
 
 /* Log-linear buckets in microseconds: exact below 256, then 128 sub-buckets

@@ -43,10 +43,8 @@
 #define MAX_PIPELINE 1024
 #define MAX_THREADS 1024
 #define MAX_PAYLOAD (64 * 1024)
-#define PLACE_TRIES 500
 #define STOP_ELEMENT "stop"
 
-enum { PLACE_ANY, PLACE_LOCAL, PLACE_REMOTE };
 
 /* ------------------------------------------------------------- options */
 
@@ -63,36 +61,6 @@ static int stop_producers, stop_consumers;
 static double sock_timeout(void)
 {
     return opt.brpop_timeout + 5.0;
-}
-
-/* Open a connection that satisfies `place`; *reconnects counts the rejects. */
-static int open_placed(conn_t *c, int place, long *reconnects)
-{
-    int tries;
-    for (tries = 0; tries < PLACE_TRIES; tries++) {
-        int local;
-        if (conn_open(c, opt.host, opt.port, sock_timeout()) < 0)
-            return -1;
-        if (place == PLACE_ANY)
-            return 0;
-        local = key_is_local(c, opt.key);
-        if (local == -2) {
-            fail("--place-* needs kevy (INFO has no kevy_forwarded_commands)");
-            conn_close(c);
-            return -1;
-        }
-        if (local < 0) {
-            conn_close(c);
-            return -1;
-        }
-        if (local == (place == PLACE_LOCAL))
-            return 0;
-        conn_close(c);
-        (*reconnects)++;
-    }
-    fail("no %s connection after %d tries (one shard only?)",
-         place == PLACE_LOCAL ? "local" : "remote", PLACE_TRIES);
-    return -1;
 }
 
 /* ------------------------------------------------------- shared state */
@@ -266,22 +234,6 @@ static void usage(FILE *f)
           f);
 }
 
-static int parse_place(const char *s)
-{
-    if (!strcmp(s, "any"))
-        return PLACE_ANY;
-    if (!strcmp(s, "local"))
-        return PLACE_LOCAL;
-    if (!strcmp(s, "remote"))
-        return PLACE_REMOTE;
-    return -1;
-}
-
-static const char *place_name(int p)
-{
-    return p == PLACE_LOCAL ? "local" : p == PLACE_REMOTE ? "remote" : "any";
-}
-
 static int parse_args(int argc, char **argv)
 {
     int i;
@@ -377,16 +329,6 @@ static int parse_args(int argc, char **argv)
     return 0;
 }
 
-/* Open every connection before the clock starts (placement may reconnect). */
-static int open_all(conn_t *conns, int n, int place, long *reconnects)
-{
-    int i;
-    for (i = 0; i < n; i++)
-        if (open_placed(&conns[i], place, reconnects) < 0)
-            return -1;
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     conn_t *pc = NULL, *cc = NULL, ctl;
@@ -428,8 +370,10 @@ int main(int argc, char **argv)
     sb_cmd(&b, 2, "DEL", opt.key);
     if (call_simple(&ctl, &b, NULL) < 0)
         goto done;
-    if (open_all(cc, opt.consumers, opt.place_consumers, &reconnects) < 0 ||
-        open_all(pc, opt.producers, opt.place_producers, &reconnects) < 0)
+    if (open_placed_all(cc, opt.consumers, opt.host, opt.port, sock_timeout(), opt.key,
+                        opt.place_consumers, &reconnects) < 0 ||
+        open_placed_all(pc, opt.producers, opt.host, opt.port, sock_timeout(), opt.key,
+                        opt.place_producers, &reconnects) < 0)
         goto done;
 
     t_start = now_us();

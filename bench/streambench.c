@@ -34,10 +34,8 @@
 #define MAX_COUNT 10000
 #define MAX_PAYLOAD (64 * 1024)
 #define ID_MAX 48
-#define PLACE_TRIES 500
 #define STOP_PAYLOAD "stop"
 
-enum { PLACE_ANY, PLACE_LOCAL, PLACE_REMOTE };
 
 static struct {
     const char *host, *port, *key, *group;
@@ -70,32 +68,6 @@ typedef struct {
 static double sock_timeout(void)
 {
     return opt.block_ms / 1000.0 + 5.0;
-}
-
-static int open_placed(conn_t *c, int place, long *reconnects)
-{
-    int tries;
-    for (tries = 0; tries < PLACE_TRIES; tries++) {
-        int local;
-        if (conn_open(c, opt.host, opt.port, sock_timeout()) < 0)
-            return -1;
-        if (place == PLACE_ANY)
-            return 0;
-        local = key_is_local(c, opt.key);
-        if (local < 0) {
-            if (local == -2)
-                fail("--place-* needs kevy (INFO has no kevy_forwarded_commands)");
-            conn_close(c);
-            return -1;
-        }
-        if (local == (place == PLACE_LOCAL))
-            return 0;
-        conn_close(c);
-        (*reconnects)++;
-    }
-    fail("no %s connection after %d tries (one shard only?)",
-         place == PLACE_LOCAL ? "local" : "remote", PLACE_TRIES);
-    return -1;
 }
 
 /* Producer pid's entry seq was delivered: 0, or -1 (failed) if it was
@@ -392,18 +364,12 @@ static void usage(FILE *f)
           f);
 }
 
-static int parse_place(const char *a, const char *s, int *out)
+static int place_opt(const char *a, const char *s, int *out)
 {
-    *out = !strcmp(s, "local") ? PLACE_LOCAL : !strcmp(s, "remote") ? PLACE_REMOTE
-           : !strcmp(s, "any") ? PLACE_ANY : -1;
+    *out = parse_place(s);
     if (*out < 0)
         fprintf(stderr, "streambench: %s %s: any, local or remote\n", a, s);
     return *out < 0 ? -1 : 0;
-}
-
-static const char *place_name(int p)
-{
-    return p == PLACE_LOCAL ? "local" : p == PLACE_REMOTE ? "remote" : "any";
 }
 
 static int parse_args(int argc, char **argv)
@@ -446,9 +412,9 @@ static int parse_args(int argc, char **argv)
         else if (!strcmp(a, "--group"))
             opt.group = v;
         else if (!strcmp(a, "--place-consumers"))
-            rc = parse_place(a, v, &opt.place_consumers);
+            rc = place_opt(a, v, &opt.place_consumers);
         else if (!strcmp(a, "--place-producers"))
-            rc = parse_place(a, v, &opt.place_producers);
+            rc = place_opt(a, v, &opt.place_producers);
         else if (!strcmp(a, "--seconds"))
             rc = num_arg(a, v, 0.1, 3600, &opt.seconds);
         else if (!strcmp(a, "--grace"))
@@ -573,12 +539,11 @@ int main(int argc, char **argv)
     sb_cmd(&b, 6, "XGROUP", "CREATE", opt.key, opt.group, "$", "MKSTREAM");
     if (call_simple(&ctl, &b, NULL) < 0)
         goto done;
-    for (i = 0; i < opt.consumers; i++)
-        if (open_placed(&cc[i], opt.place_consumers, &reconnects) < 0)
-            goto done;
-    for (i = 0; i < opt.producers; i++)
-        if (open_placed(&pc[i], opt.place_producers, &reconnects) < 0)
-            goto done;
+    if (open_placed_all(cc, opt.consumers, opt.host, opt.port, sock_timeout(), opt.key,
+                        opt.place_consumers, &reconnects) < 0 ||
+        open_placed_all(pc, opt.producers, opt.host, opt.port, sock_timeout(), opt.key,
+                        opt.place_producers, &reconnects) < 0)
+        goto done;
 
     t_start = now_us();
     t_end = t_start + (long long)(opt.seconds * 1e6);

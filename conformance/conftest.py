@@ -389,3 +389,23 @@ def raw3(connect):
 @pytest.fixture
 def r3(raw3):
     return raw3
+
+
+@pytest.fixture
+def users(raw):
+    """ACL tests: the users a test names (append them) are deleted after it,
+    and the default user, requirepass, acl-pubsub-default and the ACL log
+    put back."""
+    made = []
+    yield made
+    c = RespClient(raw.host, raw.port)
+    try:
+        for u in made:
+            c.call("ACL", "DELUSER", u)
+        c.call("CONFIG", "SET", "requirepass", "")
+        c.call("CONFIG", "SET", "acl-pubsub-default", "resetchannels")
+        assert c.raw("ACL", "SETUSER", "default", "on", "nopass", "allkeys", "allchannels",
+                     "+@all", "clearselectors") == b"+OK\r\n"
+        c.call("ACL", "LOG", "RESET")
+    finally:
+        c.close()

@@ -204,3 +204,25 @@ def lp(items, count=None):
         body += e + bytes([len(e)])
     n = len(items) if count is None else count
     return (6 + len(body) + 1).to_bytes(4, "little") + n.to_bytes(2, "little") + body + b"\xff"
+
+
+def wait_busy(srv, busy):
+    """New clients until one is answered `busy` (a script runs past
+    busy-reply-threshold; on kevy, a client of the busy shard: the others
+    answer PONG)."""
+    from resp_client import RespClient
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with RespClient(srv.host, srv.port, timeout=5) as c:
+            r = c.raw("PING")
+        if r == busy:
+            return
+        assert r == b"+PONG\r\n", r
+        time.sleep(0.01)
+    raise AssertionError("no client was ever answered BUSY")
+
+
+def sha256_hex(text):
+    """The hex SHA-256 of a password, as ACL's #<hash> form writes it."""
+    import hashlib
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -15,31 +15,10 @@ import pytest
 
 from conftest import IMPL, _free_port, _server_bin
 from helpers import OK, array, bulk, err, integer, wait_until
+from helpers import sha256_hex as sha
 from resp_client import RespClient, ServerClosed
 
 NULL = b"$-1\r\n"
-
-
-def sha(p):
-    return hashlib.sha256(p.encode()).hexdigest()
-
-
-@pytest.fixture
-def users(raw):
-    """Deletes the users a test names, puts the default user and the log back."""
-    made = []
-    yield made
-    c = RespClient(raw.host, raw.port)
-    try:
-        for u in made:
-            c.call("ACL", "DELUSER", u)
-        c.call("CONFIG", "SET", "requirepass", "")
-        c.call("CONFIG", "SET", "acl-pubsub-default", "resetchannels")
-        assert c.raw("ACL", "SETUSER", "default", "on", "nopass", "allkeys", "allchannels",
-                     "+@all", "clearselectors") == OK
-        c.call("ACL", "LOG", "RESET")
-    finally:
-        c.close()
 
 
 def getuser(c, name):

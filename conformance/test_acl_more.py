@@ -6,7 +6,6 @@ the shards), and CONFIG REWRITE writing the users as "user" lines.
 
 Every test deletes the users it made (the shared server is reused)."""
 
-import hashlib
 import os
 import subprocess
 import tempfile
@@ -16,31 +15,12 @@ import pytest
 
 from conftest import IMPL, SHARDS, Server, _free_port, _pings, _server_bin
 from helpers import OK, array, bulk, err, integer, wait_until
+from helpers import sha256_hex as sha
 from resp_client import RespClient, ServerClosed
 
 NOPERM_SELECT = err("NOPERM this user has no permissions to run the 'select' command")
 NOPERM_GET = err("NOPERM this user has no permissions to run the 'get' command")
 PONG2 = b"*2\r\n$4\r\npong\r\n$0\r\n\r\n"  # PING in RESP2's subscribed context
-
-
-def sha(p):
-    return hashlib.sha256(p.encode()).hexdigest()
-
-
-@pytest.fixture
-def users(raw):
-    """Deletes the users a test names, puts the default user and the log back."""
-    made = []
-    yield made
-    c = RespClient(raw.host, raw.port)
-    try:
-        for u in made:
-            c.call("ACL", "DELUSER", u)
-        assert c.raw("ACL", "SETUSER", "default", "on", "nopass", "allkeys", "allchannels",
-                     "+@all", "clearselectors") == OK
-        c.call("ACL", "LOG", "RESET")
-    finally:
-        c.close()
 
 
 def commands_of(c, name):

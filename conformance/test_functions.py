@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from helpers import NIL, NULL3, OK, arity_err, array, bulk, crc64, err, integer, spread_keys
+from helpers import (NIL, NULL3, OK, arity_err, array, bulk, crc64, err, integer, spread_keys,
+                     wait_busy)
 from resp_client import RespClient, ServerClosed
 
 LIB = "#!lua name=mylib\nredis.register_function('myfunc', function(keys, args) return args[1] end)"
@@ -491,18 +492,6 @@ def start_busy(srv, *cmd):
     t = threading.Thread(target=run)
     t.start()
     return t, result
-
-
-def wait_busy(srv, busy):
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with RespClient(srv.host, srv.port, timeout=5) as c:
-            r = c.raw("PING")
-        if r == busy:
-            return
-        assert r == b"+PONG\r\n", r
-        time.sleep(0.01)
-    raise AssertionError("no client was ever answered BUSY")
 
 
 def test_function_kill(server_factory):

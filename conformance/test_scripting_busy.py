@@ -12,7 +12,7 @@ import time
 import pytest
 
 from conftest import IMPL
-from helpers import OK, err
+from helpers import OK, err, wait_busy
 from resp_client import RespClient, ServerClosed
 
 LOOP = "local i = 0 while true do i = i + 1 end"
@@ -44,24 +44,10 @@ def start_busy(srv, body, *keys):
     return t, result
 
 
-def wait_busy(srv):
-    """New clients until one is answered BUSY (on kevy, one of the busy
-    shard's; the others answer PONG)."""
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with RespClient(srv.host, srv.port, timeout=5) as c:
-            r = c.raw("PING")
-        if r == BUSY:
-            return
-        assert r == b"+PONG\r\n", r
-        time.sleep(0.01)
-    raise AssertionError("no client was ever answered BUSY")
-
-
 def test_script_kill_stops_a_busy_script(server_factory):
     srv = server_factory()
     t, result = start_busy(srv, LOOP)
-    wait_busy(srv)
+    wait_busy(srv, BUSY)
     with RespClient(srv.host, srv.port) as c:
         assert c.raw("SCRIPT", "KILL") == OK
     t.join(10)
@@ -76,7 +62,7 @@ def test_script_kill_stops_a_busy_script(server_factory):
 def test_busy_allows_multi_and_refuses_the_rest(server_factory):
     srv = server_factory()
     t, _ = start_busy(srv, LOOP)
-    wait_busy(srv)
+    wait_busy(srv, BUSY)
     deadline = time.monotonic() + 10
     checked = False
     while not checked and time.monotonic() < deadline:
@@ -97,7 +83,7 @@ def test_busy_allows_multi_and_refuses_the_rest(server_factory):
 def test_unkillable_script_and_shutdown_nosave(server_factory):
     srv = server_factory()
     t, result = start_busy(srv, WRITE_LOOP, "w")
-    wait_busy(srv)
+    wait_busy(srv, BUSY)
     with RespClient(srv.host, srv.port) as c:
         assert c.raw("SCRIPT", "KILL") == UNKILLABLE
         assert c.raw("SHUTDOWN") == BUSY
@@ -134,7 +120,7 @@ def test_script_kill_stops_the_busy_scripts_of_every_shard(server_factory):
         with RespClient(srv.host, srv.port) as c:
             assert c.raw("EVAL", BOUNDED, "0", "0") == b"$-1\r\n"
     runs = [run_eval(srv, BOUNDED, "-1")]
-    wait_busy(srv)
+    wait_busy(srv, BUSY)
     deadline = time.monotonic() + 10
     while len(runs) < 2:  # a script sent to the busy shard is answered BUSY
         assert time.monotonic() < deadline, "no script ever ran on the other shard"
@@ -198,7 +184,7 @@ def test_a_reply_sent_while_a_script_is_busy_follows_its_aof_record(server_facto
                 assert key.encode() in aof_bytes(directory)
             else:
                 assert got == BUSY, got
-            wait_busy(srv)
+            wait_busy(srv, BUSY)
             with RespClient(srv.host, srv.port) as admin:
                 assert admin.raw("SCRIPT", "KILL") == OK
             assert runner.read()[1].startswith(
