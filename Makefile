@@ -177,8 +177,9 @@ valgrind:
 
 # Throughput, the job queue and (with --workloads fanout or all) the Pub/Sub
 # fan-out, both modes, then the memory report; BENCH_ARGS=--no-memory skips it.
-# Then the large-value sweep (bench/values.py: 1 KB..1 MB, rps and server CPU
-# per request); BENCH_VALUES=0 skips it, BENCH_VALUES_ARGS passes it flags.
+# Then the large-value sweep (bench/values.py, i.e. bench.py --workloads values
+# --rounds 3: SET and GET of 1 KB..1 MB); BENCH_VALUES=0 skips it,
+# BENCH_VALUES_ARGS passes it flags.
 # Then persistence (bench/persist.py: SET with the AOF, loading 1M keys, GET
 # p99 while saving); BENCH_PERSIST=0 skips it.
 BENCH_VALUES ?= 1

@@ -7,7 +7,9 @@ job-queue workload (LPUSH producers, BRPOP consumers) runs kevy-queuebench
 (bench/queuebench.c) instead of redis-benchmark, the Pub/Sub fan-out
 (PUBLISH publishers, SUBSCRIBE subscribers) kevy-fanoutbench
 (bench/fanoutbench.c), the stream consumer group (XADD producers,
-XREADGROUP + XACK consumers) kevy-streambench (bench/streambench.c).
+XREADGROUP + XACK consumers) kevy-streambench (bench/streambench.c). The
+value-size sweep (--workloads values) is SET and GET of 1 KB to 1 MB
+strings. Every run also reports the server's CPU time per request.
 Stdlib only; see bench/README.md. Usage: bench.py [--quick] [--mode ...]
 [--workloads all] [--memory] (then bench/mem.py's bytes-per-element report)."""
 
@@ -15,6 +17,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -122,12 +125,20 @@ def wait_ready(port, proc, log, timeout=15.0):
 
 # ------------------------------------------------------------- workloads
 
+def _store_keys(conn, keyspace, value):
+    """GET should measure hits: store every key redis-benchmark -r keyspace
+    can pick ("key:" + 12-digit number, see its __rand_int__ rule). A few MB
+    per write, whatever the value size."""
+    batch = max(1, min(1000, (4 << 20) // (len(value) + 64)))
+    for lo in range(0, keyspace, batch):
+        hi = min(keyspace, lo + batch)
+        conn.pipeline([_cmd("SET", "key:%012d" % i, value) for i in range(lo, hi)])
+    if conn.call("DBSIZE") != keyspace:
+        raise BenchError("GET prefill: DBSIZE is not %d" % keyspace)
+
+
 def _prefill_get(conn, args, _requests):
-    """GET should measure hits: store every key redis-benchmark -r can pick
-    ("key:" + 12-digit number, see its __rand_int__ rule)."""
-    for lo in range(0, args.keyspace, 1000):
-        hi = min(args.keyspace, lo + 1000)
-        conn.pipeline([_cmd("SET", "key:%012d" % i, "xxx") for i in range(lo, hi)])
+    _store_keys(conn, args.keyspace, b"xxx")
 
 
 def _prefill_lpop(conn, args, requests):
@@ -171,14 +182,20 @@ class Workload:
     queue of kevy-queuebench, or fanout: the Pub/Sub fan-out of
     kevy-fanoutbench, or stream: the consumer group of kevy-streambench
     (run as queue is, queue also true). cost: time per request relative to
-    SET, sizes the probe and --quick runs."""
+    SET, sizes the probe and --quick runs. size, pipeline, clients,
+    keyspace: this workload's -d, -P, -c, -r where it fixes its own (the
+    value-size sweep); None: redis-benchmark's -d 3, --pipelines,
+    --clients, --keyspace."""
 
     def __init__(self, name, doc, test=None, csv=None, cmd=None, cost=1.0,
-                 prefill=None, check=None, queue=False, fanout=False, stream=False):
+                 prefill=None, check=None, queue=False, fanout=False, stream=False,
+                 size=None, pipeline=None, clients=None, keyspace=None):
         self.name, self.doc, self.test, self.cmd = name, doc, test, cmd
         self.csv = csv if test else " ".join(cmd) if cmd else None
         self.cost, self.prefill, self.check = cost, prefill, check
         self.queue, self.fanout, self.stream = queue or stream, fanout, stream
+        self.size, self.pipeline = size, pipeline
+        self.clients, self.keyspace = clients, keyspace
 
     def argv(self):
         return ["-t", self.test] if self.test else list(self.cmd)
@@ -220,6 +237,44 @@ WORKLOADS = {w.name: w for w in WORKLOAD_LIST}
 DEFAULT_WORKLOADS = ("set", "get", "mset", "mset_tag", "hset", "zrange", "queue")
 
 
+# --------------------------------------------------- value-size sweep
+
+# Issue 16 measures large values as `redis-benchmark -P 4 -c 20 -r 100 -d
+# SIZE`, SET and GET: few keys, so the cost is the bytes, not the keyspace.
+# A workload per command and size, named set_1k, get_100k, set_1m, set_3000
+# (bytes); `values` is all of them for --value-sizes.
+VALUE_KEYS = 100
+VALUE_NAME = re.compile(r"(set|get)_([1-9][0-9]*)([km]?)$")
+VALUE_UNITS = {"": 1, "k": 1024, "m": 1024 * 1024}
+
+
+def size_name(size):
+    for unit in ("m", "k"):
+        if size % VALUE_UNITS[unit] == 0:
+            return "%d%s" % (size // VALUE_UNITS[unit], unit)
+    return str(size)
+
+
+def value_workload(name, args):
+    """The Workload named set_<size> or get_<size> (renamed as --workloads
+    values names it: set_1024 is set_1k), or None."""
+    m = VALUE_NAME.match(name)
+    if not m:
+        return None
+    test, size = m.group(1), int(m.group(2)) * VALUE_UNITS[m.group(3)]
+    store = b"x" * size if test == "get" else None
+    return Workload(
+        "%s_%s" % (test, size_name(size)), "%s of a %d-byte value, -P %d -c %d -r %d" % (
+            test.upper(), size, args.value_pipeline, args.value_clients, VALUE_KEYS),
+        test, test.upper(), size=size, pipeline=args.value_pipeline,
+        clients=args.value_clients, keyspace=VALUE_KEYS,
+        # Past a few KB copying the value dominates: each 8 KB costs about a
+        # 3-byte SET (2-core box, loopback), so every probe lasts ~0.2 s.
+        cost=1 + size / 8192,
+        prefill=(lambda conn, _args, _n: _store_keys(conn, VALUE_KEYS, store))
+        if store else None)
+
+
 def tail(path, n=20):
     try:
         with open(path, errors="replace") as f:
@@ -236,6 +291,9 @@ def detect_impl(binary, hint):
     return "redis" if "redis" in os.path.basename(binary) else "kevy"
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")  # the unit of /proc/<pid>/stat's CPU times
+
+
 class Server:
     """One server process; label is "kevy" or "redis" (the side of the table),
     impl says which flags it understands."""
@@ -248,6 +306,26 @@ class Server:
         os.makedirs(self.dir)
         self.log = os.path.join(self.dir, "server.log")
         self.proc = None
+
+    def cpu_seconds(self):
+        """user + sys CPU time of the server so far, all its threads (every
+        kevy shard), from /proc/<pid>/stat (taskset execs the server: same
+        pid). The kernel counts it in clock ticks, 1/SC_CLK_TCK s (10 ms);
+        None where there is no /proc."""
+        try:
+            with open("/proc/%d/stat" % self.proc.pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()  # the name may hold spaces
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+    def cpu_us_per(self, start, count):
+        """Server CPU in us per request (or message) since cpu_seconds()
+        returned start; None where it cannot tell."""
+        now = self.cpu_seconds()
+        if start is None or now is None or not count:
+            return None
+        return (now - start) * 1e6 / count
 
     def argv(self):
         if self.impl == "kevy":
@@ -297,8 +375,10 @@ CHILDREN = []  # live redis-benchmark processes, killed on the way out
 def run_benchmark(args, port, wl, pipeline, requests, cpus):
     argv = taskset(cpus) + [
         args.benchmark_bin, "-h", "127.0.0.1", "-p", str(port),
-        "-c", str(args.clients), "-n", str(requests), "-r", str(args.keyspace),
-        "-P", str(pipeline), "--csv"]
+        "-c", str(wl.clients or args.clients), "-n", str(requests),
+        "-r", str(wl.keyspace or args.keyspace), "-P", str(pipeline), "--csv"]
+    if wl.size:
+        argv += ["-d", str(wl.size)]
     if args.client_threads:
         argv += ["--threads", str(args.client_threads)]
     argv += wl.argv()  # a custom command must come last
@@ -343,9 +423,12 @@ def calibrate(args, ref, wl, pipeline, client_cpus):
     """Requests per run so one run lasts about --seconds on the reference."""
     if args.requests:
         return args.requests
+    # Large values make the cost-scaled counts tiny: still give every
+    # client a few full pipelines, or connecting is all a run measures.
+    floor = 5 * (wl.clients or args.clients) * pipeline
     if args.quick:
-        return int(5000 * pipeline / wl.cost)
-    probe = int(20000 * pipeline / wl.cost)
+        return max(floor, int(5000 * pipeline / wl.cost))
+    probe = max(floor, int(20000 * pipeline / wl.cost))
     prepare(ref, wl, args, probe)
     rps = run_benchmark(args, ref.port, wl, pipeline, probe, client_cpus)
     after_run(ref, wl)
@@ -452,8 +535,8 @@ def plan_queue(args, mode, kevy, results, wl="queue"):
         for name, place in queue_variants(kevy, wl):
             row = {"mode": mode, "workload": name, "pipeline": p, "requests": None,
                    "place": place, "redis": [], "kevy": [], "redis_p50": [],
-                   "kevy_p50": [], "redis_p99": [], "kevy_p99": [], "redis_runs": [],
-                   "kevy_runs": []}
+                   "kevy_p50": [], "redis_p99": [], "kevy_p99": [], "redis_cpu": [],
+                   "kevy_cpu": [], "redis_runs": [], "kevy_runs": []}
             results.append(row)
             rows.append(row)
     return rows
@@ -461,8 +544,11 @@ def plan_queue(args, mode, kevy, results, wl="queue"):
 
 def queue_round(args, rnd, redis, kevy, rows, cpus, wl="queue"):
     """Per pipeline: Redis once (its figures serve every kevy variant), then
-    each kevy variant; the order flips every round. wl: queue or stream."""
-    run, rate = (run_stream, "acked_per_s") if wl == "stream" else (run_queue, "consumed_per_s")
+    each kevy variant; the order flips every round. wl: queue or stream.
+    Server CPU is per message consumed (stream: acknowledged), the drain
+    after the window included."""
+    run, rate, count = ((run_stream, "acked_per_s", "acked") if wl == "stream" else
+                        (run_queue, "consumed_per_s", "consumed"))
     for p in args.pipelines:
         prows = [r for r in rows if r["pipeline"] == p]
         seq = [(redis, None)] + [(kevy, r) for r in prows]
@@ -470,12 +556,15 @@ def queue_round(args, rnd, redis, kevy, rows, cpus, wl="queue"):
             seq.reverse()
         for server, row in seq:
             prepare(server, WORKLOADS[wl], args, 0)
+            cpu = server.cpu_seconds()
             res = run(args, server, p, row["place"] if row else "any", cpus)
+            cpu = server.cpu_us_per(cpu, res[count])
             for r in (prows if row is None else [row]):
                 side = server.label
                 r[side].append(res[rate])
                 r[side + "_p50"].append(res["p50_us"])
                 r[side + "_p99"].append(res["p99_us"])
+                r[side + "_cpu"].append(cpu)
                 r[side + "_runs"].append(res)
 
 
@@ -522,6 +611,7 @@ def print_stream_table(args, kevy, rows):
           "XACK answered, in us (k/r below 1.00: kevy faster).\nSTREAM: kevy's consumers "
           "on the key's shard; STREAM_XSHARD: on another shard (producers on the key's "
           "shard in both).")
+    print(_cpu_legend("entry acknowledged (XADD + XREADGROUP + XACK)"))
     sys.stdout.flush()
 
 
@@ -559,23 +649,27 @@ def plan_fanout(args, mode, results):
     for p in args.fanout_pipelines:
         row = {"mode": mode, "workload": "fanout", "pipeline": p, "requests": None,
                "redis": [], "kevy": [], "redis_p50": [], "kevy_p50": [], "redis_p99": [],
-               "kevy_p99": [], "redis_runs": [], "kevy_runs": []}
+               "kevy_p99": [], "redis_cpu": [], "kevy_cpu": [], "redis_runs": [],
+               "kevy_runs": []}
         results.append(row)
         rows.append(row)
     return rows
 
 
 def fanout_round(args, rnd, servers, rows, cpus):
-    """Per pipeline, each server once; who goes first flips every round."""
+    """Per pipeline, each server once; who goes first flips every round.
+    Server CPU is per message delivered (to one subscriber)."""
     order = servers if rnd % 2 == 0 else servers[::-1]
     for row in rows:
         for server in order:
             prepare(server, WORKLOADS["fanout"], args, 0)
+            cpu = server.cpu_seconds()
             res = run_fanout(args, server, row["pipeline"], cpus)
             side = server.label
             row[side].append(res["delivered_per_s"])
             row[side + "_p50"].append(res["p50_us"])
             row[side + "_p99"].append(res["p99_us"])
+            row[side + "_cpu"].append(server.cpu_us_per(cpu, res["delivered"]))
             row[side + "_runs"].append(res)
 
 
@@ -596,10 +690,16 @@ def run_mode(args, mode, workdir, results):
     try:
         for s in servers:
             s.start()
-        print("\n== mode %s: %s, %s; client %s; %d rounds, -c %d -r %d"
+        flags = []  # redis-benchmark's, for the rows of print_table
+        if any(not WORKLOADS[w].size for w in args.workloads):
+            flags.append("-c %d -r %d" % (args.clients, args.keyspace))
+        if any(WORKLOADS[w].size for w in args.workloads):
+            flags.append("values: -P %d -c %d -r %d -d SIZE"
+                         % (args.value_pipeline, args.value_clients, VALUE_KEYS))
+        print("\n== mode %s: %s, %s; client %s; %d rounds, %s"
               % (mode, redis.describe(), kevy.describe(),
                  "cpu %s" % cli_cpus if cli_cpus else "unpinned", args.rounds,
-                 args.clients, args.keyspace), flush=True)
+                 "; ".join(flags)), flush=True)
         plan, qplan, fplan, splan = [], [], [], []
         if "queue" in args.workloads:
             qplan = plan_queue(args, mode, kevy, results)
@@ -608,12 +708,15 @@ def run_mode(args, mode, workdir, results):
         if "fanout" in args.workloads:
             fplan = plan_fanout(args, mode, results)
         for w in args.workloads:
-            if WORKLOADS[w].queue or WORKLOADS[w].fanout:
+            wl = WORKLOADS[w]
+            if wl.queue or wl.fanout:
                 continue
-            for p in args.pipelines:
-                n = calibrate(args, redis, WORKLOADS[w], p, cli_cpus)
+            for p in [wl.pipeline] if wl.pipeline else args.pipelines:
+                n = calibrate(args, redis, wl, p, cli_cpus)
                 row = {"mode": mode, "workload": w, "pipeline": p, "requests": n,
-                       "redis": [], "kevy": []}
+                       "redis": [], "kevy": [], "redis_cpu": [], "kevy_cpu": []}
+                if wl.size:
+                    row["value_size"] = wl.size
                 results.append(row)
                 plan.append(row)
         for rnd in range(args.rounds):
@@ -623,8 +726,10 @@ def run_mode(args, mode, workdir, results):
                 wl = WORKLOADS[row["workload"]]
                 for s in order:
                     prepare(s, wl, args, row["requests"])
+                    cpu = s.cpu_seconds()
                     rps = run_benchmark(args, s.port, wl, row["pipeline"],
                                         row["requests"], cli_cpus)
+                    row[s.label + "_cpu"].append(s.cpu_us_per(cpu, row["requests"]))
                     after_run(s, wl)
                     row[s.label].append(rps)
             if qplan:
@@ -657,11 +762,15 @@ def summarize(row):
         row[side + "_spread"] = (max(v) - min(v)) / statistics.median(v) if v else None
     r, k = row["redis_median"], row["kevy_median"]
     row["ratio"] = k / r if r and k is not None else None
-    for q in ("p50", "p99"):  # job-queue rows: latency medians too
+    # Job-queue rows: latency medians too; every row: server CPU.
+    for q in ("p50", "p99", "cpu"):
         for side in ("redis", "kevy"):
             v = row.get("%s_%s" % (side, q))
             if v is not None:
+                v = [x for x in v if x is not None]  # cpu: None without /proc
                 row["%s_%s_median" % (side, q)] = statistics.median(v) if v else None
+    r, k = row.get("redis_cpu_median"), row.get("kevy_cpu_median")
+    row["cpu_ratio"] = k / r if r and k is not None else None
 
 
 def print_queue_table(args, kevy, rows):
@@ -680,26 +789,49 @@ def print_queue_table(args, kevy, rows):
     print("msg/s: messages consumed per second; p50/p99: producer->consumer latency in us "
           "(k/r below 1.00: kevy faster).\nQUEUE: kevy's consumers on the queue key's shard; "
           "QUEUE_XSHARD: on another shard (producers on the key's shard in both).")
+    print(_cpu_legend("message consumed (LPUSH + BRPOP)"))
     sys.stdout.flush()
 
 
+def _us(v):
+    """A CPU time in us: three significant digits or so, '-' for none."""
+    if v is None:
+        return "-"
+    return "%.2f" % v if v < 10 else "%.1f" % v if v < 1000 else "%.0f" % v
+
+
+CPU_HEADER = "%9s %8s %5s" % ("redis cpu", "kevy cpu", "k/r")
+
+
+def _cpu_columns(row):
+    ratio = row["cpu_ratio"]
+    return "%9s %8s %5s" % (_us(row["redis_cpu_median"]), _us(row["kevy_cpu_median"]),
+                            "-" if ratio is None else "%.2f" % ratio)
+
+
+def _cpu_legend(per):
+    return ("cpu: server CPU (user+sys, all threads) per %s, us; /proc/<pid>/stat, "
+            "%d ms ticks; k/r below 1.00: kevy cheaper." % (per, 1000 // CLOCK_TICKS))
+
+
 def _latency_table(rows):
-    """The msg/s and p50/p99 columns of the job-queue and fan-out tables."""
-    print("%-17s %11s %7s %11s %7s %6s %9s %8s %5s %9s %8s %5s"
+    """The msg/s, p50/p99 and cpu columns of the job-queue, fan-out and
+    stream tables."""
+    print("%-17s %11s %7s %11s %7s %6s %9s %8s %5s %9s %8s %5s %s"
           % ("workload", "redis msg/s", "spread", "kevy msg/s", "spread", "k/r",
-             "redis p50", "kevy p50", "k/r", "redis p99", "kevy p99", "k/r"))
+             "redis p50", "kevy p50", "k/r", "redis p99", "kevy p99", "k/r", CPU_HEADER))
     for row in rows:
         summarize(row)
         if row["redis_median"] is None or row["kevy_median"] is None:
             continue
         rp50, kp50 = row["redis_p50_median"], row["kevy_p50_median"]
         rp99, kp99 = row["redis_p99_median"], row["kevy_p99_median"]
-        print("%-17s %11.0f %6.1f%% %11.0f %6.1f%% %6.2f %9.0f %8.0f %5.2f %9.0f %8.0f %5.2f"
+        print("%-17s %11.0f %6.1f%% %11.0f %6.1f%% %6.2f %9.0f %8.0f %5.2f %9.0f %8.0f %5.2f %s"
               % ("%s P%d" % (row["workload"].upper(), row["pipeline"]),
                  row["redis_median"], 100 * row["redis_spread"],
                  row["kevy_median"], 100 * row["kevy_spread"], row["ratio"],
                  rp50, kp50, kp50 / rp50 if rp50 else 0.0,
-                 rp99, kp99, kp99 / rp99 if rp99 else 0.0))
+                 rp99, kp99, kp99 / rp99 if rp99 else 0.0, _cpu_columns(row)))
 
 
 def print_fanout_table(args, kevy, rows):
@@ -728,21 +860,25 @@ def print_fanout_table(args, kevy, rows):
         print("warning: %d messages came out of their publisher's order" % reordered)
     print("msg/s: messages delivered per second, summed over the subscribers; p50/p99: "
           "publish->receive latency in us (k/r below 1.00: kevy faster).")
+    print(_cpu_legend("message delivered to one subscriber"))
     sys.stdout.flush()
 
 
 def print_table(rows):
-    print("%-13s %10s %14s %7s %14s %7s %11s"
-          % ("workload", "requests", "redis rps", "spread", "kevy rps", "spread",
-             "kevy/redis"))
+    print("%-13s %10s %11s %7s %11s %7s %6s %s"
+          % ("workload", "requests", "redis rps", "spread", "kevy rps", "spread", "k/r",
+             CPU_HEADER))
     for row in rows:
         summarize(row)
         if row["redis_median"] is None or row["kevy_median"] is None:
             continue
-        print("%-13s %10d %14.0f %6.1f%% %14.0f %6.1f%% %11.2f"
+        print("%-13s %10d %11.0f %6.1f%% %11.0f %6.1f%% %6.2f %s"
               % ("%s P%d" % (row["workload"].upper(), row["pipeline"]), row["requests"],
                  row["redis_median"], 100 * row["redis_spread"],
-                 row["kevy_median"], 100 * row["kevy_spread"], row["ratio"]))
+                 row["kevy_median"], 100 * row["kevy_spread"], row["ratio"],
+                 _cpu_columns(row)))
+    print("rps: requests per second, medians; k/r above 1.00: kevy faster.")
+    print(_cpu_legend("request"))
     sys.stdout.flush()
 
 
@@ -757,14 +893,19 @@ def version_of(binary):
 def parse_args():
     epilog = "workloads (* = default):\n" + "\n".join(
         "  %-9s %s %s" % (w.name, "*" if w.name in DEFAULT_WORKLOADS else " ", w.doc)
-        for w in WORKLOAD_LIST)
+        for w in WORKLOAD_LIST) + (
+        "\n  values      the value-size sweep: set_<size> and get_<size> for each of"
+        "\n              --value-sizes (-P 4 -c 20 by default, -r %d -d <size>; every GET a hit);"
+        "\n              one size alone: set_1k, get_100k, set_1m, get_3000 (bytes)"
+        % VALUE_KEYS)
     ap = argparse.ArgumentParser(description="kevy vs Redis with redis-benchmark",
                                  epilog=epilog,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mode", choices=("percore", "machine", "both", "none"),
                     default="both", help="none: no throughput runs (with --memory)")
     ap.add_argument("--workloads", default=",".join(DEFAULT_WORKLOADS),
-                    help="comma list from: %s; or all" % ",".join(WORKLOADS))
+                    help="comma list from: %s, values, set_<size>, get_<size>; all: "
+                    "every one but the values" % ",".join(WORKLOADS))
     ap.add_argument("--pipelines", default="1,16", help="comma list of -P values")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=2.0,
@@ -830,6 +971,13 @@ def parse_args():
     ap.add_argument("--stream-count", type=int, default=10,
                     help="stream: XREADGROUP COUNT")
     ap.add_argument("--stream-size", type=int, default=32, help="stream: payload bytes")
+    ap.add_argument("--value-sizes", default="1024,10240,102400,1048576",
+                    help="values: comma list of value sizes in bytes (k and m suffixes "
+                         "allowed), a set_ and a get_ workload each")
+    ap.add_argument("--value-pipeline", type=int, default=4,
+                    help="values: -P of the sweep (--pipelines does not apply)")
+    ap.add_argument("--value-clients", type=int, default=20,
+                    help="values: -c of the sweep (--clients does not apply)")
     ap.add_argument("--memory", action=argparse.BooleanOptionalAction, default=False,
                     help="then the bytes-per-element report of bench/mem.py")
     ap.add_argument("--memory-elements", type=int, default=0,
@@ -842,12 +990,27 @@ def parse_args():
     args = ap.parse_args()
     if args.compare:
         return args
-    if args.workloads.strip().lower() == "all":
-        args.workloads = ",".join(WORKLOADS)
-    args.workloads = [w.strip().lower() for w in args.workloads.split(",") if w.strip()]
-    for w in args.workloads:
-        if w not in WORKLOADS:
-            ap.error("unknown workload %r" % w)
+    sweep = []
+    for size in args.value_sizes.split(","):
+        m = re.match(r"\s*([1-9][0-9]*)([km]?)\s*$", size.lower())
+        if not m:
+            ap.error("--value-sizes: %r is not a size" % size)
+        name = size_name(int(m.group(1)) * VALUE_UNITS[m.group(2)])
+        sweep += ["set_" + name, "get_" + name]
+    # `all` leaves the sweep out: `make bench` runs it next, on its own
+    # (`--workloads all,values` for everything in one go).
+    groups = {"all": [w.name for w in WORKLOAD_LIST], "values": sweep}
+    names = []
+    for w in args.workloads.split(","):
+        w = w.strip().lower()
+        for name in groups.get(w, [w] if w else []):
+            wl = WORKLOADS.get(name) or value_workload(name, args)
+            if wl is None:
+                ap.error("unknown workload %r" % name)
+            WORKLOADS.setdefault(wl.name, wl)
+            if wl.name not in names:
+                names.append(wl.name)
+    args.workloads = names
     args.pipelines = [int(p) for p in args.pipelines.split(",") if p.strip()]
     args.fanout_pipelines = [int(p) for p in args.fanout_pipelines.split(",") if p.strip()]
     if args.quick and args.rounds == 5:
@@ -881,22 +1044,27 @@ def parse_args():
 
 
 def compare(old_path, new_path):
-    """Per workload: each side's median in NEW over OLD, and both ratios."""
+    """Per workload: each side's median in NEW over OLD, and both ratios
+    (of throughput, and of server CPU per request where both files have it)."""
     def load(path):
         with open(path) as f:
             rows = json.load(f)["results"]
         return {(r["mode"], r["workload"], r["pipeline"]): r for r in rows}
     old, new = load(old_path), load(new_path)
-    print("%-8s %-13s %13s %13s %8s %8s" % ("mode", "workload", "kevy new/old",
-                                            "redis new/old", "old k/r", "new k/r"))
+    def cpu(row):
+        ratio = row.get("cpu_ratio")  # files from before the cpu columns lack it
+        return "-" if ratio is None else "%.2f" % ratio
+    print("%-8s %-13s %13s %13s %8s %8s %12s %12s"
+          % ("mode", "workload", "kevy new/old", "redis new/old", "old k/r", "new k/r",
+             "old cpu k/r", "new cpu k/r"))
     for key in sorted(set(old) & set(new)):
         o, n = old[key], new[key]
         if None in (o["kevy_median"], n["kevy_median"], o["redis_median"], n["redis_median"]):
             continue
-        print("%-8s %-13s %13.3f %13.3f %8.2f %8.2f"
+        print("%-8s %-13s %13.3f %13.3f %8.2f %8.2f %12s %12s"
               % (key[0], "%s P%d" % (key[1].upper(), key[2]),
                  n["kevy_median"] / o["kevy_median"], n["redis_median"] / o["redis_median"],
-                 o["ratio"], n["ratio"]))
+                 o["ratio"], n["ratio"], cpu(o), cpu(n)))
     return 0
 
 
@@ -958,7 +1126,10 @@ def main():
                            "prefix": FANOUT_PREFIX},
                 "stream": {"producers": args.stream_producers,
                            "consumers": args.stream_consumers, "count": args.stream_count,
-                           "size": args.stream_size, "key": STREAM_KEY}}
+                           "size": args.stream_size, "key": STREAM_KEY},
+                "values": {"pipeline": args.value_pipeline, "clients": args.value_clients,
+                           "keyspace": VALUE_KEYS},
+                "clock_ticks_per_s": CLOCK_TICKS}
         with open(args.json, "w") as f:
             json.dump({"meta": meta, "results": results, "memory": memory}, f, indent=1)
         print("raw numbers saved to %s" % args.json)

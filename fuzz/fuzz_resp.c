@@ -1,6 +1,8 @@
 /* libFuzzer harness for the RESP library. The input is parsed as a request
- * stream three ways (whole, in pseudo-random chunks chosen by the first
- * bytes, byte by byte) which must agree, with per-call invariants checked;
+ * stream four ways (whole, in pseudo-random chunks chosen by the first
+ * bytes, byte by byte, and chunked as a connection reads with payloads
+ * diverted into their own memory) which must agree, with per-call
+ * invariants checked;
  * it is also read as a reply, converted to RESP2, and the output re-checked. */
 #include <stdint.h>
 #include <stdio.h>
@@ -8,6 +10,7 @@
 #include <string.h>
 
 #include "kevy/resp.h"
+#include "../tests/unit/resp_divert_run.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -29,18 +32,6 @@ typedef struct outcome {
     char err[80];
     size_t leftover;
 } outcome;
-
-static void encode_cmd(kv_buf *out, int argc, const kv_str *argv)
-{
-    kv_reply r;
-    int i;
-    r.buf = out;
-    r.proto = 2;
-    r.errors = 0;
-    kv_reply_array(&r, argc);
-    for (i = 0; i < argc; i++)
-        kv_reply_bulk(&r, argv[i].p, argv[i].n);
-}
 
 /* A parsed command, written as a multibulk, must parse back to itself. */
 static void check_roundtrip(const char *enc, size_t n, int argc, const kv_str *argv)
@@ -103,7 +94,7 @@ static void run(const uint8_t *data, size_t size, const size_t *cuts,
                 }
                 FUZZ_ASSERT(argv[i].p >= lo && argv[i].p + argv[i].n <= hi);
             }
-            encode_cmd(&o->cmds, argc, argv);
+            kv_encode_command(&o->cmds, argc, argv);
             check_roundtrip(o->cmds.p + before, o->cmds.len - before, argc, argv);
             o->ncmds++;
             start += consumed;
@@ -150,6 +141,22 @@ static void compare(const outcome *a, const outcome *b)
     FUZZ_ASSERT(a->leftover == b->leftover);
 }
 
+/* The same stream read as a connection reads it, big payloads apart. */
+static void compare_divert(const outcome *a, const divert_result *d)
+{
+    FUZZ_ASSERT(d->broken == 0);
+    if (a->too_big || strstr(d->err, "too big")) {
+        size_t n = a->cmds.len < d->cmds.len ? a->cmds.len : d->cmds.len;
+        FUZZ_ASSERT(n == 0 || memcmp(a->cmds.p, d->cmds.p, n) == 0);
+        return;
+    }
+    FUZZ_ASSERT(a->ncmds == d->ncmds);
+    FUZZ_ASSERT(a->cmds.len == d->cmds.len);
+    FUZZ_ASSERT(a->cmds.len == 0 || memcmp(a->cmds.p, d->cmds.p, a->cmds.len) == 0);
+    FUZZ_ASSERT(strcmp(a->err, d->err) == 0);
+    FUZZ_ASSERT(a->leftover == d->leftover);
+}
+
 /* Tiny PRNG so chunking depends only on the input. */
 static uint32_t next_rand(uint32_t *s)
 {
@@ -184,6 +191,13 @@ static void fuzz_requests(const uint8_t *data, size_t size)
     run(data, size, cuts, n, &lim, &chunked);
     compare(&whole, &chunked);
     kv_buf_free(&chunked.cmds);
+    {
+        divert_result dv;
+        divert_run((const char *)data, size, cuts, n, &lim, 1 + (seed >> 3) % 64, (seed & 8) != 0,
+                   &dv);
+        compare_divert(&whole, &dv);
+        kv_buf_free(&dv.cmds);
+    }
 
     if (size <= 600) {
         for (i = 1; i < size; i++)

@@ -20,16 +20,53 @@ typedef struct kv_str {
 
 /* ------------------------------------------------------------------ buffer */
 
+/* A span of bytes a buffer refers to instead of holding: a big stored value
+ * sent without being copied (kv_reply_bulk_ref). It sits before the buffer's
+ * own byte `at`; release(arg) runs once, when the buffer lets go of it (one
+ * that lets go of a span early, once written, sets release to NULL). */
+typedef void (*kv_buf_release_fn)(void *arg);
+typedef struct kv_buf_span {
+    size_t at;
+    const char *p;
+    size_t n;
+    kv_buf_release_fn release;
+    void *arg;
+} kv_buf_span;
+
+typedef struct kv_buf_spans {
+    size_t count, cap;
+    size_t bytes; /* the spans' n, summed */
+    kv_buf_span s[];
+} kv_buf_spans;
+
 /* Growable byte buffer. Allocation failure aborts the process (as Redis's
- * zmalloc does): callers bound sizes through limits, not through NULL checks. */
+ * zmalloc does): callers bound sizes through limits, not through NULL checks.
+ * A reply buffer may also hold spans (NULL if none): its contents are then
+ * p[0..s[0].at), span 0, p[s[0].at..s[1].at), span 1, ..., p[..len). Only a
+ * client's reply buffers get spans; whoever reads such a buffer as flat bytes
+ * (p, len) must not ask for them (see kv_reply_bulk_ref). */
 typedef struct kv_buf {
     char *p;
     size_t len;
     size_t cap;
+    kv_buf_spans *spans;
 } kv_buf;
 
 void kv_buf_init(kv_buf *b);
-void kv_buf_free(kv_buf *b);
+void kv_buf_free(kv_buf *b);              /* spans released too */
+/* Empty it, spans released, keeping the allocation. */
+void kv_buf_clear(kv_buf *b);
+/* Keep the first n own bytes and the spans before them (a span at n goes:
+ * a span is always followed by bytes of its own reply). */
+void kv_buf_truncate(kv_buf *b, size_t n);
+/* Add a span at the end. */
+void kv_buf_add_span(kv_buf *b, const char *p, size_t n, kv_buf_release_fn release, void *arg);
+/* Append src's contents, spans moved not copied; src is left empty. */
+void kv_buf_move(kv_buf *dst, kv_buf *src);
+/* 1 if it holds nothing: no bytes, no spans. */
+int kv_buf_empty(const kv_buf *b);
+/* Its contents' size: own bytes plus spans. */
+size_t kv_buf_size(const kv_buf *b);
 /* Ensure room for `extra` more bytes; returns b->p + b->len. */
 char *kv_buf_reserve(kv_buf *b, size_t extra);
 void kv_buf_append(kv_buf *b, const void *p, size_t n);
@@ -72,12 +109,44 @@ typedef struct kv_parser {
     size_t need;            /* on AGAIN: total bytes the command needs, if known, else 0 */
     const char *err;        /* on ERROR: reply text without '-' and CRLF */
     char errbuf[64];
+    /* One big payload read into the caller's memory instead of buf
+     * (kv_parser_divert): where, its length, the bytes there, its offset in
+     * the command, and its state (KV_DIV_*). */
+    struct {
+        char *data;
+        size_t len, have, pos;
+        int state;
+    } div;
 } kv_parser;
+
+enum { KV_DIV_NONE = 0, KV_DIV_FILLING, KV_DIV_FULL, KV_DIV_AGAIN };
 
 void kv_parser_init(kv_parser *p);
 void kv_parser_free(kv_parser *p);
-/* Forget any partial command. */
+/* Forget any partial command (and a diverted payload). */
 void kv_parser_reset(kv_parser *p);
+/* The command just parsed will be parsed again from the same bytes (it has
+ * to wait): like reset, but its diverted payload stays for that parse. */
+void kv_parser_rewind(kv_parser *p);
+
+/* Big payloads straight into their final memory (as Redis reads a bulk of
+ * 32 KB or more into the object that will hold it). After KV_PARSE_AGAIN:
+ * kv_parser_big_bulk gives the length of the payload the command waits for
+ * if it is at least min bytes and none is diverted yet, else 0. The caller
+ * then moves the payload bytes it has (those from the command's start +
+ * p->pos) into memory with room for length + 2 bytes, drops them from its
+ * buffer (which then ends where the payload began), and calls
+ * kv_parser_divert. Until the payload and its CRLF are all there,
+ * kv_parser_divert_room says where the next bytes go; each read is reported
+ * with kv_parser_divert_got. The argument then points into that memory,
+ * and the rest of the command follows in buf as if the payload had been
+ * there. The caller owns the memory: it keeps it until the command is done
+ * (or the parser reset) and forgets it with kv_parser_divert_done. */
+size_t kv_parser_big_bulk(const kv_parser *p, size_t min);
+void kv_parser_divert(kv_parser *p, char *data, size_t have);
+int kv_parser_divert_room(const kv_parser *p, char **dst, size_t *want);
+void kv_parser_divert_got(kv_parser *p, size_t n);
+void kv_parser_divert_done(kv_parser *p);
 
 /* Parse one command from buf[0..len), where buf starts at the first byte of
  * the current command. After KV_PARSE_AGAIN, call again with the same leading
@@ -111,7 +180,15 @@ void kv_reply_errorf(kv_reply *r, const char *fmt, ...)
     ;
 void kv_reply_int(kv_reply *r, long long v);                  /* :v */
 void kv_reply_bulk(kv_reply *r, const void *p, size_t n);     /* $n */
+/* $n whose bytes are not copied: the buffer refers to p[0..n) until it
+ * releases them with release(arg). Only for a buffer that goes to the socket
+ * as it is (a client's reply buffer), never one read back as flat bytes. */
+void kv_reply_bulk_ref(kv_reply *r, const void *p, size_t n, kv_buf_release_fn release,
+                       void *arg);
 void kv_reply_bulk_cstr(kv_reply *r, const char *s);
+/* argv as a client sends a command: an array of bulks (the same in RESP2
+ * and RESP3), appended to out. */
+void kv_encode_command(kv_buf *out, int argc, const kv_str *argv);
 void kv_reply_bulk_ll(kv_reply *r, long long v);              /* integer as bulk */
 void kv_reply_null(kv_reply *r);                              /* $-1  | _ */
 void kv_reply_null_array(kv_reply *r);                        /* *-1  | _ */

@@ -125,6 +125,27 @@ struct kv_cmd {
 
 /* ------------------------------------------------------ execution context */
 
+/* Big arguments read straight into memory a command may keep as its value
+ * (as Redis reads a bulk of 32 KB or more into the object that will hold
+ * it), so a SET of 1 MB copies nothing. The command set owns the memory:
+ * alloc returns a handle holding one reference, with *data pointing at
+ * room for n bytes; ref adds a reference (on a thread holding one), unref
+ * drops one on any thread. */
+typedef struct kv_blob_ops {
+    size_t min; /* arguments at least this long are read into such memory */
+    void *(*alloc)(size_t n, char **data);
+    void (*ref)(void *h);
+    void (*unref)(void *h);
+} kv_blob_ops;
+
+/* One such argument and a reference to it: its bytes and its handle. */
+typedef struct kv_blob {
+    const kv_blob_ops *ops;
+    void *h;
+    const char *p;
+    size_t n;
+} kv_blob;
+
 struct kv_ctx {
     kv_reply out;       /* the reply goes here (protocol already set) */
     void *state;        /* the command set's per-shard state */
@@ -138,6 +159,14 @@ struct kv_ctx {
                               shard; 0 for internal work */
     int may_suspend;    /* run inline for its client: kv_ctx_suspend works */
     unsigned long long txn; /* a part of a transaction over several shards, or 0 */
+    /* The one buffer a reply may refer to stored bytes in without copying
+     * them (kv_reply_bulk_ref): the client's own reply, bound for its socket
+     * as it is. NULL when the reply is read back (scripts, EXEC's parts,
+     * fan-outs) or the client has no socket. */
+    const kv_buf *ref_buf;
+    /* An argument (argv[i].p == arg_blob->p) in memory the command may keep
+     * as a value without copying it (kv_blob_ops); NULL if none. */
+    const kv_blob *arg_blob;
 };
 
 /* What the runtime tells the command set after each client command, on the
@@ -247,6 +276,8 @@ typedef struct kv_cmdset {
      * Without it the runtime stops at once; with it the set decides (Redis
      * saves first), and a second signal stops the runtime at once. */
     void (*on_signal)(kv_shard *sh, void *state);
+    /* Optional: big arguments read into memory commands can keep. */
+    const kv_blob_ops *blobs;
     void *udata;
 } kv_cmdset;
 

@@ -46,7 +46,10 @@ void kv_parser_free(kv_parser *p)
     kv_parser_init(p);
 }
 
-void kv_parser_reset(kv_parser *p)
+/* Argument offset of a diverted payload: its pointer is set directly. */
+#define KV_OFF_DIVERTED ((size_t)-1)
+
+static void kv_parser_restart(kv_parser *p)
 {
     p->state = KV_ST_START;
     p->multibulk = 0;
@@ -54,6 +57,60 @@ void kv_parser_reset(kv_parser *p)
     p->pos = 0;
     p->argc = 0;
     p->need = 0;
+}
+
+void kv_parser_reset(kv_parser *p)
+{
+    kv_parser_restart(p);
+    kv_parser_divert_done(p);
+}
+
+void kv_parser_rewind(kv_parser *p)
+{
+    kv_parser_restart(p);
+    if (p->div.state == KV_DIV_FULL)
+        p->div.state = KV_DIV_AGAIN;
+}
+
+size_t kv_parser_big_bulk(const kv_parser *p, size_t min)
+{
+    if (p->state != KV_ST_MBULK || p->bulk < 0 || p->div.state != KV_DIV_NONE ||
+        (unsigned long long)p->bulk < min || p->need == 0)
+        return 0;
+    return (size_t)p->bulk;
+}
+
+void kv_parser_divert(kv_parser *p, char *data, size_t have)
+{
+    p->div.data = data;
+    p->div.len = (size_t)p->bulk;
+    p->div.have = have;
+    p->div.pos = p->pos;
+    p->div.state = have == p->div.len + 2 ? KV_DIV_FULL : KV_DIV_FILLING;
+    p->need = 0;
+}
+
+int kv_parser_divert_room(const kv_parser *p, char **dst, size_t *want)
+{
+    if (p->div.state != KV_DIV_FILLING)
+        return 0;
+    *dst = p->div.data + p->div.have;
+    *want = p->div.len + 2 - p->div.have;
+    return 1;
+}
+
+void kv_parser_divert_got(kv_parser *p, size_t n)
+{
+    p->div.have += n;
+    if (p->div.have == p->div.len + 2)
+        p->div.state = KV_DIV_FULL;
+}
+
+void kv_parser_divert_done(kv_parser *p)
+{
+    p->div.data = NULL;
+    p->div.len = p->div.have = p->div.pos = 0;
+    p->div.state = KV_DIV_NONE;
 }
 
 void kv_resp_argv_grow(kv_parser *p, long long total)
@@ -136,11 +193,12 @@ static void kv_publish(kv_parser *p, const char *base, size_t cmdlen,
 {
     int i;
     for (i = 0; i < p->argc; i++)
-        p->argv[i].p = base + p->offs[i];
+        if (p->offs[i] != KV_OFF_DIVERTED)
+            p->argv[i].p = base + p->offs[i];
     *consumed = cmdlen;
     *argc = p->argc;
     *argv = p->argv;
-    kv_parser_reset(p);
+    kv_parser_restart(p); /* a diverted payload stays until the caller is done with it */
 }
 
 /* The common header: 1 to 18 canonical digits right after buf[i - 1], then
@@ -276,6 +334,23 @@ static kv_parse_status kv_parse_bulks(kv_parser *p, const char *buf, size_t len,
             pos = cr + 2;
             p->bulk = ll;
         }
+        if (p->div.state != KV_DIV_NONE && pos == p->div.pos && (size_t)p->bulk == p->div.len) {
+            /* This payload was diverted: it is elsewhere, not in buf. */
+            if (p->div.state == KV_DIV_FILLING) {
+                p->pos = pos;
+                return KV_PARSE_AGAIN;
+            }
+            p->div.state = KV_DIV_FULL;
+            if (p->argc == p->argcap)
+                kv_resp_argv_grow(p, (long long)p->argc + p->multibulk);
+            p->offs[p->argc] = KV_OFF_DIVERTED;
+            p->argv[p->argc].p = p->div.data;
+            p->argv[p->argc].n = p->div.len;
+            p->argc++;
+            p->bulk = -1;
+            p->multibulk--;
+            continue;
+        }
         /* The payload and the two bytes after it, which are skipped unread. */
         if (len - pos < (size_t)p->bulk + 2) {
             p->pos = pos;
@@ -348,6 +423,10 @@ kv_parse_status kv_parse(kv_parser *p, const char *buf, size_t len,
     if (p->pos > len && p->state != KV_ST_START)
         return KV_PARSE_AGAIN;
     if (p->state == KV_ST_START) {
+        /* The payload of a command done with (not rewound) is the caller's
+         * to free: forget it, whatever the caller did. */
+        if (p->div.state == KV_DIV_FULL)
+            kv_parser_divert_done(p);
         if (len == 0)
             return KV_PARSE_AGAIN;
         if (buf[0] != '*') {

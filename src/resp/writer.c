@@ -129,6 +129,26 @@ void kv_reply_bulk(kv_reply *r, const void *p, size_t n)
     r->buf->len = (size_t)(w - r->buf->p);
 }
 
+void kv_reply_bulk_ref(kv_reply *r, const void *p, size_t n, kv_buf_release_fn release,
+                       void *arg)
+{
+    kv_reply_hdr(r, '$', (long long)n);
+    kv_buf_add_span(r->buf, (const char *)p, n, release, arg);
+    kv_buf_append(r->buf, "\r\n", 2);
+}
+
+void kv_encode_command(kv_buf *out, int argc, const kv_str *argv)
+{
+    kv_reply r;
+    int i;
+    r.buf = out;
+    r.proto = 2;
+    r.errors = 0;
+    kv_reply_array(&r, argc);
+    for (i = 0; i < argc; i++)
+        kv_reply_bulk(&r, argv[i].p, argv[i].n);
+}
+
 void kv_reply_bulk_cstr(kv_reply *r, const char *s)
 {
     kv_reply_bulk(r, s, strlen(s));

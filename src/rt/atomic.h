@@ -24,6 +24,8 @@
 #define kv_atomic_store_seqcst(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
 #define kv_atomic_exchange_seqcst(p, v) __atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST)
 #define kv_atomic_fetch_add_relaxed(p, v) __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
+/* A reference count's drop: the last owner sees every other's writes. */
+#define kv_atomic_fetch_sub_acqrel(p, v) __atomic_fetch_sub((p), (v), __ATOMIC_ACQ_REL)
 
 /* A hint to the CPU inside a spin loop. */
 static inline void kv_cpu_relax(void)

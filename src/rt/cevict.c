@@ -38,11 +38,14 @@ void kv_cmem_teardown(kv_shard *sh)
 size_t kv_conn_memory(kv_conn *c)
 {
     const kv_cmdset *cs = &c->sh->rt->cfg.cmds;
-    size_t m = sizeof *c + c->in.cap + c->out.cap + c->parser.inl.cap, i;
+    size_t m = sizeof *c + c->in.cap + kv_conn_out_mem(c) + c->parser.inl.cap, i;
     m += (size_t)c->parser.argcap * (sizeof(size_t) + sizeof(kv_str));
+    if (c->bigarg.h)
+        m += c->bigarg.n + 2; /* a big argument read apart */
     m += c->pend_cap * sizeof(kv_pending) + (size_t)c->tracked_cap * sizeof *c->tracked;
     for (i = 0; i < c->pend_cap; i++)
-        m += c->pend[i].buf.cap + c->pend[i].after.cap;
+        m += c->pend[i].buf.cap + c->pend[i].after.cap + kv_buf_size(&c->pend[i].buf) -
+             c->pend[i].buf.len;
     if (cs->conn_mem && c->data)
         m += cs->conn_mem(c->sh, c->sh->state, c);
     return m;

@@ -27,6 +27,8 @@ void kv_req_for(kv_req *r, kv_conn *c, int db, const kv_cmd *cmd, int argc, cons
     r->client_id = c->id;
     r->client_flags = c->req_flags;
     r->txn = 0;
+    r->refs_ok = !(c->flags & KV_CONN_FAKE); /* a fake client's output is read back */
+    r->blob = NULL;
     r->argc = argc;
     r->argv = argv;
 }
@@ -46,19 +48,32 @@ void kv_ctx_init(kv_ctx *ctx, kv_shard *sh, const kv_req *req, kv_conn *c, kv_bu
     ctx->client_flags = req->client_flags;
     ctx->may_suspend = 0;
     ctx->txn = req->txn;
+    ctx->ref_buf = NULL;
+    ctx->arg_blob = NULL;
 }
 
-long long kv_exec_part(kv_shard *sh, const kv_req *req, kv_buf *reply)
+/* client: the reply goes home to a client's socket as it is, and the
+ * command may keep the argument the message references. */
+static long long kv_exec_into(kv_shard *sh, const kv_req *req, kv_buf *reply, int client)
 {
     long long t0 = kv_mono_us();
     kv_ctx ctx;
     kv_ctx_init(&ctx, sh, req, NULL, reply);
+    if (client) {
+        ctx.ref_buf = req->refs_ok ? reply : NULL;
+        ctx.arg_blob = req->blob;
+    }
     req->cmd->exec(&ctx, req->argc, req->argv);
     if (req->client_flags && sh->rt->cfg.cmds.ran)
         sh->rt->cfg.cmds.ran(&ctx, req->argc, req->argv);
     if (sh->want_executed)
         sh->rt->cfg.cmds.executed(&ctx, req->argc, req->argv);
     return kv_mono_us() - t0;
+}
+
+long long kv_exec_part(kv_shard *sh, const kv_req *req, kv_buf *reply)
+{
+    return kv_exec_into(sh, req, reply, 0);
 }
 
 void kv_send_req(kv_shard *sh, int dst, const kv_req *req, const kv_done *done)
@@ -137,7 +152,7 @@ void kv_finish(kv_conn *c, const kv_req *req, unsigned long long seq, int drop,
     if (c->flags & KV_CONN_CLOSED)
         return;
     if (drop)
-        b->len = from;
+        kv_buf_truncate(b, from);
     kv_conn_reply_done(c, seq, src);
 }
 
@@ -207,12 +222,14 @@ static void kv_execute(kv_conn *c, const kv_plan *p, const kv_req *req, kv_ctx *
         return;
     } else if (p->target != sh->id) {
         kv_done done;
+        kv_req fwd = *req;
         done.kind = KV_DONE_CLIENT;
         done.index = 0;
         done.drop = drop;
         done.seq = seq;
         done.to.conn = c;
-        kv_send_req(sh, p->target, req, &done);
+        fwd.blob = c->bigarg.h ? &c->bigarg : NULL; /* the message takes a reference */
+        kv_send_req(sh, p->target, &fwd, &done);
         kv_inflight_add(c, p->target);
         return;
     } else {
@@ -251,6 +268,10 @@ int kv_dispatch(kv_conn *c, int argc, const kv_str *argv)
     verdict = kv_admit_order(c, &plan, &req);
     if (verdict == KV_ADMIT_RUN) {
         kv_ctx_init(&ctx, sh, &req, c, kv_conn_reply_buf(c, seq));
+        if (req.refs_ok)
+            ctx.ref_buf = ctx.out.buf;
+        if (c->bigarg.h)
+            ctx.arg_blob = &c->bigarg;
         from = ctx.out.buf->len;
         verdict = kv_admit_set(c, &plan, &req, &ctx);
         /* before_exec may have set the flags this very command carries. */
@@ -276,7 +297,7 @@ int kv_dispatch(kv_conn *c, int argc, const kv_str *argv)
             kv_report(c, &req, sh->now_us, 0, 1, ctx.out.buf->p + from,
                       ctx.out.buf->len - from, KV_PHASE_RAN);
         if (drop)
-            ctx.out.buf->len = from;
+            kv_buf_truncate(ctx.out.buf, from);
         kv_conn_reply_done(c, seq, NULL);
     } else {
         if (!(cmd->flags & KV_CMD_UNKNOWN)) {
@@ -325,7 +346,10 @@ void kv_shard_deliver_ready(kv_shard *sh, kv_msg *m)
         kv_shard_unit_done(sh);
         return;
     }
-    m->as.exec.dur_us = kv_exec_part(sh, &m->as.exec.req, &m->as.exec.reply);
+    /* A client's reply goes home to its socket as it is: it may refer to a
+     * big value instead of copying it (the value's count is atomic). */
+    m->as.exec.dur_us = kv_exec_into(sh, &m->as.exec.req, &m->as.exec.reply,
+                                     m->as.exec.done.kind == KV_DONE_CLIENT);
     m->kind = KV_MSG_REPLY;
     kv_shard_send(sh, m->from, m);
     if (!m->as.exec.req.txn)

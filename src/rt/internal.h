@@ -181,8 +181,12 @@ struct kv_conn {
     kv_buf in;
     size_t in_pos;        /* bytes of `in` already executed */
     kv_parser parser;
+    kv_blob bigarg;       /* the current command's big argument, read apart (h NULL: none) */
     kv_buf out;
-    size_t out_sent;
+    size_t out_sent;      /* own bytes of `out` written */
+    /* Spans of `out` (big values sent from where they are stored): the next
+     * one to write, how much of it is written, span bytes written in all. */
+    size_t out_span, out_span_off, out_span_sent;
     unsigned long long sent_total; /* bytes written to the socket, ever */
     /* Reply ordering: seq_next is the next number to hand out, seq_done the
      * oldest not yet in `out`; replies in between wait in pend (a ring). */
@@ -366,6 +370,11 @@ kv_conn *kv_conn_new(kv_shard *sh, int fd);
 void kv_conn_close(kv_conn *c);
 void kv_conn_free(kv_conn *c);
 int kv_conn_flush(kv_conn *c);
+/* Output not yet written, spans included. */
+size_t kv_conn_unsent(const kv_conn *c);
+/* Memory its output holds: the buffer, and the big values it refers to and
+ * has not written yet (as Redis counts a reply's copy of them). */
+size_t kv_conn_out_mem(const kv_conn *c);
 void kv_conn_resume(kv_conn *c);
 void kv_conn_input(kv_conn *c);
 void kv_conn_tick(kv_conn *c);

@@ -15,12 +15,18 @@ size_t kv_argv_bytes(int argc, const kv_str *argv)
     return bytes;
 }
 
-kv_str *kv_argv_copy_into(void *mem, int argc, const kv_str *argv)
+/* Argument `keep` (or none: -1) is not copied: its entry keeps pointing
+ * where it did. */
+static kv_str *kv_argv_copy_but(void *mem, int argc, const kv_str *argv, int keep)
 {
     kv_str *out = mem;
     char *p = (char *)(out + argc);
     int i;
     for (i = 0; i < argc; i++) {
+        if (i == keep) {
+            out[i] = argv[i];
+            continue;
+        }
         if (argv[i].n)
             memcpy(p, argv[i].p, argv[i].n);
         out[i].p = p;
@@ -28,6 +34,11 @@ kv_str *kv_argv_copy_into(void *mem, int argc, const kv_str *argv)
         p += argv[i].n;
     }
     return out;
+}
+
+kv_str *kv_argv_copy_into(void *mem, int argc, const kv_str *argv)
+{
+    return kv_argv_copy_but(mem, argc, argv, -1);
 }
 
 static kv_msg *kv_msg_alloc(kv_msg_kind kind, int from, size_t extra)
@@ -43,10 +54,26 @@ static kv_msg *kv_msg_alloc(kv_msg_kind kind, int from, size_t extra)
 
 kv_msg *kv_msg_exec_new(kv_msg_kind kind, int from, const kv_req *req, const kv_done *done)
 {
-    kv_msg *m = kv_msg_alloc(kind, from, kv_argv_bytes(req->argc, req->argv));
-    kv_msg_exec *x = &m->as.exec;
+    const kv_blob *b = req->blob;
+    int i, bi = -1;
+    kv_msg *m;
+    kv_msg_exec *x;
+    for (i = 0; b && i < req->argc; i++)
+        if (req->argv[i].p == b->p && req->argv[i].n == b->n) {
+            bi = i;
+            break;
+        }
+    /* A big value crosses the ring by reference: moved, not copied. */
+    m = kv_msg_alloc(kind, from, kv_argv_bytes(req->argc, req->argv) - (bi < 0 ? 0 : b->n));
+    x = &m->as.exec;
     x->req = *req;
-    x->req.argv = kv_argv_copy_into(m + 1, req->argc, req->argv);
+    x->req.argv = kv_argv_copy_but(m + 1, req->argc, req->argv, bi);
+    x->req.blob = NULL;
+    if (bi >= 0) {
+        b->ops->ref(b->h);
+        x->blob = *b;
+        x->req.blob = &x->blob;
+    }
     if (done)
         x->done = *done;
     kv_buf_init(&x->reply);
@@ -80,7 +107,10 @@ kv_msg *kv_msg_lock_new(kv_msg_kind kind, int from, unsigned long long txn, stru
 
 void kv_msg_free(kv_msg *m)
 {
-    if (m->kind == KV_MSG_EXEC || m->kind == KV_MSG_REPLY || m->kind == KV_MSG_CAST)
+    if (m->kind == KV_MSG_EXEC || m->kind == KV_MSG_REPLY || m->kind == KV_MSG_CAST) {
         kv_buf_free(&m->as.exec.reply);
+        if (m->as.exec.blob.h)
+            m->as.exec.blob.ops->unref(m->as.exec.blob.h);
+    }
     free(m);
 }

@@ -22,6 +22,8 @@ typedef struct kv_req {
     unsigned long long client_id; /* 0: internal work */
     unsigned long long txn;       /* runs under this transaction's locks; 0: none */
     unsigned client_flags;        /* the connection's request flags (kv_conn_set_req_flags) */
+    int refs_ok;                  /* its reply may refer to stored bytes (kv_ctx.ref_buf) */
+    const kv_blob *blob;          /* an argument a command may keep (kv_ctx.arg_blob), or NULL */
     int argc;
     const kv_str *argv;
 } kv_req;
@@ -61,6 +63,7 @@ typedef struct kv_msg_exec {
     kv_done done;     /* dereferenced only back home */
     long long dur_us; /* execution time on the shard that ran it */
     kv_buf reply;
+    kv_blob blob;     /* the message's reference to req.blob's argument (h NULL: none) */
 } kv_msg_exec;
 
 typedef struct kv_msg_push {
@@ -89,7 +92,8 @@ struct kv_msg {
     } as;
 };
 
-/* A request's message: argv copied in; `done` may be NULL (CAST). */
+/* A request's message: argv copied in, but for req->blob's argument, which
+ * it references instead; `done` may be NULL (CAST). */
 kv_msg *kv_msg_exec_new(kv_msg_kind kind, int from, const kv_req *req, const kv_done *done);
 kv_msg *kv_msg_push_new(int from, unsigned long long client_id, const char *p, size_t n);
 kv_msg *kv_msg_lock_new(kv_msg_kind kind, int from, unsigned long long txn, struct kv_txn *t,

@@ -43,14 +43,14 @@ kv_buf *kv_conn_reply_buf(kv_conn *c, unsigned long long seq)
 
 static void kv_conn_take(kv_conn *c, kv_buf *src)
 {
-    if (c->out.len == 0 && src->cap > c->out.cap) {
+    if (kv_buf_empty(&c->out) && src->cap > c->out.cap) {
         kv_buf t = c->out; /* a big reply: adopt its buffer, no copy */
         c->out = *src;
         *src = t;
     } else {
-        kv_buf_append(&c->out, src->p, src->len);
+        kv_buf_move(&c->out, src); /* spans (big values) move, not copied */
     }
-    src->len = 0;
+    kv_buf_clear(src);
 }
 
 /* Reply seq_done is all in `out` now: note where it ends, if asked. */
@@ -59,7 +59,7 @@ static void kv_conn_tracked_out(kv_conn *c)
     int i;
     for (i = 0; i < c->ntracked; i++)
         if (c->tracked[i].seq == c->seq_done) {
-            c->tracked[i].end = c->sent_total + (c->out.len - c->out_sent);
+            c->tracked[i].end = c->sent_total + kv_conn_unsent(c);
             c->tracked[i].out = 1;
         }
 }
@@ -104,7 +104,7 @@ void kv_conn_reply_done(kv_conn *c, unsigned long long seq, kv_buf *src)
             kv_buf t = slot->buf;
             slot->buf = *src;
             *src = t;
-            src->len = 0;
+            kv_buf_clear(src);
         }
         slot->ready = 1;
         return;

@@ -206,7 +206,6 @@ int kv_conn_is_internal(const kv_conn *c)
 void kv_shard_run_internal(kv_shard *sh, int argc, const kv_str *argv)
 {
     kv_conn *c = sh->internal;
-    int i;
     if (!c) {
         if (!(c = kv_conn_new(sh, -1)))
             abort();
@@ -221,14 +220,6 @@ void kv_shard_run_internal(kv_shard *sh, int argc, const kv_str *argv)
     }
     if (c->inflight == 0) /* nobody reads its replies */
         c->out.len = c->out_sent = 0;
-    {
-        kv_reply r;
-        r.buf = &c->in;
-        r.proto = 2;
-        r.errors = 0;
-        kv_reply_array(&r, argc);
-        for (i = 0; i < argc; i++)
-            kv_reply_bulk(&r, argv[i].p, argv[i].n);
-    }
+    kv_encode_command(&c->in, argc, argv);
     kv_conn_input(c);
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "rt/atomic.h"
 #include "store/mem.h"
 #include "store/t_hash.h"
 #include "store/t_list.h"
@@ -16,14 +17,38 @@
 
 #define EMB_OFF offsetof(kv_obj, u)
 
-/* Growable bytes behind a "raw" string. */
+/* Growable bytes behind a "raw" string. A reply sent without a copy holds
+ * a reference (kv_str_share), possibly on another shard's thread: the value
+ * is one reference, each such reply another; the last one frees it, and the
+ * value copies the bytes before writing while anyone else holds them. */
 typedef struct rawbuf {
     size_t len, cap;
+    unsigned refs;
     char b[1];          /* cap + 1 bytes: the contents, then a NUL */
 } rawbuf;
 
 #define RAW_HDR offsetof(rawbuf, b)
 #define RAW_GREEDY_MAX ((size_t)1024 * 1024)
+
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void raw_release_shared(rawbuf *r)
+{
+    if (kv_atomic_fetch_sub_acqrel(&r->refs, 1u) == 1u)
+        free(r);
+}
+
+/* The common case, a value nobody else holds, costs no locked instruction:
+ * with one reference, held by the caller, nobody can add another (only the
+ * holder of the value does that, on its own thread). */
+static void raw_release(rawbuf *r)
+{
+    if (kv_atomic_load_acquire(&r->refs) == 1u)
+        free(r);
+    else
+        raw_release_shared(r);
+}
 
 static char *emb_bytes(const kv_obj *o)
 {
@@ -86,8 +111,8 @@ void kv_obj_free(kv_obj *o)
         return;
     switch (o->type) {
     case KV_TYPE_STRING:
-        if (o->encoding != KV_ENC_INT && o->encoding != KV_ENC_EMBSTR)
-            free(o->u.ptr);
+        if (o->encoding == KV_ENC_RAW)
+            raw_release((rawbuf *)o->u.ptr);
         break;
     /* Each collection's module knows how its encodings are built. */
     case KV_TYPE_LIST:
@@ -213,6 +238,7 @@ static rawbuf *raw_alloc(const char *p, size_t len, size_t cap)
     rawbuf *r = (rawbuf *)kv_xmalloc(RAW_HDR + cap + 1);
     r->len = len;
     r->cap = cap;
+    r->refs = 1;
     if (len)
         memcpy(r->b, p, len);
     r->b[len] = '\0';
@@ -322,10 +348,55 @@ int kv_str_to_ll(const kv_obj *o, long long *v)
     return kv_store_str2ll(p, n, v);
 }
 
+const char *kv_str_share(const kv_obj *o, size_t *len, void **ref)
+{
+    rawbuf *r;
+    if (o->encoding != KV_ENC_RAW)
+        return NULL;
+    r = (rawbuf *)o->u.ptr;
+    /* Only the value's own shard adds references, and it holds one. */
+    kv_atomic_fetch_add_relaxed(&r->refs, 1u);
+    *len = r->len;
+    *ref = r;
+    return r->b;
+}
+
+void kv_str_unref(void *ref)
+{
+    raw_release((rawbuf *)ref);
+}
+
+void *kv_str_blob_alloc(size_t n, char **data)
+{
+    rawbuf *r = (rawbuf *)kv_xmalloc(RAW_HDR + (n ? n : 1));
+    r->len = 0;
+    r->cap = n ? n - 1 : 0;
+    r->refs = 1;
+    *data = r->b;
+    return r;
+}
+
+void kv_str_blob_ref(void *blob)
+{
+    kv_atomic_fetch_add_relaxed(&((rawbuf *)blob)->refs, 1u);
+}
+
+kv_obj *kv_str_adopt(void *blob, size_t len)
+{
+    kv_obj *o = obj_alloc(sizeof(kv_obj), KV_TYPE_STRING, KV_ENC_RAW);
+    rawbuf *r = (rawbuf *)blob;
+    kv_atomic_fetch_add_relaxed(&r->refs, 1u);
+    r->len = len;
+    r->cap = len; /* the allocation has len + 2 bytes: the NUL fits */
+    r->b[len] = '\0';
+    o->u.ptr = r;
+    return o;
+}
+
 void kv_str_set_ll(kv_obj *o, long long v)
 {
     if (o->encoding == KV_ENC_RAW)
-        free(o->u.ptr);
+        raw_release((rawbuf *)o->u.ptr);
     o->encoding = KV_ENC_INT;
     o->len = 0;
     o->u.ll = v;
@@ -347,6 +418,13 @@ static rawbuf *raw_reserve(kv_obj *o, size_t need)
         return r;
     }
     r = (rawbuf *)o->u.ptr;
+    if (kv_atomic_load_acquire(&r->refs) != 1u) {
+        /* A reply in flight still sends these bytes: write a copy. */
+        rawbuf *c = raw_alloc(r->b, r->len, need > r->cap ? need : r->cap);
+        raw_release(r);
+        o->u.ptr = c;
+        return c;
+    }
     if (need > r->cap) {
         size_t cap = need < RAW_GREEDY_MAX ? need * 2 : need + RAW_GREEDY_MAX;
         r = (rawbuf *)kv_xrealloc(r, RAW_HDR + cap + 1);

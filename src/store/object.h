@@ -89,6 +89,21 @@ void kv_str_append(kv_obj *o, const char *p, size_t n);  /* becomes "raw" */
  * (SETRANGE/SETBIT); returns the writable bytes. */
 char *kv_str_grow(kv_obj *o, size_t minlen);
 
+/* A "raw" value's bytes, for a reply that sends them without a copy: sets
+ * *len and *ref and takes a reference that kv_str_unref(*ref) drops, on any
+ * thread. The bytes stay as they are while referenced (a write to the value
+ * copies them first). NULL for the other encodings. */
+const char *kv_str_share(const kv_obj *o, size_t *len, void **ref);
+void kv_str_unref(void *ref);
+/* A big argument read straight into a raw string's memory (kv_blob_ops):
+ * kv_str_blob_alloc returns memory for n >= 2 bytes (*data) with one
+ * reference; kv_str_blob_ref adds one; kv_str_unref drops one. Once its
+ * first len bytes hold the value (n >= len + 2), kv_str_adopt makes it a
+ * "raw" value, which takes a reference of its own: no byte is copied. */
+void *kv_str_blob_alloc(size_t n, char **data);
+void kv_str_blob_ref(void *blob);
+kv_obj *kv_str_adopt(void *blob, size_t len);
+
 /* string2ll rules: optional '-', no leading zeros ("-0", "007" invalid), no
  * spaces or '+', must fit in a long long. 1 if valid. */
 int kv_store_str2ll(const char *p, size_t n, long long *out);

@@ -17,20 +17,6 @@ static const kv_parse_limits lim_auth = {KV_PROTO_MAX_BULK_DEFAULT, 1};
 
 /* ------------------------------------------------------ the stream driver */
 
-/* Encode one parsed command as a canonical multibulk, so expected results
- * can be written as plain RESP. */
-static void encode_cmd(kv_buf *out, int argc, const kv_str *argv)
-{
-    kv_reply r;
-    int i;
-    r.buf = out;
-    r.proto = 2;
-    r.errors = 0;
-    kv_reply_array(&r, argc);
-    for (i = 0; i < argc; i++)
-        kv_reply_bulk(&r, argv[i].p, argv[i].n);
-}
-
 /* Feed s[0..n) to a fresh parser, delivering it in pieces that end at the
  * given cut positions. Commands are appended to `out` as multibulks, an
  * error as "-text\r\n" (which ends the stream, as the server closes), and
@@ -72,7 +58,7 @@ static int run_stream(const char *s, size_t n, const size_t *cuts, size_t ncuts,
                     rc = -1;
             }
             if (rc == 0)
-                encode_cmd(out, argc, argv);
+                kv_encode_command(out, argc, argv);
             start += consumed;
         } else if (st == KV_PARSE_ERROR) {
             if (p.err == NULL)

@@ -58,8 +58,27 @@ void kv_reply_obj(kv_ctx *ctx, const kv_obj *o)
 {
     char buf[KV_LLSTR_SIZE];
     size_t n;
-    const char *p = kv_str_ptr(o, buf, &n);
+    const char *p;
+    /* A big value bound straight for the socket is sent from where it is
+     * stored (writev), not copied into the reply: the copy would cost more
+     * than the reference. */
+    if (ctx->ref_buf == ctx->out.buf && kv_obj_encoding(o) == KV_ENC_RAW &&
+        kv_str_len(o) >= KV_REPLY_REF_MIN) {
+        void *ref;
+        p = kv_str_share(o, &n, &ref);
+        kv_reply_bulk_ref(&ctx->out, p, n, kv_str_unref, ref);
+        return;
+    }
+    p = kv_str_ptr(o, buf, &n);
     kv_reply_bulk(&ctx->out, p, n);
+}
+
+kv_obj *kv_arg_value(kv_ctx *ctx, const kv_str *a)
+{
+    const kv_blob *b = ctx->arg_blob;
+    if (b && a->p == b->p && a->n == b->n)
+        return kv_str_adopt(b->h, a->n);
+    return kv_str_new(a->p, a->n);
 }
 
 void kv_reply_wrongtype(kv_ctx *ctx)

@@ -301,7 +301,13 @@ int kv_arg_ll_or_reply(kv_ctx *ctx, const kv_str *a, long long *v);
 /* A database index (Redis's getIntFromObjectOrReply, then its range check:
  * SELECT, MOVE, COPY DB): 0, or -1 after replying. */
 int kv_arg_db_or_reply(kv_ctx *ctx, const kv_str *a, int *db);
+/* Strings of at least this many bytes are replied without a copy where the
+ * reply goes straight to the socket (kv_ctx.ref_buf). */
+#define KV_REPLY_REF_MIN (16 * 1024)
 void kv_reply_obj(kv_ctx *ctx, const kv_obj *o);  /* a string value as bulk */
+/* An argument as a string value (kv_str_new's encodings); a big one read
+ * into its own memory (kv_ctx.arg_blob) is kept as it is, not copied. */
+kv_obj *kv_arg_value(kv_ctx *ctx, const kv_str *a);
 void kv_reply_wrongtype(kv_ctx *ctx);
 /* "ERR unknown subcommand or wrong number of arguments for '<sub>'. Try
  * <CONTAINER> HELP.": a subcommand given too many arguments; returns -1. */

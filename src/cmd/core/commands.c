@@ -162,6 +162,11 @@ static void kv_cmd_shard_tick(kv_shard *sh, void *state)
     kv_persist_tick(sh, st); /* the `save` points */
 }
 
+/* Values of 32 KB or more (Redis's PROTO_MBULK_BIG_ARG) are read straight
+ * into a raw string's memory, which SET then keeps without a copy. */
+static const kv_blob_ops kv_str_blobs = {32 * 1024, kv_str_blob_alloc, kv_str_blob_ref,
+                                         kv_str_unref};
+
 void kv_commands_init(kv_cmdset *cs, kv_server *srv)
 {
     kv_cmd_index_build(&srv->index, kv_families, sizeof kv_families / sizeof kv_families[0]);
@@ -202,6 +207,7 @@ void kv_commands_init(kv_cmdset *cs, kv_server *srv)
     cs->txn_end = kv_aof_txn_end;        /* ...and the commit of a transaction over shards */
     cs->ran = kv_tracking_ran;           /* remember the keys a tracking client read */
     cs->on_signal = kv_cmd_on_signal;    /* save before stopping, as Redis */
+    cs->blobs = &kv_str_blobs;           /* big values read into their final memory */
     /* The runtime hands udata to lookup and shard_init; both accept it. */
     cs->udata = (void *)(uintptr_t)srv;
 }

@@ -181,7 +181,7 @@ static void kv_cmd_set(kv_ctx *ctx, int argc, const kv_str *argv)
     else if (!(flags & SET_KEEPTTL))
         kv_db_persist(db, e);
 store:
-    kv_set_val(ctx, e, kv_str_new(argv[2].p, argv[2].n));
+    kv_set_val(ctx, e, kv_arg_value(ctx, &argv[2]));
     if (when >= 0) {
         kv_db_set_expire(db, e, when);
         kv_propagate_set_pxat(ctx, &argv[1], &argv[2], when);
@@ -228,7 +228,7 @@ static void kv_set_pairs(kv_ctx *ctx, int argc, const kv_str *argv)
             e = kv_db_upsert(db, argv[j].p, argv[j].n, &created);
         else
             kv_db_persist(db, e);
-        kv_set_val(ctx, e, kv_str_new(argv[j + 1].p, argv[j + 1].n));
+        kv_set_val(ctx, e, kv_arg_value(ctx, &argv[j + 1]));
         kv_signal_modified(ctx, ctx->db, &argv[j]);
         kv_notify(ctx, KV_NOTIFY_STRING, "set", ctx->db, &argv[j]);
         kv_dirty(ctx, 1);
@@ -321,7 +321,7 @@ static void kv_set_whole(kv_ctx *ctx, const kv_str *key, kv_entry *e, const kv_s
         e = kv_db_upsert(db, key->p, key->n, &created);
     else
         kv_db_persist(db, e);
-    kv_set_val(ctx, e, kv_str_new(val->p, val->n));
+    kv_set_val(ctx, e, kv_arg_value(ctx, val));
     if (when >= 0) { /* SETEX, PSETEX */
         kv_db_set_expire(db, e, when);
         kv_propagate_set_pxat(ctx, key, val, when);
