@@ -113,6 +113,8 @@ void kv_obj_free(kv_obj *o)
     case KV_TYPE_STRING:
         if (o->encoding == KV_ENC_RAW)
             raw_release((rawbuf *)o->u.ptr);
+        else if (o->encoding != KV_ENC_INT && o->encoding != KV_ENC_EMBSTR)
+            free(o->u.ptr);
         break;
     /* Each collection's module knows how its encodings are built. */
     case KV_TYPE_LIST:
