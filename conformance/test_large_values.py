@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from helpers import OK, bulk, integer, quarter_keys
+from helpers import OK, bulk, integer, key_in_quarter, quarter_keys
 from resp_client import RespClient, encode
 
 BIG = 100 * 1024
@@ -191,3 +191,47 @@ def test_a_big_argument_counts_toward_the_query_buffer_limit(server_factory):
     assert c.is_closed()
     with RespClient(srv.host, srv.port) as c:
         assert c.raw("EXISTS", "big") == integer(0)
+
+
+def _rss(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+@pytest.mark.restart
+@pytest.mark.parametrize("key", [key_in_quarter("nr:", 0), key_in_quarter("nr:", 3)])
+def test_a_client_that_does_not_read_big_replies_stays_bounded(server_factory, key):
+    # No output limit (the default). kevy stops parsing a client's input
+    # while 4 MiB of its replies wait, spans counted, and sends big values
+    # from where they are stored, so the server barely grows; Redis buffers
+    # every reply (the memory check is kevy's alone). Either way each reply
+    # is whole, and once one shows the new value no later one shows the old.
+    srv = server_factory()
+    big = 1024 * 1024
+    old, new, n = val(b"old", big), val(b"new", big), 100
+    with RespClient(srv.host, srv.port) as c:
+        assert c.raw("SET", key, old) == OK
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+        s.connect((srv.host, srv.port))
+        base = _rss(srv.pid)
+        s.sendall(encode(["GET", key]) * n)
+        time.sleep(1.0)
+        if srv.impl == "kevy":
+            grown = _rss(srv.pid) - base
+            assert grown < 64 * 1024 * 1024, "server grew by %d MB" % (grown >> 20)
+        assert c.raw("SET", key, new) == OK
+        assert c.raw("DEL", key) == integer(1)
+        reader = RespClient.from_socket(s, timeout=60)
+        got = [v for v, _ in reader.read_many(n)]
+        assert got[0] == old
+        seen_new = False
+        for g in got:
+            assert g in (old, new, None)
+            if g != old:
+                seen_new = True
+            assert not (seen_new and g == old)
+        reader.close()
