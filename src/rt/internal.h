@@ -370,8 +370,12 @@ kv_conn *kv_conn_new(kv_shard *sh, int fd);
 void kv_conn_close(kv_conn *c);
 void kv_conn_free(kv_conn *c);
 int kv_conn_flush(kv_conn *c);
-/* Output not yet written, spans included. */
+/* Output not yet written, spans included (conn_out.c). */
 size_t kv_conn_unsent(const kv_conn *c);
+/* Unsent output at which input stops being parsed. */
+size_t kv_conn_pause_at(const kv_conn *c);
+/* client-output-buffer-limit: -1 if the client was closed for it. */
+int kv_conn_check_output(kv_conn *c);
 /* Memory its output holds: the buffer, and the big values it refers to and
  * has not written yet (as Redis counts a reply's copy of them). */
 size_t kv_conn_out_mem(const kv_conn *c);
