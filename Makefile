@@ -52,13 +52,14 @@ MINIMAL  := $(O)/kevy-minimal
 QUEUEBENCH := $(O)/kevy-queuebench
 FANOUTBENCH := $(O)/kevy-fanoutbench
 STREAMBENCH := $(O)/kevy-streambench
+GETBENCH := $(O)/kevy-getbench
 UNIT_BIN := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
 FUZZ_BIN := $(patsubst fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRC))
 
 .PHONY: all run test unit conformance conformance-redis compat-report compat-docs fuzz bench-values bench-persist \
         fuzz-build sanitize bench ci deps clean valgrind
 
-all: $(SERVER) $(MINIMAL) $(UNIT_BIN) $(QUEUEBENCH) $(FANOUTBENCH) $(STREAMBENCH)
+all: $(SERVER) $(MINIMAL) $(UNIT_BIN) $(QUEUEBENCH) $(FANOUTBENCH) $(STREAMBENCH) $(GETBENCH)
 
 Q := $(if $(V),,@)
 
@@ -89,8 +90,9 @@ $(MINIMAL): $(call obj,examples/minimal.c) $(LIB_RT)
 
 # The load generators of `make bench` (C99, POSIX, pthreads; bench/benchlib.c
 # is what they share): the job queue (bench/queuebench.c), the Pub/Sub
-# fan-out (bench/fanoutbench.c) and the stream consumer group
-# (bench/streambench.c).
+# fan-out (bench/fanoutbench.c), the stream consumer group
+# (bench/streambench.c) and GET of one large value from the key's shard or
+# another one (bench/getbench.c).
 $(QUEUEBENCH): $(call obj,bench/queuebench.c bench/benchlib.c bench/benchplace.c)
 	$(CC) $(LDFLAGS) -o $@ $^
 
@@ -98,6 +100,9 @@ $(FANOUTBENCH): $(call obj,bench/fanoutbench.c bench/benchlib.c bench/benchplace
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(STREAMBENCH): $(call obj,bench/streambench.c bench/benchlib.c bench/benchplace.c)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(GETBENCH): $(call obj,bench/getbench.c bench/benchlib.c bench/benchplace.c)
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(O)/tests/%: $(call obj,tests/unit/%.c) $(LIB_KEVY) $(LIB_RT)
@@ -178,25 +183,28 @@ valgrind:
 # Throughput, the job queue and (with --workloads fanout or all) the Pub/Sub
 # fan-out, both modes, then the memory report; BENCH_ARGS=--no-memory skips it.
 # Then the large-value sweep (bench/values.py, i.e. bench.py --workloads values
-# --rounds 3: SET and GET of 1 KB..1 MB); BENCH_VALUES=0 skips it,
+# --rounds 3: SET and GET of 1 KB..1 MB, GET of 100 KB and 1 MB from the
+# key's shard and from another, kevy-getbench); BENCH_VALUES=0 skips it,
 # BENCH_VALUES_ARGS passes it flags.
 # Then persistence (bench/persist.py: SET with the AOF, loading 1M keys, GET
 # p99 while saving); BENCH_PERSIST=0 skips it.
 BENCH_VALUES ?= 1
 BENCH_PERSIST ?= 1
-bench: $(SERVER) $(QUEUEBENCH) $(FANOUTBENCH) $(STREAMBENCH)
+bench: $(SERVER) $(QUEUEBENCH) $(FANOUTBENCH) $(STREAMBENCH) $(GETBENCH)
 	$(PY) bench/bench.py --kevy-bin $(SERVER) --queuebench-bin $(QUEUEBENCH) \
-	  --fanoutbench-bin $(FANOUTBENCH) --streambench-bin $(STREAMBENCH) --memory $(BENCH_ARGS)
+	  --fanoutbench-bin $(FANOUTBENCH) --streambench-bin $(STREAMBENCH) \
+	  --getbench-bin $(GETBENCH) --memory $(BENCH_ARGS)
 	@if [ "$(BENCH_VALUES)" != 0 ]; then \
-	  $(PY) bench/values.py --kevy-bin $(SERVER) $(BENCH_VALUES_ARGS); fi
+	  $(PY) bench/values.py --kevy-bin $(SERVER) --getbench-bin $(GETBENCH) \
+	    $(BENCH_VALUES_ARGS); fi
 	@if [ "$(BENCH_PERSIST)" != 0 ]; then \
 	  $(PY) bench/persist.py --kevy-bin $(SERVER) $(BENCH_PERSIST_ARGS); fi
 
 bench-persist: $(SERVER)
 	$(PY) bench/persist.py --kevy-bin $(SERVER) $(BENCH_PERSIST_ARGS)
 
-bench-values: $(SERVER)
-	$(PY) bench/values.py --kevy-bin $(SERVER) $(BENCH_VALUES_ARGS)
+bench-values: $(SERVER) $(GETBENCH)
+	$(PY) bench/values.py --kevy-bin $(SERVER) --getbench-bin $(GETBENCH) $(BENCH_VALUES_ARGS)
 
 ci:
 	bash ci/ci.sh

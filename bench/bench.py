@@ -9,7 +9,9 @@ job-queue workload (LPUSH producers, BRPOP consumers) runs kevy-queuebench
 (bench/fanoutbench.c), the stream consumer group (XADD producers,
 XREADGROUP + XACK consumers) kevy-streambench (bench/streambench.c). The
 value-size sweep (--workloads values) is SET and GET of 1 KB to 1 MB
-strings. Every run also reports the server's CPU time per request.
+strings, and GET of a 100 KB and a 1 MB value on a 2-shard kevy from the
+key's shard and from another one (kevy-getbench, bench/getbench.c). Every
+run also reports the server's CPU time per request.
 Stdlib only; see bench/README.md. Usage: bench.py [--quick] [--mode ...]
 [--workloads all] [--memory] (then bench/mem.py's bytes-per-element report)."""
 
@@ -181,7 +183,9 @@ class Workload:
     CSV row is then named by the command line itself), or queue: the job
     queue of kevy-queuebench, or fanout: the Pub/Sub fan-out of
     kevy-fanoutbench, or stream: the consumer group of kevy-streambench
-    (run as queue is, queue also true). cost: time per request relative to
+    (run as queue is, queue also true), or getplace: GET of one value from
+    the key's shard and from another (kevy-getbench, a 2-shard kevy). cost:
+    time per request relative to
     SET, sizes the probe and --quick runs. size, pipeline, clients,
     keyspace: this workload's -d, -P, -c, -r where it fixes its own (the
     value-size sweep); None: redis-benchmark's -d 3, --pipelines,
@@ -189,11 +193,12 @@ class Workload:
 
     def __init__(self, name, doc, test=None, csv=None, cmd=None, cost=1.0,
                  prefill=None, check=None, queue=False, fanout=False, stream=False,
-                 size=None, pipeline=None, clients=None, keyspace=None):
+                 getplace=False, size=None, pipeline=None, clients=None, keyspace=None):
         self.name, self.doc, self.test, self.cmd = name, doc, test, cmd
         self.csv = csv if test else " ".join(cmd) if cmd else None
         self.cost, self.prefill, self.check = cost, prefill, check
         self.queue, self.fanout, self.stream = queue or stream, fanout, stream
+        self.getplace = getplace
         self.size, self.pipeline = size, pipeline
         self.clients, self.keyspace = clients, keyspace
 
@@ -242,9 +247,10 @@ DEFAULT_WORKLOADS = ("set", "get", "mset", "mset_tag", "hset", "zrange", "queue"
 # Issue 16 measures large values as `redis-benchmark -P 4 -c 20 -r 100 -d
 # SIZE`, SET and GET: few keys, so the cost is the bytes, not the keyspace.
 # A workload per command and size, named set_1k, get_100k, set_1m, set_3000
-# (bytes); `values` is all of them for --value-sizes.
+# (bytes); `values` is all of them for --value-sizes, and getplace_<size>
+# (GET across shards, below) for --getplace-sizes.
 VALUE_KEYS = 100
-VALUE_NAME = re.compile(r"(set|get)_([1-9][0-9]*)([km]?)$")
+VALUE_NAME = re.compile(r"(set|get|getplace)_([1-9][0-9]*)([km]?)$")
 VALUE_UNITS = {"": 1, "k": 1024, "m": 1024 * 1024}
 
 
@@ -256,12 +262,20 @@ def size_name(size):
 
 
 def value_workload(name, args):
-    """The Workload named set_<size> or get_<size> (renamed as --workloads
-    values names it: set_1024 is set_1k), or None."""
+    """The Workload named set_<size>, get_<size> or getplace_<size> (renamed
+    as --workloads values names it: set_1024 is set_1k), or None."""
     m = VALUE_NAME.match(name)
     if not m:
         return None
     test, size = m.group(1), int(m.group(2)) * VALUE_UNITS[m.group(3)]
+    if test == "getplace":
+        return Workload(
+            "getplace_%s" % size_name(size),
+            "GET of one %d-byte value, -P %d -c %d, kevy --shards 2: from the key's "
+            "shard and from the other (kevy-getbench)"
+            % (size, args.value_pipeline, args.value_clients),
+            getplace=True, size=size, pipeline=args.value_pipeline,
+            clients=args.value_clients)
     store = b"x" * size if test == "get" else None
     return Workload(
         "%s_%s" % (test, size_name(size)), "%s of a %d-byte value, -P %d -c %d -r %d" % (
@@ -673,6 +687,111 @@ def fanout_round(args, rnd, servers, rows, cpus):
             row[side + "_runs"].append(res)
 
 
+# ------------------------------------------------- GET across shards
+
+# Issue 16: with 2 shards, GET of a large value homed on the other shard
+# (forwarded there and back) should reach 0.8x or more of the same GET on
+# the connection's own shard, at 100 KB and 1 MB. kevy-getbench places its
+# connections (benchplace.c) so that all are on the key's shard ("local") or
+# all on the other one ("remote"); one key, so the shard is fixed.
+GETPLACE_KEY = "getplace:v"
+GETPLACE_SHARDS = 2
+# (side of the row, where kevy-getbench's connections go); Redis has no
+# shards: the same tool on it, --place any, is the reference.
+GETPLACE_SIDES = (("redis", "any"), ("kevy", "local"), ("kevy_remote", "remote"))
+
+
+def getplace_server(args, kevy, cpus, workdir):
+    """The kevy that the getplace rows run on: this mode's own when it has
+    2 shards (or is a Redis standing in for kevy: nothing to place), else a
+    second one with --shards 2 under the same pinning (percore: both shards
+    share --server-cpu)."""
+    if kevy.impl != "kevy" or kevy.shards == GETPLACE_SHARDS:
+        return kevy
+    return Server("kevy", args.kevy_bin, "kevy", cpus, GETPLACE_SHARDS, workdir)
+
+
+def run_getbench(args, server, wl, place, cpus):
+    """One kevy-getbench run; its JSON object (it fails itself, exit 1, on
+    a reply that is not the value's length)."""
+    seconds = min(args.seconds, 1.0) if args.quick else args.seconds
+    argv = taskset(cpus) + [
+        args.getbench_bin, "--host", "127.0.0.1", "--port", str(server.port),
+        "--key", GETPLACE_KEY, "--size", str(wl.size), "--connections", str(wl.clients),
+        "--pipeline", str(wl.pipeline), "--place", place, "--seconds", str(seconds),
+        "--json"]
+    res = run_tool("kevy-getbench", argv, "%s (%s) on %s" % (wl.name, place, server.label),
+                   seconds + 120)
+    if res["in_window"] == 0:  # it exits 1 first
+        raise BenchError("kevy-getbench %s (%s): no GET answered" % (wl.name, place))
+    return res
+
+
+def plan_getplace(args, mode, results):
+    rows = []
+    for w in args.workloads:
+        wl = WORKLOADS[w]
+        if not wl.getplace:
+            continue
+        row = {"mode": mode, "workload": w, "pipeline": wl.pipeline, "requests": None,
+               "value_size": wl.size, "clients": wl.clients}
+        for side, _ in GETPLACE_SIDES:
+            row[side], row[side + "_cpu"], row[side + "_runs"] = [], [], []
+        results.append(row)
+        rows.append(row)
+    return rows
+
+
+def getplace_round(args, rnd, redis, kevy2, rows, cpus):
+    """Per size: Redis, kevy local, kevy remote; the order flips every
+    round. Server CPU is per GET answered (the tail after the window
+    included: the tool leaves nothing in flight)."""
+    for row in rows:
+        wl = WORKLOADS[row["workload"]]
+        seq = list(GETPLACE_SIDES) if rnd % 2 == 0 else list(GETPLACE_SIDES)[::-1]
+        for side, place in seq:
+            server = redis if side == "redis" else kevy2
+            if server.impl != "kevy":
+                place = "any"
+            prepare(server, wl, args, 0)
+            cpu = server.cpu_seconds()
+            res = run_getbench(args, server, wl, place, cpus)
+            row[side].append(res["requests_per_s"])
+            row[side + "_cpu"].append(server.cpu_us_per(cpu, res["requests"]))
+            row[side + "_runs"].append(res)
+
+
+def print_getplace_table(kevy2, rows):
+    where = ""
+    if kevy2.impl == "kevy":
+        where = " (slot %d: kevy shard %d of %d)" % (
+            key_slot(GETPLACE_KEY), key_shard(GETPLACE_KEY, GETPLACE_SHARDS), GETPLACE_SHARDS)
+    print("GET across shards: one key %s%s, kevy-getbench -c %d -P %d; %s"
+          % (GETPLACE_KEY, where, rows[0]["clients"], rows[0]["pipeline"],
+             kevy2.describe()))
+    print("%-17s %10s %6s %10s %6s %10s %6s %5s %9s %9s %10s %5s"
+          % ("workload", "redis rps", "spread", "local rps", "spread", "remote rps", "spread",
+             "r/l", "redis cpu", "local cpu", "remote cpu", "r/l"))
+    for row in rows:
+        summarize(row)
+        if None in (row["redis_median"], row["kevy_median"], row["kevy_remote_median"]):
+            continue
+        ratio, cpu_ratio = row["remote_ratio"], row["remote_cpu_ratio"]
+        print("%-17s %10.0f %5.1f%% %10.0f %5.1f%% %10.0f %5.1f%% %5s %9s %9s %10s %5s"
+              % ("%s P%d" % (row["workload"].upper(), row["pipeline"]),
+                 row["redis_median"], 100 * row["redis_spread"],
+                 row["kevy_median"], 100 * row["kevy_spread"],
+                 row["kevy_remote_median"], 100 * row["kevy_remote_spread"],
+                 "-" if ratio is None else "%.2f" % ratio, _us(row["redis_cpu_median"]),
+                 _us(row["kevy_cpu_median"]), _us(row["kevy_remote_cpu_median"]),
+                 "-" if cpu_ratio is None else "%.2f" % cpu_ratio))
+    print("rps: GETs answered per second, medians; local: kevy's connections on the key's "
+          "shard; remote: all on the other shard (every GET forwarded); redis: the same "
+          "tool, no shards.\nr/l: remote over local; issue 16 asks rps r/l >= 0.80.")
+    print(_cpu_legend("GET", "r/l above 1.00: forwarding costs kevy CPU"))
+    sys.stdout.flush()
+
+
 def run_mode(args, mode, workdir, results):
     ncpu = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if mode == "percore":
@@ -687,19 +806,22 @@ def run_mode(args, mode, workdir, results):
     kevy = Server("kevy", args.kevy_bin, detect_impl(args.kevy_bin, args.impl),
                   srv_cpus, shards, workdir)
     servers = (redis, kevy)
+    gplan = plan_getplace(args, mode, results)
+    kevy2 = getplace_server(args, kevy, srv_cpus, workdir) if gplan else kevy
+    started = list(servers) + ([kevy2] if kevy2 not in servers else [])
     try:
-        for s in servers:
+        for s in started:
             s.start()
         flags = []  # redis-benchmark's, for the rows of print_table
         if any(not WORKLOADS[w].size for w in args.workloads):
             flags.append("-c %d -r %d" % (args.clients, args.keyspace))
-        if any(WORKLOADS[w].size for w in args.workloads):
+        if any(WORKLOADS[w].size and not WORKLOADS[w].getplace for w in args.workloads):
             flags.append("values: -P %d -c %d -r %d -d SIZE"
                          % (args.value_pipeline, args.value_clients, VALUE_KEYS))
-        print("\n== mode %s: %s, %s; client %s; %d rounds, %s"
+        print("\n== mode %s: %s, %s; client %s; %d rounds%s"
               % (mode, redis.describe(), kevy.describe(),
                  "cpu %s" % cli_cpus if cli_cpus else "unpinned", args.rounds,
-                 "; ".join(flags)), flush=True)
+                 ", " + "; ".join(flags) if flags else ""), flush=True)
         plan, qplan, fplan, splan = [], [], [], []
         if "queue" in args.workloads:
             qplan = plan_queue(args, mode, kevy, results)
@@ -709,7 +831,7 @@ def run_mode(args, mode, workdir, results):
             fplan = plan_fanout(args, mode, results)
         for w in args.workloads:
             wl = WORKLOADS[w]
-            if wl.queue or wl.fanout:
+            if wl.queue or wl.fanout or wl.getplace:
                 continue
             for p in [wl.pipeline] if wl.pipeline else args.pipelines:
                 n = calibrate(args, redis, wl, p, cli_cpus)
@@ -738,6 +860,8 @@ def run_mode(args, mode, workdir, results):
                 queue_round(args, rnd, redis, kevy, splan, cli_cpus, "stream")
             if fplan:
                 fanout_round(args, rnd, servers, fplan, cli_cpus)
+            if gplan:
+                getplace_round(args, rnd, redis, kevy2, gplan, cli_cpus)
             print("  round %d/%d done" % (rnd + 1, args.rounds), flush=True)
         if plan:
             print_table(plan)
@@ -747,30 +871,40 @@ def run_mode(args, mode, workdir, results):
             print_fanout_table(args, kevy, fplan)
         if splan:
             print_stream_table(args, kevy, splan)
+        if gplan:
+            print_getplace_table(kevy2, gplan)
     finally:
-        for s in servers:
+        for s in started:
             s.stop()
 
 
 # --------------------------------------------------------------- output
 
+def _over(a, b):
+    return a / b if b and a is not None else None
+
+
 def summarize(row):
-    for side in ("redis", "kevy"):
+    # getplace rows: kevy is the local side, kevy_remote the other shard's.
+    sides = [s for s in ("redis", "kevy", "kevy_remote") if s in row]
+    for side in sides:
         v = row[side]
         row[side + "_median"] = statistics.median(v) if v else None
         # Spread (max-min)/median tells whether a ratio is signal or noise.
         row[side + "_spread"] = (max(v) - min(v)) / statistics.median(v) if v else None
-    r, k = row["redis_median"], row["kevy_median"]
-    row["ratio"] = k / r if r and k is not None else None
+    row["ratio"] = _over(row["kevy_median"], row["redis_median"])
     # Job-queue rows: latency medians too; every row: server CPU.
     for q in ("p50", "p99", "cpu"):
-        for side in ("redis", "kevy"):
+        for side in sides:
             v = row.get("%s_%s" % (side, q))
             if v is not None:
                 v = [x for x in v if x is not None]  # cpu: None without /proc
                 row["%s_%s_median" % (side, q)] = statistics.median(v) if v else None
-    r, k = row.get("redis_cpu_median"), row.get("kevy_cpu_median")
-    row["cpu_ratio"] = k / r if r and k is not None else None
+    row["cpu_ratio"] = _over(row.get("kevy_cpu_median"), row.get("redis_cpu_median"))
+    if "kevy_remote" in sides:
+        row["remote_ratio"] = _over(row["kevy_remote_median"], row["kevy_median"])
+        row["remote_cpu_ratio"] = _over(row.get("kevy_remote_cpu_median"),
+                                        row.get("kevy_cpu_median"))
 
 
 def print_queue_table(args, kevy, rows):
@@ -809,9 +943,9 @@ def _cpu_columns(row):
                             "-" if ratio is None else "%.2f" % ratio)
 
 
-def _cpu_legend(per):
+def _cpu_legend(per, ratio="k/r below 1.00: kevy cheaper"):
     return ("cpu: server CPU (user+sys, all threads) per %s, us; /proc/<pid>/stat, "
-            "%d ms ticks; k/r below 1.00: kevy cheaper." % (per, 1000 // CLOCK_TICKS))
+            "%d ms ticks; %s." % (per, 1000 // CLOCK_TICKS, ratio))
 
 
 def _latency_table(rows):
@@ -896,7 +1030,10 @@ def parse_args():
         for w in WORKLOAD_LIST) + (
         "\n  values      the value-size sweep: set_<size> and get_<size> for each of"
         "\n              --value-sizes (-P 4 -c 20 by default, -r %d -d <size>; every GET a hit);"
-        "\n              one size alone: set_1k, get_100k, set_1m, get_3000 (bytes)"
+        "\n              one size alone: set_1k, get_100k, set_1m, get_3000 (bytes);"
+        "\n              and getplace_<size> for each of --getplace-sizes"
+        "\n  getplace    GET of one value on a 2-shard kevy, connections on the key's shard"
+        "\n              and on the other (kevy-getbench): getplace_100k, getplace_1m"
         % VALUE_KEYS)
     ap = argparse.ArgumentParser(description="kevy vs Redis with redis-benchmark",
                                  epilog=epilog,
@@ -904,8 +1041,8 @@ def parse_args():
     ap.add_argument("--mode", choices=("percore", "machine", "both", "none"),
                     default="both", help="none: no throughput runs (with --memory)")
     ap.add_argument("--workloads", default=",".join(DEFAULT_WORKLOADS),
-                    help="comma list from: %s, values, set_<size>, get_<size>; all: "
-                    "every one but the values" % ",".join(WORKLOADS))
+                    help="comma list from: %s, values, getplace, set_<size>, get_<size>, "
+                    "getplace_<size>; all: every one but the values" % ",".join(WORKLOADS))
     ap.add_argument("--pipelines", default="1,16", help="comma list of -P values")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=2.0,
@@ -974,6 +1111,12 @@ def parse_args():
     ap.add_argument("--value-sizes", default="1024,10240,102400,1048576",
                     help="values: comma list of value sizes in bytes (k and m suffixes "
                          "allowed), a set_ and a get_ workload each")
+    ap.add_argument("--getplace-sizes", default="102400,1048576",
+                    help="values, getplace: comma list of sizes, a getplace_ workload "
+                         "each (GET from the key's shard and from the other; '' for none)")
+    ap.add_argument("--getbench-bin",
+                    default=os.path.join(ROOT, "build", "kevy-getbench"),
+                    help="the getplace workloads' load generator (make builds it)")
     ap.add_argument("--value-pipeline", type=int, default=4,
                     help="values: -P of the sweep (--pipelines does not apply)")
     ap.add_argument("--value-clients", type=int, default=20,
@@ -990,16 +1133,21 @@ def parse_args():
     args = ap.parse_args()
     if args.compare:
         return args
-    sweep = []
-    for size in args.value_sizes.split(","):
-        m = re.match(r"\s*([1-9][0-9]*)([km]?)\s*$", size.lower())
-        if not m:
-            ap.error("--value-sizes: %r is not a size" % size)
-        name = size_name(int(m.group(1)) * VALUE_UNITS[m.group(2)])
-        sweep += ["set_" + name, "get_" + name]
+    def sizes(flag, value):
+        out = []
+        for size in value.split(",") if value.strip() else []:
+            m = re.match(r"\s*([1-9][0-9]*)([km]?)\s*$", size.lower())
+            if not m:
+                ap.error("%s: %r is not a size" % (flag, size))
+            out.append(size_name(int(m.group(1)) * VALUE_UNITS[m.group(2)]))
+        return out
+    sweep = [c + "_" + n for n in sizes("--value-sizes", args.value_sizes)
+             for c in ("set", "get")]
+    getplace = ["getplace_" + n for n in sizes("--getplace-sizes", args.getplace_sizes)]
     # `all` leaves the sweep out: `make bench` runs it next, on its own
     # (`--workloads all,values` for everything in one go).
-    groups = {"all": [w.name for w in WORKLOAD_LIST], "values": sweep}
+    groups = {"all": [w.name for w in WORKLOAD_LIST], "values": sweep + getplace,
+              "getplace": getplace}
     names = []
     for w in args.workloads.split(","):
         w = w.strip().lower()
@@ -1030,13 +1178,16 @@ def parse_args():
         bins.append("fanoutbench_bin")
     if "stream" in args.workloads and args.mode != "none":
         bins.append("streambench_bin")
+    if any(WORKLOADS[w].getplace for w in args.workloads) and args.mode != "none":
+        bins.append("getbench_bin")
     for b in bins:  # fail before starting anything
         path = getattr(args, b)
         if not (os.path.isfile(path) and os.access(path, os.X_OK)):
             hint = {"kevy_bin": " (run `make` first)",
                     "queuebench_bin": " (run `make bench`, or make <O>/kevy-queuebench)",
                     "fanoutbench_bin": " (run `make bench`, or make <O>/kevy-fanoutbench)",
-                    "streambench_bin": " (run `make bench`, or make <O>/kevy-streambench)"
+                    "streambench_bin": " (run `make bench`, or make <O>/kevy-streambench)",
+                    "getbench_bin": " (run `make bench`, or make <O>/kevy-getbench)"
                     }.get(b, "")
             ap.error("--%s %s: not an executable file%s" % (b.replace("_", "-"), path, hint))
         setattr(args, b, os.path.abspath(path))  # servers run from other directories
@@ -1045,7 +1196,8 @@ def parse_args():
 
 def compare(old_path, new_path):
     """Per workload: each side's median in NEW over OLD, and both ratios
-    (of throughput, and of server CPU per request where both files have it)."""
+    (of throughput, and of server CPU per request where both files have it);
+    then, for the getplace rows (kevy = local there), remote over local."""
     def load(path):
         with open(path) as f:
             rows = json.load(f)["results"]
@@ -1065,6 +1217,12 @@ def compare(old_path, new_path):
               % (key[0], "%s P%d" % (key[1].upper(), key[2]),
                  n["kevy_median"] / o["kevy_median"], n["redis_median"] / o["redis_median"],
                  o["ratio"], n["ratio"], cpu(o), cpu(n)))
+    for key in sorted(k for k in set(old) & set(new) if "remote_ratio" in old[k]):
+        o, n = old[key], new[key]
+        print("%-8s %-13s remote/local rps old %s new %s, cpu old %s new %s"
+              % ((key[0], "%s P%d" % (key[1].upper(), key[2])) + tuple(
+                  "-" if r.get(f) is None else "%.2f" % r[f]
+                  for f in ("remote_ratio", "remote_cpu_ratio") for r in (o, n))))
     return 0
 
 
@@ -1129,6 +1287,9 @@ def main():
                            "size": args.stream_size, "key": STREAM_KEY},
                 "values": {"pipeline": args.value_pipeline, "clients": args.value_clients,
                            "keyspace": VALUE_KEYS},
+                "getplace": {"key": GETPLACE_KEY, "shards": GETPLACE_SHARDS,
+                             "slot": key_slot(GETPLACE_KEY),
+                             "key_shard": key_shard(GETPLACE_KEY, GETPLACE_SHARDS)},
                 "clock_ticks_per_s": CLOCK_TICKS}
         with open(args.json, "w") as f:
             json.dump({"meta": meta, "results": results, "memory": memory}, f, indent=1)
