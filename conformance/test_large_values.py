@@ -11,10 +11,16 @@ import time
 import pytest
 
 from helpers import OK, bulk, integer, key_in_quarter, quarter_keys
+from persist_helpers import persist_servers
 from resp_client import RespClient, encode
 
 BIG = 100 * 1024
 NIL = b"$-1\r\n"
+
+
+@pytest.fixture
+def persist():
+    yield from persist_servers()
 
 
 def val(tag, n=BIG):
@@ -235,3 +241,27 @@ def test_a_client_that_does_not_read_big_replies_stays_bounded(server_factory, k
                 seen_new = True
             assert not (seen_new and g == old)
         reader.close()
+
+
+@pytest.mark.restart
+@pytest.mark.parametrize("fmt", ["aof", "rdb"])
+def test_big_values_kept_without_a_copy_are_persisted(persist, fmt):
+    # A value read straight into its memory, on the client's shard or sent
+    # to another by reference, is what the AOF logs and a save writes.
+    d = persist.dir()
+    flags = ("--appendonly", "yes") if fmt == "aof" else ("--appendonly", "no")
+    srv = persist.start(d, *flags)
+    keys = quarter_keys("p:")
+    vals = [val(b"p%d" % i, 40000 + 1000 * i) for i in range(len(keys))]
+    s = socket.create_connection((srv.host, srv.port))
+    c = RespClient.from_socket(s, timeout=30)
+    cmds = [["SET", k, v] for k, v in zip(keys, vals)] + [["APPEND", keys[0], "+"]]
+    _send_slowly(s, b"".join(encode(cmd) for cmd in cmds), 3000)
+    assert [w for _, w in c.read_many(len(cmds))] == [OK] * len(keys) + [integer(len(vals[0]) + 1)]
+    c.close()
+    persist.shutdown(srv, "SAVE" if fmt == "rdb" else "NOSAVE")
+    srv = persist.start(d, *flags)
+    c = persist.client(srv)
+    assert c.raw("GET", keys[0]) == bulk(vals[0] + b"+")
+    for k, v in zip(keys[1:], vals[1:]):
+        assert c.raw("GET", k) == bulk(v)
