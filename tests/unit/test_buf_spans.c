@@ -120,10 +120,14 @@ static void test_spans_partial_writes(void)
 
     while (ngot < nwant && rounds++ < 100000) {
         ssize_t n;
+        size_t room;
         CHECK_EQ_LL(kv_conn_flush(c), 0);
         /* Span 0 goes once its last byte is written, not before. */
         CHECK_EQ_LL(released[0], c->out_span > 0 || kv_conn_unsent(c) == 0);
-        n = read(sv[1], got + ngot, 1000 + (size_t)rounds % 7000);
+        room = 1000 + (size_t)rounds % 7000;
+        if (room > A + B + 64 - ngot)
+            room = A + B + 64 - ngot; /* never past the buffer (valgrind checks read's range) */
+        n = read(sv[1], got + ngot, room);
         if (n > 0)
             ngot += (size_t)n;
     }
