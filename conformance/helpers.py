@@ -226,3 +226,21 @@ def sha256_hex(text):
     """The hex SHA-256 of a password, as ACL's #<hash> form writes it."""
     import hashlib
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def rss_bytes(pid):
+    """A process's resident memory (VmRSS), in bytes."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+def dec(v):
+    """A decoded reply with bytes turned into str, lists recursively."""
+    if isinstance(v, bytes):
+        return v.decode()
+    if isinstance(v, list):
+        return [dec(x) for x in v]
+    return v

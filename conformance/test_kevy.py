@@ -12,6 +12,7 @@ import time
 import pytest
 
 from conftest import SHARDS, _server_bin
+from helpers import rss_bytes
 from resp_client import RespClient
 
 pytestmark = pytest.mark.kevy_only
@@ -86,14 +87,6 @@ def test_keys_on_other_shards_are_forwarded(raw):
         assert after - before > 64 // SHARDS // 2
 
 
-def _rss_bytes(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise AssertionError("no VmRSS")
-
-
 def _slot(key):
     """Redis Cluster's key slot (CRC16/XMODEM of the key or its {hashtag})."""
     start = key.find(b"{")
@@ -128,13 +121,13 @@ def test_client_that_stops_reading_cannot_grow_the_server(server_factory):
             assert c.raw("SET", key, value) == b"+OK\r\n"
     expected = b"$%d\r\n%s\r\n" % (len(value), value)
     for key in keys:
-        base = _rss_bytes(srv.pid)
+        base = rss_bytes(srv.pid)
         s = socket.create_connection((srv.host, srv.port))
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
         n = 400
         s.sendall(b"*2\r\n$3\r\nGET\r\n$%d\r\n%s\r\n" % (len(key), key) * n)
         time.sleep(1.0)
-        grown = _rss_bytes(srv.pid) - base
+        grown = rss_bytes(srv.pid) - base
         assert grown < 100 * 1024 * 1024, "server grew by %d MB (key %r)" % (grown >> 20, key)
         got = 0
         buf = b""

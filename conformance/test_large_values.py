@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from helpers import OK, bulk, integer, key_in_quarter, quarter_keys
+from helpers import OK, bulk, integer, key_in_quarter, quarter_keys, rss_bytes
 from persist_helpers import persist_servers
 from resp_client import RespClient, encode
 
@@ -199,14 +199,6 @@ def test_a_big_argument_counts_toward_the_query_buffer_limit(server_factory):
         assert c.raw("EXISTS", "big") == integer(0)
 
 
-def _rss(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise AssertionError("no VmRSS")
-
-
 @pytest.mark.restart
 @pytest.mark.parametrize("key", [key_in_quarter("nr:", 0), key_in_quarter("nr:", 3)])
 def test_a_client_that_does_not_read_big_replies_stays_bounded(server_factory, key):
@@ -223,11 +215,11 @@ def test_a_client_that_does_not_read_big_replies_stays_bounded(server_factory, k
         s = socket.socket()
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
         s.connect((srv.host, srv.port))
-        base = _rss(srv.pid)
+        base = rss_bytes(srv.pid)
         s.sendall(encode(["GET", key]) * n)
         time.sleep(1.0)
         if srv.impl == "kevy":
-            grown = _rss(srv.pid) - base
+            grown = rss_bytes(srv.pid) - base
             assert grown < 64 * 1024 * 1024, "server grew by %d MB" % (grown >> 20)
         assert c.raw("SET", key, new) == OK
         assert c.raw("DEL", key) == integer(1)

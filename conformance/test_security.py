@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from helpers import OK, SYNTAX, bulk, err, integer, wait_until
+from helpers import OK, SYNTAX, bulk, err, integer, rss_bytes, wait_until
 from resp_client import RespClient, ServerClosed, encode
 
 NOAUTH = err("NOAUTH Authentication required.")
@@ -273,14 +273,6 @@ def test_tcp_keepalive_config(raw, server):
 
 # ----------------------------------------------------- output buffer limit
 
-def _rss_bytes(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise AssertionError("no VmRSS")
-
-
 def _closed_without_reading_much(s, limit):
     """Drain the socket until EOF; True if it ends before `limit` bytes."""
     got = 0
@@ -311,7 +303,7 @@ def test_output_buffer_limit_disconnects_a_client_that_does_not_read(server_fact
         for k in keys:
             assert admin.raw("SET", k, value) == OK
         for k in keys[:3]:
-            base = _rss_bytes(srv.pid)
+            base = rss_bytes(srv.pid)
             s = socket.create_connection((srv.host, srv.port))
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
             n = 200  # 2 GB of replies if nothing stopped them
@@ -319,7 +311,7 @@ def test_output_buffer_limit_disconnects_a_client_that_does_not_read(server_fact
             # closed by the limit (the server sees it), then EOF here
             assert wait_until(lambda: admin.value("CLIENT", "LIST").count(b"id=") == 1,
                               timeout=20)
-            grown = _rss_bytes(srv.pid) - base
+            grown = rss_bytes(srv.pid) - base
             assert grown < 400 * 1024 * 1024, "server grew by %d MB" % (grown >> 20)
             assert _closed_without_reading_much(s, n * len(value) // 2)
             s.close()

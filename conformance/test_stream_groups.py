@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from helpers import (NIL, NOT_INT, NULL3, OK, SYNTAX, arity_err, array, bulk, err, integer,
-                     info_fields, spread_keys, watch_dirtied)
+from helpers import (NIL, NOT_INT, NULL3, OK, SYNTAX, arity_err, array, bulk, dec, err,
+                     integer, info_fields, spread_keys, watch_dirtied)
 from notify_helpers import keyspace_events
 
 WRONGTYPE = err("WRONGTYPE Operation against a key holding the wrong kind of value")
@@ -45,14 +45,6 @@ def groups_info(name, consumers, pending, last, read, lag):
             integer(pending), bulk("last-delivered-id"), bulk(last), bulk("entries-read"),
             NIL if read is None else integer(read), bulk("lag"),
             NIL if lag is None else integer(lag)]
-
-
-def dec(v):
-    if isinstance(v, bytes):
-        return v.decode()
-    if isinstance(v, list):
-        return [dec(x) for x in v]
-    return v
 
 
 def val(client, *args):

@@ -13,7 +13,7 @@
 import random
 
 from blocking_helpers import shard_keys
-from helpers import NIL, NOT_INT, OK, SYNTAX, array, bulk, err, integer
+from helpers import NIL, NOT_INT, OK, SYNTAX, array, bulk, dec, err, integer
 
 N = 20000
 NILARR = b"*-1\r\n"
@@ -21,14 +21,6 @@ NILARR = b"*-1\r\n"
 
 def entry(eid, *fv):
     return array(bulk(eid), array(*[bulk(x) for x in fv]))
-
-
-def dec(v):
-    if isinstance(v, bytes):
-        return v.decode()
-    if isinstance(v, list):
-        return [dec(x) for x in v]
-    return v
 
 
 def eid(i):
